@@ -1,0 +1,111 @@
+/**
+ * Wires one API process: database, event bus, services, Apollo over HTTP and graphql-ws
+ * on the same port. `main.ts` and the tests both start the service through here.
+ */
+import 'reflect-metadata';
+import http from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { Config } from './config/env';
+import { createTokenVerifier } from './auth/jwt';
+import type { Context, Services } from './context';
+import { createDataSource } from './db/data-source';
+import { formatError } from './errors';
+import { EventPublisher } from './events/event-publisher';
+import { EventBus, InProcessEventBus, RedisEventBus } from './events/event-bus';
+import { FeedHub } from './events/feed-hub';
+import { GroupService } from './groups/group.service';
+import { createHttpHandler } from './graphql/http';
+import { assertCost, depthRule } from './graphql/limits';
+import { attachGraphqlWs } from './graphql/ws-server';
+import { InviteService } from './invites/invite.service';
+import { MessageService } from './messages/message.service';
+import { createMetrics } from './ops/metrics';
+import { clientSchema } from './schema';
+import { UserService } from './users/user.service';
+
+export interface App {
+  server: http.Server;
+  services: Services;
+  /** Listens and resolves with the bound port. */
+  listen(port: number, host?: string): Promise<number>;
+  /** Stops accepting work, ends subscriptions, closes connections and the pool. */
+  stop(): Promise<void>;
+}
+
+export async function createApp(config: Config, databaseUrl: string, log: Logger): Promise<App> {
+  const db = createDataSource(databaseUrl);
+  await db.initialize();
+  const applied = await db.runMigrations({ transaction: 'each' });
+  if (applied.length) log.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+
+  const metrics = createMetrics();
+  const bus: EventBus = config.redisUrl ? new RedisEventBus(config.redisUrl, log) : new InProcessEventBus();
+  const hub = new FeedHub(db, bus, log, metrics, { maxQueuedEvents: config.subscription.maxQueuedEvents });
+  const publisher = new EventPublisher(db, hub, metrics, log);
+  const groups = new GroupService(db, config, publisher);
+  const services: Services = {
+    config,
+    log,
+    metrics,
+    db,
+    hub,
+    users: new UserService(db),
+    groups,
+    invites: new InviteService(db, config, groups, publisher),
+    messages: new MessageService(db, config, publisher, metrics),
+  };
+
+  const schema = await clientSchema();
+  const verify = createTokenVerifier(config.auth);
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: config.graphql.introspection,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    validationRules: [depthRule(config.graphql.maxDepth)],
+    formatError: (formatted, error) => formatError(formatted, error, (err) => log.error({ err }, 'internal error')),
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      {
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ request, document }) {
+              assertCost(schema, document, request.variables, request.operationName, config.graphql.maxCost);
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  const handler = createHttpHandler(apollo, services, verify);
+  const server = http.createServer((req, res) => void handler(req, res));
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: config.graphql.bodyLimitBytes });
+  const ws = attachGraphqlWs(wss, { schema, services, verify });
+
+  return {
+    server,
+    services,
+    listen: (port, host = config.host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+      }),
+    async stop() {
+      await ws.dispose();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs).unref();
+      });
+      wss.close();
+      await apollo.stop();
+      await bus.close();
+      await db.destroy();
+    },
+  };
+}

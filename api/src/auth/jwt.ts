@@ -1,0 +1,96 @@
+/**
+ * Verifies client bearer tokens with `jose`: HS256 with a shared secret, or RS256/ES256
+ * against the identity provider's JWKS. Claims become the identity the user row is
+ * upserted from.
+ */
+import { createRemoteJWKSet, errors, JWTPayload, jwtVerify, SignJWT } from 'jose';
+import type { Config } from '../config/env';
+import { DomainError, unauthenticated } from '../errors';
+import type { AgeBand, Plan } from '../users/user.entity';
+
+export interface Identity {
+  subject: string;
+  region: string | null;
+  plan: Plan;
+  ageBand: AgeBand | null;
+  parentalGroupChats: boolean;
+}
+
+const PLANS: readonly Plan[] = ['free', 'go', 'plus', 'pro'];
+
+export type TokenVerifier = (token: string) => Promise<Identity>;
+
+export function createTokenVerifier(auth: Config['auth']): TokenVerifier {
+  const secret = auth.hs256Secret ? new TextEncoder().encode(auth.hs256Secret) : null;
+  const jwks = auth.jwksUrl ? createRemoteJWKSet(new URL(auth.jwksUrl)) : null;
+  const options = { issuer: auth.issuer ?? undefined, audience: auth.audience ?? undefined };
+  return async (token) => {
+    let payload: JWTPayload;
+    try {
+      if (jwks && !(secret && isHs256(token))) {
+        ({ payload } = await jwtVerify(token, jwks, { ...options, algorithms: ['RS256', 'ES256'] }));
+      } else if (secret) {
+        ({ payload } = await jwtVerify(token, secret, { ...options, algorithms: ['HS256'] }));
+      } else {
+        throw unauthenticated('No token verifier configured');
+      }
+    } catch (err) {
+      if (err instanceof DomainError) throw err;
+      if (err instanceof errors.JWTExpired) throw unauthenticated('Token expired');
+      throw unauthenticated('Invalid token');
+    }
+    return identityFromClaims(payload);
+  };
+}
+
+function isHs256(token: string): boolean {
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
+    return header.alg === 'HS256';
+  } catch {
+    return false;
+  }
+}
+
+export function identityFromClaims(p: JWTPayload): Identity {
+  const bad = (m: string) => new DomainError('UNAUTHENTICATED', `Invalid token claims: ${m}`);
+  if (typeof p.sub !== 'string' || p.sub.length === 0 || p.sub.length > 200) throw bad('sub is required');
+  const region = p.region;
+  if (region !== undefined && (typeof region !== 'string' || !/^[A-Z]{2}$/.test(region))) throw bad('region must be an ISO 3166-1 alpha-2 code');
+  const plan = p.plan ?? 'free';
+  if (!PLANS.includes(plan as Plan)) throw bad(`plan must be one of ${PLANS.join(', ')}`);
+  const ageBand = p.age_band;
+  if (ageBand !== undefined && ageBand !== 'adult' && ageBand !== 'minor') throw bad('age_band must be adult or minor');
+  const parental = p.parental_group_chats;
+  if (parental !== undefined && typeof parental !== 'boolean') throw bad('parental_group_chats must be a boolean');
+  return {
+    subject: p.sub,
+    region: (region as string | undefined) ?? null,
+    plan: plan as Plan,
+    ageBand: (ageBand as AgeBand | undefined) ?? null,
+    parentalGroupChats: parental !== false,
+  };
+}
+
+export interface DevTokenInput {
+  sub: string;
+  region?: string;
+  plan?: Plan;
+  age?: AgeBand;
+  parentalGroupChats?: boolean;
+  expiresIn?: string;
+}
+
+/** Signs an HS256 token, for development and tests. */
+export async function signDevToken(secret: string, input: DevTokenInput): Promise<string> {
+  const claims: Record<string, unknown> = { plan: input.plan ?? 'free' };
+  if (input.region) claims.region = input.region;
+  if (input.age) claims.age_band = input.age;
+  if (input.parentalGroupChats !== undefined) claims.parental_group_chats = input.parentalGroupChats;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(input.sub)
+    .setIssuedAt()
+    .setExpirationTime(input.expiresIn ?? '12h')
+    .sign(new TextEncoder().encode(secret));
+}

@@ -1,0 +1,38 @@
+/**
+ * Prints a signed development token:
+ *   npm run token -- --sub alice --plan plus --region JP --age adult
+ */
+import { parseArgs } from 'node:util';
+import { signDevToken } from '../auth/jwt';
+import { loadConfig } from '../config/env';
+
+const { values } = parseArgs({
+  options: {
+    sub: { type: 'string' },
+    plan: { type: 'string', default: 'free' },
+    region: { type: 'string' },
+    age: { type: 'string' },
+    'parental-group-chats': { type: 'string' },
+    expires: { type: 'string', default: '12h' },
+  },
+});
+
+async function main() {
+  const config = loadConfig();
+  if (!values.sub) throw new Error('usage: npm run token -- --sub <id> [--plan free|go|plus|pro] [--region JP] [--age adult|minor]');
+  if (!config.auth.hs256Secret) throw new Error('token signing needs JWT_SECRET (HS256)');
+  const token = await signDevToken(config.auth.hs256Secret, {
+    sub: values.sub,
+    plan: values.plan as 'free',
+    region: values.region,
+    age: values.age as 'adult' | 'minor' | undefined,
+    parentalGroupChats: values['parental-group-chats'] === undefined ? undefined : values['parental-group-chats'] === 'true',
+    expiresIn: values.expires,
+  });
+  process.stdout.write(token + '\n');
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

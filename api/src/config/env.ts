@@ -1,0 +1,175 @@
+/**
+ * The one typed view of the environment. Every setting is read and validated here at
+ * boot; a bad configuration fails fast with every problem listed at once.
+ */
+import 'dotenv/config';
+
+export type NodeEnv = 'development' | 'test' | 'production';
+
+export interface Config {
+  nodeEnv: NodeEnv;
+  host: string;
+  port: number;
+  /** Empty when the embedded PostgreSQL should be started. */
+  databaseUrl: string | null;
+  embeddedPg: { dataDir: string; port: number };
+  redisUrl: string | null;
+  auth: {
+    hs256Secret: string | null;
+    jwksUrl: string | null;
+    issuer: string | null;
+    audience: string | null;
+    /** True when the development default secret is in use. */
+    usingDevSecret: boolean;
+  };
+  unknownAgeIsMinor: boolean;
+  maxGroupMembers: number;
+  /** How members mention the AI: `@AI` by default. */
+  aiName: string;
+  maxMessageLength: number;
+  messagePageMax: number;
+  /** Anti-abuse limit for human messages per user and minute (never the AI quota). */
+  messageRatePerMinute: number;
+  inviteMaxTtlHours: number;
+  typingTtlMs: number;
+  graphql: {
+    introspection: boolean;
+    maxDepth: number;
+    maxCost: number;
+    bodyLimitBytes: number;
+  };
+  subscription: {
+    connectionInitTimeoutMs: number;
+    /** Events buffered for one slow subscriber before its subscription is ended. */
+    maxQueuedEvents: number;
+  };
+  logLevel: string;
+  shutdownGraceMs: number;
+}
+
+export const DEV_JWT_SECRET = 'roundtable-development-secret-do-not-use-in-production';
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  str(name: string, fallback: string): string {
+    const v = this.env[name];
+    return v === undefined || v === '' ? fallback : v;
+  }
+
+  optional(name: string): string | null {
+    const v = this.env[name];
+    return v === undefined || v === '' ? null : v;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    this.problems.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
+  }
+
+  url(name: string, protocols: string[]): string | null {
+    const raw = this.optional(name);
+    if (raw === null) return null;
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) {
+        this.problems.push(`${name} must use ${protocols.join(' or ')}, got "${u.protocol}"`);
+      }
+    } catch {
+      this.problems.push(`${name} is not a valid URL`);
+    }
+    return raw;
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const r = new Reader(env);
+  const nodeEnvRaw = r.str('NODE_ENV', 'development');
+  if (!['development', 'test', 'production'].includes(nodeEnvRaw)) {
+    r.problems.push(`NODE_ENV must be development, test or production, got "${nodeEnvRaw}"`);
+  }
+  const nodeEnv = (['development', 'test', 'production'].includes(nodeEnvRaw) ? nodeEnvRaw : 'development') as NodeEnv;
+  const production = nodeEnv === 'production';
+
+  const hs256Secret = r.optional('JWT_SECRET');
+  const jwksUrl = r.url('JWT_JWKS_URL', ['https:', 'http:']);
+  if (hs256Secret !== null && hs256Secret.length < 32) {
+    r.problems.push('JWT_SECRET must be at least 32 characters');
+  }
+  if (production && hs256Secret === null && jwksUrl === null) {
+    r.problems.push('JWT_SECRET or JWT_JWKS_URL is required in production (the development secret is refused)');
+  }
+  if (production && hs256Secret === DEV_JWT_SECRET) {
+    r.problems.push('JWT_SECRET must not be the development default in production');
+  }
+  const usingDevSecret = !production && hs256Secret === null && jwksUrl === null;
+
+  const config: Config = {
+    nodeEnv,
+    host: r.str('HOST', '0.0.0.0'),
+    port: r.int('PORT', 4000, 0, 65535),
+    databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    embeddedPg: {
+      dataDir: r.str('EMBEDDED_PG_DIR', '.data/postgres'),
+      port: r.int('EMBEDDED_PG_PORT', 0, 0, 65535),
+    },
+    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    auth: {
+      hs256Secret: usingDevSecret ? DEV_JWT_SECRET : hs256Secret,
+      jwksUrl,
+      issuer: r.optional('JWT_ISSUER'),
+      audience: r.optional('JWT_AUDIENCE'),
+      usingDevSecret,
+    },
+    unknownAgeIsMinor: r.bool('UNKNOWN_AGE_IS_MINOR', true),
+    maxGroupMembers: r.int('MAX_GROUP_MEMBERS', 20, 2, 1000),
+    aiName: r.str('AI_NAME', 'AI'),
+    maxMessageLength: r.int('MAX_MESSAGE_LENGTH', 8000, 1, 100_000),
+    messagePageMax: r.int('MESSAGE_PAGE_MAX', 100, 1, 1000),
+    messageRatePerMinute: r.int('MESSAGE_RATE_PER_MINUTE', 120, 1, 100_000),
+    inviteMaxTtlHours: r.int('INVITE_MAX_TTL_HOURS', 24 * 30, 1, 24 * 365),
+    typingTtlMs: r.int('TYPING_TTL_MS', 6000, 1000, 60_000),
+    graphql: {
+      introspection: r.bool('GRAPHQL_INTROSPECTION', !production),
+      maxDepth: r.int('GRAPHQL_MAX_DEPTH', 10, 2, 50),
+      maxCost: r.int('GRAPHQL_MAX_COST', 5000, 10, 1_000_000),
+      bodyLimitBytes: r.int('HTTP_BODY_LIMIT_BYTES', 100_000, 1000, 10_000_000),
+    },
+    subscription: {
+      connectionInitTimeoutMs: r.int('WS_INIT_TIMEOUT_MS', 3000, 100, 60_000),
+      maxQueuedEvents: r.int('WS_MAX_QUEUED_EVENTS', 1000, 10, 1_000_000),
+    },
+    logLevel: r.str('LOG_LEVEL', nodeEnv === 'test' ? 'warn' : 'info'),
+    shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+  };
+  if (!/^[\p{L}\p{N}_]{1,30}$/u.test(config.aiName)) r.problems.push('AI_NAME must be 1 to 30 letters, digits or _');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    r.problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}

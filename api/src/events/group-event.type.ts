@@ -1,0 +1,55 @@
+import { Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { GroupMemberType, GroupType } from '../groups/group.type';
+import { MessageType, ReactionType } from '../messages/message.type';
+import { UserType } from '../users/user.type';
+
+export enum GroupEventKind {
+  MESSAGE_CREATED = 'MESSAGE_CREATED',
+  MESSAGE_UPDATED = 'MESSAGE_UPDATED',
+  MESSAGE_DELETED = 'MESSAGE_DELETED',
+  REACTION_ADDED = 'REACTION_ADDED',
+  REACTION_REMOVED = 'REACTION_REMOVED',
+  MEMBER_JOINED = 'MEMBER_JOINED',
+  MEMBER_LEFT = 'MEMBER_LEFT',
+  MEMBER_REMOVED = 'MEMBER_REMOVED',
+  GROUP_UPDATED = 'GROUP_UPDATED',
+  GROUP_CLOSED = 'GROUP_CLOSED',
+  TYPING = 'TYPING',
+}
+registerEnumType(GroupEventKind, { name: 'GroupEventType' });
+
+/** Ephemeral events carry no sequence number and are never stored. */
+export const EPHEMERAL_EVENTS = new Set<GroupEventKind>([GroupEventKind.TYPING]);
+
+@ObjectType('TypingIndicator')
+export class TypingType {
+  @Field(() => UserType) user: UserType;
+  @Field(() => Boolean) isTyping: boolean;
+  @Field(() => GraphQLISODateTime, { description: 'When the indicator lapses unless renewed' }) expiresAt: Date | string;
+}
+
+@ObjectType('ReactionEvent')
+export class ReactionEventType extends ReactionType {
+  @Field(() => ID) messageId: string;
+}
+
+/**
+ * One event on a group's stream. The object is self-contained JSON: it is built once
+ * when the event commits (or when it is replayed) and delivered to every subscriber
+ * as is. Only the fields of its type are set.
+ */
+@ObjectType('GroupEvent')
+export class GroupEventType {
+  @Field(() => Int, { nullable: true, description: 'Strictly increasing per group; null for typing' }) seq: number | null;
+  @Field(() => ID) groupId: string;
+  @Field(() => GroupEventKind) type: GroupEventKind;
+  @Field(() => GraphQLISODateTime) occurredAt: Date | string;
+  @Field(() => UserType, { nullable: true, description: 'Who caused the event, when a person did' }) actor: UserType | null;
+  @Field(() => MessageType, { nullable: true }) message: MessageType | null;
+  @Field(() => GroupMemberType, { nullable: true, description: 'The member who joined, left or was removed' }) member: GroupMemberType | null;
+  @Field(() => GroupType, { nullable: true }) group: GroupType | null;
+  @Field(() => ReactionEventType, { nullable: true }) reaction: ReactionEventType | null;
+  @Field(() => TypingType, { nullable: true }) typing: TypingType | null;
+  /** Set for events only one member may see; never exposed. */
+  visibleTo?: string | null;
+}

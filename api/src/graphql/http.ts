@@ -1,0 +1,109 @@
+/**
+ * The HTTP edge: GraphQL via Apollo Server's HTTP API, health, readiness and metrics on
+ * a plain Node server (the WebSocket server shares its port).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import type { Context, Services } from '../context';
+import { DomainError } from '../errors';
+import { createLoaders } from '../loaders';
+import type { TokenVerifier } from '../auth/jwt';
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) return reject(new BodyTooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.destroy();
+        reject(new BodyTooLarge());
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+const sendJson = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+
+const errorBody = (code: string, message: string) => ({ errors: [{ message, extensions: { code } }] });
+
+export function createHttpHandler(apollo: ApolloServer<Context>, services: Services, verify: TokenVerifier) {
+  const { config, db, metrics, log } = services;
+
+  async function context(req: IncomingMessage): Promise<Context> {
+    const header = req.headers.authorization;
+    let user = null;
+    if (header) {
+      const m = /^Bearer\s+(.+)$/i.exec(header);
+      if (!m) throw new DomainError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"');
+      user = await services.users.upsertFromIdentity(await verify(m[1]));
+    }
+    return { user, services, loaders: createLoaders(db, user?.id ?? null) };
+  }
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      switch (url.pathname) {
+        case '/healthz':
+          return sendJson(res, 200, { status: 'ok' });
+        case '/readyz': {
+          try {
+            await db.query('SELECT 1');
+            return sendJson(res, 200, { status: 'ready' });
+          } catch {
+            return sendJson(res, 503, { status: 'database unreachable' });
+          }
+        }
+        case '/metrics': {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          return void res.end(await metrics.registry.metrics());
+        }
+        case '/graphql':
+          break;
+        default:
+          return sendJson(res, 404, { error: 'not found' });
+      }
+
+      let body: unknown = undefined;
+      if (req.method === 'POST') {
+        const raw = await readBody(req, config.graphql.bodyLimitBytes);
+        try {
+          body = raw.length ? JSON.parse(raw) : {};
+        } catch {
+          return sendJson(res, 400, errorBody('BAD_USER_INPUT', 'Request body is not valid JSON'));
+        }
+      }
+      const headers = new HeaderMap();
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+      const started = process.hrtime.bigint();
+      const result = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        context: () => context(req),
+      });
+      for (const [k, v] of result.headers) res.setHeader(k, v);
+      res.statusCode = result.status ?? 200;
+      if (result.body.kind === 'complete') {
+        res.end(result.body.string);
+      } else {
+        for await (const chunk of result.body.asyncIterator) res.write(chunk);
+        res.end();
+      }
+      const op = (body as { operationName?: string } | undefined)?.operationName ?? 'anonymous';
+      metrics.operationDuration.observe({ operation: op.slice(0, 64), type: 'http', status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) return sendJson(res, 413, errorBody('BAD_USER_INPUT', `Request body exceeds ${config.graphql.bodyLimitBytes} bytes`));
+      log.error({ err }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, errorBody('INTERNAL', 'Internal server error'));
+    }
+  };
+}

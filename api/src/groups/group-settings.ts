@@ -1,0 +1,23 @@
+import type { AiMode } from './group.entity';
+
+export interface GroupSettingsInput {
+  title?: string | null;
+  customInstructions?: string | null;
+  aiMode?: AiMode | null;
+}
+
+export const MAX_TITLE = 100;
+export const MAX_CUSTOM_INSTRUCTIONS = 4000;
+
+/** Returns what is wrong with the settings; empty when they are fine. Pure. */
+export function validateGroupSettings(s: GroupSettingsInput): string[] {
+  const problems: string[] = [];
+  if (s.title !== undefined && s.title !== null) {
+    const t = s.title.trim();
+    if (t.length < 1 || [...t].length > MAX_TITLE) problems.push(`title must be 1 to ${MAX_TITLE} characters`);
+  }
+  if (s.customInstructions && [...s.customInstructions].length > MAX_CUSTOM_INSTRUCTIONS) {
+    problems.push(`customInstructions must be at most ${MAX_CUSTOM_INSTRUCTIONS} characters`);
+  }
+  return problems;
+}

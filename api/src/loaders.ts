@@ -1,0 +1,54 @@
+/** Per-request batching: one query per field across a whole list of groups. */
+import DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
+import type { GroupMemberType, MembershipType } from './groups/group.type';
+import { MemberRoleEnum } from './groups/group.type';
+import { toUserView } from './users/user.type';
+
+export interface Loaders {
+  members: DataLoader<string, GroupMemberType[]>;
+  /** The viewer's own membership in each group. */
+  myMembership: DataLoader<string, MembershipType | null>;
+}
+
+export function createLoaders(db: DataSource, viewerId: string | null): Loaders {
+  return {
+    members: new DataLoader(async (groupIds) => {
+      const rows: Array<{ groupId: string; id: string; username: string; displayName: string; photoUrl: string; role: MemberRoleEnum; joinedAt: Date }> =
+        await db.query(
+          `SELECT m.group_id AS "groupId", u.id, u.username, u.display_name AS "displayName", u.photo_url AS "photoUrl", m.role, m.joined_at AS "joinedAt"
+             FROM group_members m JOIN users u ON u.id = m.user_id
+            WHERE m.group_id = ANY($1::uuid[]) ORDER BY m.joined_at, m.user_id`,
+          [groupIds],
+        );
+      const byGroup = new Map<string, GroupMemberType[]>();
+      for (const r of rows) {
+        const list = byGroup.get(r.groupId) ?? [];
+        list.push({ user: toUserView(r), role: r.role, joinedAt: r.joinedAt });
+        byGroup.set(r.groupId, list);
+      }
+      return groupIds.map((id) => byGroup.get(id) ?? []);
+    }),
+    myMembership: new DataLoader(async (groupIds) => {
+      if (!viewerId) return groupIds.map(() => null);
+      const rows: Array<MembershipType & { groupId: string; until: Date | null; forever: boolean }> = await db.query(
+        `SELECT m.group_id AS "groupId", m.role, m.joined_at AS "joinedAt", m.muted_until = 'infinity' AS forever,
+                CASE WHEN m.muted_until = 'infinity' THEN NULL ELSE m.muted_until END AS until,
+                m.last_read_seq::int AS "lastReadSeq",
+                (SELECT count(*)::int FROM messages x
+                  WHERE x.group_id = m.group_id AND x.seq > m.last_read_seq AND x.author_id IS DISTINCT FROM m.user_id
+                    AND x.status <> 'DELETED') AS "unreadCount"
+           FROM group_members m WHERE m.group_id = ANY($1::uuid[]) AND m.user_id = $2`,
+        [groupIds, viewerId],
+      );
+      const now = Date.now();
+      const byGroup = new Map(
+        rows.map(({ groupId, until, forever, ...m }) => {
+          const muted = forever === true || (until !== null && until.getTime() > now);
+          return [groupId, { ...m, muted, mutedUntil: muted && until ? until : null }];
+        }),
+      );
+      return groupIds.map((id) => byGroup.get(id) ?? null);
+    }),
+  };
+}

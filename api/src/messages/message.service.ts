@@ -1,0 +1,298 @@
+/**
+ * Messages (PRODUCT.md §3). Sending is one SQL statement: it checks membership, takes
+ * the next seq, inserts the message and its event, and is idempotent on
+ * (group, author, clientMessageId). The event is published after that commit.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Config } from '../config/env';
+import { assertCanWrite } from '../auth/current-user';
+import { parseMentions } from '../domain/mentions/parse-mentions';
+import { FixedWindowLimiter } from '../domain/rate-limit/fixed-window';
+import { badInput, DomainError, notFound } from '../errors';
+import { appendEvent, buildEventView } from '../events/event-log';
+import type { EventPublisher } from '../events/event-publisher';
+import { GroupEventKind } from '../events/group-event.type';
+import { isUuid, requireMembership } from '../groups/group.policy';
+import type { Metrics } from '../ops/metrics';
+import { toUserView, UserType } from '../users/user.type';
+import type { UserEntity } from '../users/user.entity';
+import type { MessageEntity } from './message.entity';
+import type { MessageType } from './message.type';
+import { buildMessageView, loadMessageViews, loadUsers } from './message.views';
+
+export interface SendMessageInput {
+  groupId: string;
+  body: string;
+  clientMessageId: string;
+  replyToId?: string | null;
+}
+
+export interface HistoryPage {
+  messages: MessageType[];
+  hasOlder: boolean;
+  hasNewer: boolean;
+}
+
+export const MESSAGE_COLUMNS = `id, group_id AS "groupId", seq::int AS seq, kind, author_id AS "authorId", body, status,
+  status_reason AS "statusReason", reply_to_id AS "replyToId", client_message_id AS "clientMessageId",
+  mention_user_ids AS "mentionUserIds", mentions_ai AS "mentionsAi", edited_at AS "editedAt", deleted_at AS "deletedAt",
+  created_at AS "createdAt"`;
+
+const EMOJI = /^(?:\p{Extended_Pictographic}|\p{Regional_Indicator}|[\u200d\ufe0f\u20e3#*0-9]|\p{Emoji_Modifier})+$/u;
+
+export class MessageService {
+  private readonly limiter: FixedWindowLimiter;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly config: Config,
+    private readonly events: EventPublisher,
+    private readonly metrics: Metrics,
+  ) {
+    this.limiter = new FixedWindowLimiter(config.messageRatePerMinute, 60_000);
+  }
+
+  async send(user: UserEntity, input: SendMessageInput): Promise<MessageType> {
+    assertCanWrite(user);
+    const body = this.validBody(input.body);
+    const cmid = input.clientMessageId;
+    if (cmid.length < 1 || cmid.length > 100) throw badInput('clientMessageId must be 1 to 100 characters', 'clientMessageId');
+    if (!isUuid(input.groupId)) throw notFound('Group');
+    if (input.replyToId && !isUuid(input.replyToId)) throw notFound('Message');
+    const wait = this.limiter.hit(user.id, Date.now());
+    if (wait > 0) throw new DomainError('RATE_LIMITED', 'Too many messages; slow down', { retryAfterMs: wait });
+
+    const mentions = parseMentions(body, this.config.aiName);
+    let rows: Array<MessageEntity & { origin: 'new' | 'existing'; eventAt: Date }>;
+    try {
+      rows = await this.db.query(
+        `WITH existing AS (
+           SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = $1 AND author_id = $2 AND client_message_id = $3),
+         member AS (
+           SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2),
+         g AS (
+           UPDATE groups SET last_seq = last_seq + 1, last_event_at = now()
+            WHERE id = $1 AND closed_at IS NULL AND EXISTS (SELECT 1 FROM member) AND NOT EXISTS (SELECT 1 FROM existing)
+              AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM messages WHERE id = $5 AND group_id = $1))
+            RETURNING last_seq),
+         m AS (
+           INSERT INTO messages (group_id, seq, kind, author_id, body, status, reply_to_id, client_message_id, mention_user_ids, mentions_ai)
+           SELECT $1, g.last_seq, 'USER', $2, $4, 'SENT', $5, $3,
+                  coalesce((SELECT array_agg(u.id ORDER BY array_position($6::text[], u.username))
+                              FROM users u JOIN group_members gm ON gm.user_id = u.id AND gm.group_id = $1
+                             WHERE u.username = ANY($6::text[])), '{}'),
+                  $7
+             FROM g
+           RETURNING ${MESSAGE_COLUMNS}),
+         e AS (
+           INSERT INTO group_events (group_id, seq, type, message_id, actor_id)
+           SELECT "groupId", seq, 'MESSAGE_CREATED', id, "authorId" FROM m
+           RETURNING created_at)
+         SELECT 'new' AS origin, m.*, (SELECT created_at FROM e) AS "eventAt" FROM m
+         UNION ALL
+         SELECT 'existing' AS origin, existing.*, NULL FROM existing WHERE EXISTS (SELECT 1 FROM member)`,
+        [input.groupId, user.id, cmid, body, input.replyToId ?? null, mentions.usernames, mentions.mentionsAi],
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err;
+      // A concurrent retry with the same clientMessageId committed first.
+      rows = (await this.db.query(
+        `SELECT 'existing' AS origin, ${MESSAGE_COLUMNS} FROM messages WHERE group_id = $1 AND author_id = $2 AND client_message_id = $3`,
+        [input.groupId, user.id, cmid],
+      )) as typeof rows;
+    }
+    if (rows.length === 0) {
+      if (input.replyToId) await this.assertReplyTarget(user, input.groupId, input.replyToId);
+      throw notFound('Group');
+    }
+    const { origin, eventAt, ...row } = rows[0];
+    if (origin === 'existing') return (await loadMessageViews(this.db.manager, [row]))[0];
+
+    const author = toUserView(user);
+    const users = new Map<string, UserType>([[user.id, author]]);
+    if (row.mentionUserIds.length > 0) for (const [k, v] of await loadUsers(this.db.manager, row.mentionUserIds)) users.set(k, v);
+    const message = buildMessageView(row, users);
+    this.metrics.messagesSent.inc();
+    this.events.publish([
+      buildEventView(
+        { groupId: row.groupId, seq: message.seq, type: GroupEventKind.MESSAGE_CREATED, messageId: row.id, subjectUserId: null, actorId: user.id, data: {}, createdAt: eventAt },
+        { users, messages: new Map([[row.id, message]]) },
+      ),
+    ]);
+    return message;
+  }
+
+  async edit(user: UserEntity, messageId: string, rawBody: string): Promise<MessageType> {
+    assertCanWrite(user);
+    const body = this.validBody(rawBody);
+    const mentions = parseMentions(body, this.config.aiName);
+    const { message, event } = await this.db.transaction(async (tx) => {
+      const message = await this.ownMessage(tx, user, messageId);
+      await tx.query(
+        `UPDATE messages SET body = $2, edited_at = now(), mentions_ai = $4,
+                mention_user_ids = coalesce((SELECT array_agg(u.id ORDER BY array_position($3::text[], u.username))
+                  FROM users u JOIN group_members gm ON gm.user_id = u.id AND gm.group_id = messages.group_id
+                 WHERE u.username = ANY($3::text[])), '{}')
+          WHERE id = $1`,
+        [messageId, body, mentions.usernames, mentions.mentionsAi],
+      );
+      const event = await appendEvent(tx, { groupId: message.groupId, type: GroupEventKind.MESSAGE_UPDATED, messageId, actorId: user.id });
+      return { message, event };
+    });
+    await this.events.publishStored([event]);
+    return this.view(message.id);
+  }
+
+  /** Deleting leaves a tombstone: the row and its seq stay, the text and reactions go. */
+  async delete(user: UserEntity, messageId: string): Promise<MessageType> {
+    assertCanWrite(user);
+    const { message, event } = await this.db.transaction(async (tx) => {
+      const message = await this.ownMessage(tx, user, messageId);
+      await tx.query(
+        `UPDATE messages SET body = '', status = 'DELETED', deleted_at = now(), mention_user_ids = '{}', mentions_ai = false WHERE id = $1`,
+        [messageId],
+      );
+      await tx.query(`DELETE FROM reactions WHERE message_id = $1`, [messageId]);
+      const event = await appendEvent(tx, { groupId: message.groupId, type: GroupEventKind.MESSAGE_DELETED, messageId, actorId: user.id });
+      return { message, event };
+    });
+    await this.events.publishStored([event]);
+    return this.view(message.id);
+  }
+
+  async react(user: UserEntity, messageId: string, emoji: string, add: boolean): Promise<MessageType> {
+    assertCanWrite(user);
+    if (!EMOJI.test(emoji) || emoji.length > 32) throw badInput('emoji must be a single emoji', 'emoji');
+    const event = await this.db.transaction(async (tx) => {
+      const message = await this.visibleMessage(tx, user, messageId, true);
+      if (message.status === 'DELETED') throw badInput('Deleted messages cannot take reactions', 'messageId');
+      const changed: unknown[] = add
+        ? await tx.query(`INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1`, [messageId, user.id, emoji])
+        : await tx.query(`WITH d AS (DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3 RETURNING 1) SELECT * FROM d`, [messageId, user.id, emoji]);
+      if (changed.length === 0) return null;
+      return appendEvent(tx, {
+        groupId: message.groupId,
+        type: add ? GroupEventKind.REACTION_ADDED : GroupEventKind.REACTION_REMOVED,
+        messageId,
+        subjectUserId: user.id,
+        actorId: user.id,
+        data: { emoji },
+      });
+    });
+    if (event) await this.events.publishStored([event]);
+    return this.view(messageId);
+  }
+
+  /** Moves the caller's read position forward (never back) and returns it. */
+  async markRead(user: UserEntity, groupId: string, seq: number): Promise<number> {
+    if (!Number.isInteger(seq) || seq < 0) throw badInput('seq must be a non-negative integer', 'seq');
+    const { lastSeq } = await requireMembership(this.db.manager, groupId, user.id);
+    const [row]: Array<{ lastReadSeq: number }> = await this.db.query(
+      `WITH u AS (UPDATE group_members SET last_read_seq = GREATEST(last_read_seq, $3) WHERE group_id = $1 AND user_id = $2
+                  RETURNING last_read_seq::int AS "lastReadSeq")
+       SELECT * FROM u`,
+      [groupId, user.id, Math.min(seq, lastSeq)],
+    );
+    return row.lastReadSeq;
+  }
+
+  async report(user: UserEntity, messageId: string, reason: string): Promise<string> {
+    const text = reason.trim();
+    if (text.length < 1 || text.length > 1000) throw badInput('reason must be 1 to 1000 characters', 'reason');
+    const message = await this.visibleMessage(this.db.manager, user, messageId, false);
+    const [row]: Array<{ id: string }> = await this.db.query(
+      `INSERT INTO message_reports (message_id, group_id, reporter_id, reason) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (message_id, reporter_id) DO UPDATE SET reason = EXCLUDED.reason RETURNING id`,
+      [messageId, message.groupId, user.id, text],
+    );
+    return row.id;
+  }
+
+  /** Typing is ephemeral: no seq, nothing stored, delivered only to members' live streams. */
+  async setTyping(user: UserEntity, groupId: string, isTyping: boolean): Promise<void> {
+    assertCanWrite(user);
+    await requireMembership(this.db.manager, groupId, user.id);
+    const now = Date.now();
+    this.events.publish([
+      {
+        seq: null,
+        groupId,
+        type: GroupEventKind.TYPING,
+        occurredAt: new Date(now),
+        actor: toUserView(user),
+        message: null,
+        member: null,
+        group: null,
+        reaction: null,
+        typing: { user: toUserView(user), isTyping, expiresAt: new Date(now + this.config.typingTtlMs) },
+      },
+    ]);
+  }
+
+  /**
+   * A page of history by seq, oldest first. Without cursors: the newest `first`
+   * messages; `before` pages back, `after` pages forward.
+   */
+  async history(user: UserEntity, groupId: string, first: number, before: number | null, after: number | null): Promise<HistoryPage> {
+    if (!Number.isInteger(first) || first < 1) throw badInput('first must be a positive integer', 'first');
+    const limit = Math.min(first, this.config.messagePageMax);
+    await requireMembership(this.db.manager, groupId, user.id);
+    const forward = after !== null && before === null;
+    const rows: MessageEntity[] = await this.db.query(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages
+        WHERE group_id = $1 AND ($2::bigint IS NULL OR seq < $2) AND ($3::bigint IS NULL OR seq > $3)
+        ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT $4`,
+      [groupId, before, after, limit + 1],
+    );
+    const more = rows.length > limit;
+    const page = rows.slice(0, limit);
+    if (!forward) page.reverse();
+    const messages = await loadMessageViews(this.db.manager, page);
+    const lowest = messages[0]?.seq ?? null;
+    const highest = messages[messages.length - 1]?.seq ?? null;
+    const [edges]: Array<{ older: boolean; newer: boolean }> = await this.db.query(
+      `SELECT EXISTS (SELECT 1 FROM messages WHERE group_id = $1 AND seq < $2) AS older,
+              EXISTS (SELECT 1 FROM messages WHERE group_id = $1 AND seq > $3) AS newer`,
+      [groupId, lowest ?? before ?? after ?? 0, highest ?? after ?? before ?? Number.MAX_SAFE_INTEGER],
+    );
+    return { messages, hasOlder: forward ? edges.older : more || edges.older, hasNewer: forward ? more || edges.newer : edges.newer };
+  }
+
+  async view(messageId: string): Promise<MessageType> {
+    const rows: MessageEntity[] = await this.db.query(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1`, [messageId]);
+    return (await loadMessageViews(this.db.manager, rows))[0];
+  }
+
+  private validBody(body: string): string {
+    if (body.trim().length === 0) throw badInput('body must not be empty', 'body');
+    if ([...body].length > this.config.maxMessageLength) {
+      throw badInput(`body must be at most ${this.config.maxMessageLength} characters`, 'body');
+    }
+    return body;
+  }
+
+  /** A message in a group the user belongs to, or NOT_FOUND; with `lock`, its group row is locked. */
+  private async visibleMessage(tx: EntityManager, user: UserEntity, messageId: string, lock: boolean): Promise<MessageEntity> {
+    if (!isUuid(messageId)) throw notFound('Message');
+    const rows: MessageEntity[] = await tx.query(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1`, [messageId]);
+    if (rows.length === 0) throw notFound('Message');
+    try {
+      await requireMembership(tx, rows[0].groupId, user.id, lock);
+    } catch {
+      throw notFound('Message');
+    }
+    return rows[0];
+  }
+
+  private async ownMessage(tx: EntityManager, user: UserEntity, messageId: string): Promise<MessageEntity> {
+    const message = await this.visibleMessage(tx, user, messageId, true);
+    if (message.authorId !== user.id || message.kind !== 'USER') throw new DomainError('FORBIDDEN', 'You can only change your own messages');
+    if (message.status === 'DELETED') throw badInput('This message was deleted', 'messageId');
+    return message;
+  }
+
+  private async assertReplyTarget(user: UserEntity, groupId: string, replyToId: string): Promise<void> {
+    await requireMembership(this.db.manager, groupId, user.id);
+    throw notFound('Message');
+  }
+}

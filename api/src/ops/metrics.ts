@@ -1,0 +1,24 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics for one API process; each process has its own registry. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    messagesSent: new Counter({ name: 'roundtable_messages_sent_total', help: 'Messages created by sendMessage', registers: [registry] }),
+    eventsPublished: new Counter({ name: 'roundtable_group_events_published_total', help: 'Group events published after commit', labelNames: ['type'] as const, registers: [registry] }),
+    eventsDelivered: new Counter({ name: 'roundtable_group_events_delivered_total', help: 'Group events handed to local subscribers', registers: [registry] }),
+    subscriptions: new Gauge({ name: 'roundtable_subscriptions_active', help: 'Open groupEvents subscriptions in this process', registers: [registry] }),
+    wsConnections: new Gauge({ name: 'roundtable_ws_connections_active', help: 'Open graphql-ws connections', registers: [registry] }),
+    operationDuration: new Histogram({
+      name: 'roundtable_graphql_operation_duration_seconds',
+      help: 'GraphQL operation latency over HTTP',
+      labelNames: ['operation', 'type', 'status'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

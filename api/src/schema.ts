@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { createPubSub } from '@graphql-yoga/subscription';
+import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { authChecker } from './auth/current-user';
+import { GroupEventResolver } from './events/group-event.resolver';
+import { GroupResolver } from './groups/group.resolver';
+import { InviteResolver } from './invites/invite.resolver';
+import { MessageResolver } from './messages/message.resolver';
+import { UserResolver } from './users/user.resolver';
+
+let cached: Promise<GraphQLSchema> | null = null;
+
+/** The client API schema, built once per process from the resolvers. */
+export function clientSchema(): Promise<GraphQLSchema> {
+  cached ??= buildSchema({
+    resolvers: [UserResolver, GroupResolver, InviteResolver, MessageResolver, GroupEventResolver],
+    authChecker,
+    // Subscriptions use their own `subscribe` functions; type-graphql still wants a PubSub.
+    pubSub: createPubSub(),
+    validate: false,
+  });
+  return cached;
+}
+
+export async function printClientSchema(): Promise<string> {
+  return printSchema(lexicographicSortSchema(await clientSchema()));
+}
