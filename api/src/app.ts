@@ -52,7 +52,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
     metrics,
     db,
     hub,
-    users: new UserService(db),
+    users: new UserService(db, config),
     groups,
     invites: new InviteService(db, config, groups, publisher),
     messages: new MessageService(db, config, publisher, metrics),

@@ -1,13 +1,12 @@
 /** Starts Roundtable: config, (embedded) PostgreSQL, the API, and a clean shutdown. */
-import { ConfigError, loadConfig } from './config/env';
-import { startEmbeddedPostgres } from './db/embedded';
+import { Config, ConfigError, loadConfig } from './config/env';
+import { EmbeddedDatabase, startEmbeddedPostgres } from './db/embedded';
 import { createLogger } from './ops/logger';
-import { createApp } from './app';
+import { App, createApp } from './app';
 
-async function main(): Promise<void> {
-  let config;
+function configOrExit(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -15,23 +14,37 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+}
+
+async function main(): Promise<void> {
+  const config = configOrExit();
   const log = createLogger(config.logLevel);
   if (config.auth.usingDevSecret) log.warn('using the development JWT secret: set JWT_SECRET or JWT_JWKS_URL for real use');
 
-  const embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.embeddedPg.dataDir, config.embeddedPg.port, log);
-  const app = await createApp(config, config.databaseUrl ?? embedded!.url, log);
-  const port = await app.listen(config.port);
-  log.info({ port, graphql: `http://localhost:${port}/graphql`, redis: !!config.redisUrl }, 'Roundtable is listening');
-
+  let embedded: EmbeddedDatabase | null = null;
+  let app: App | null = null;
   let stopping = false;
+
+  const startup = (async () => {
+    embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.embeddedPg.dataDir, config.embeddedPg.port, log);
+    app = await createApp(config, config.databaseUrl ?? embedded!.url, log);
+    return app.listen(config.port);
+  })();
+
+  // Installed before anything starts, so a signal during startup still stops the
+  // embedded PostgreSQL: shutdown lets startup finish (or fail), then stops what it started.
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), config.shutdownGraceMs + 5000);
+    const force = setTimeout(() => {
+      log.error({ afterMs: config.shutdownGraceMs + 5000 }, 'shutdown timed out');
+      process.exit(1);
+    }, config.shutdownGraceMs + 5000);
     force.unref();
     try {
-      await app.stop();
+      await startup.catch(() => undefined);
+      await app?.stop();
       await embedded?.stop();
       log.info('stopped');
       process.exit(0);
@@ -42,6 +55,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  let port: number;
+  try {
+    port = await startup;
+  } catch (err) {
+    if (stopping) return; // shutdown reports and exits
+    log.fatal({ err }, 'startup failed');
+    await (embedded as EmbeddedDatabase | null)?.stop().catch(() => undefined);
+    process.exit(1);
+  }
+  if (!stopping) log.info({ port, graphql: `http://localhost:${port}/graphql`, redis: !!config.redisUrl }, 'Roundtable is listening');
 }
 
 main().catch((err) => {

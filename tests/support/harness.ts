@@ -239,3 +239,52 @@ export async function eventually(fn: () => Promise<boolean> | boolean, timeoutMs
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** The first error of a result, for asserting on its code and extensions; throws when there is none. */
+export function errorOf(r: GqlResult): { message: string; code: string | undefined; extensions: Record<string, unknown> } {
+  const e = r.errors?.[0];
+  if (!e) throw new Error(`expected an error, got ${JSON.stringify(r.data)}`);
+  return { message: e.message, code: e.extensions?.code, extensions: e.extensions ?? {} };
+}
+
+/** The error codes a GraphQL result carries, in order. */
+export function errorCodes(r: { errors?: Array<{ extensions?: { code?: string } }> }): Array<string | undefined> {
+  return (r.errors ?? []).map((e) => e.extensions?.code);
+}
+
+/** Every error a subscription ended with: `error` frames and errors carried in `next` payloads. */
+export function subscriptionErrors(c: EventCollector): Array<{ message: string; extensions?: { code?: string; [k: string]: unknown } }> {
+  const fromError = c.errors.flatMap((e) => (Array.isArray(e) ? e : [e])) as Array<{ message: string; extensions?: { code?: string } }>;
+  const fromNext = c.events.flatMap((e) => (Array.isArray(e?.errors) ? e.errors : []));
+  return [...fromError, ...fromNext];
+}
+
+export interface LiveSubscription {
+  events: EventCollector;
+  client: WsClient;
+  /** The group's last seq when the subscription was known to be live; later events have higher seqs. */
+  since: number;
+}
+
+/**
+ * Subscribes to groupEvents and resolves once the server has registered the subscription:
+ * it resumes one event back and waits for that event, so no sleep is needed before
+ * publishing. `selection` must include `seq`.
+ */
+export async function liveSubscription(api: TestApi, user: TestUser, groupId: string, selection = EVENT_SELECTION): Promise<LiveSubscription> {
+  const since = await lastSeq(api, groupId);
+  if (since < 1) throw new Error('liveSubscription needs a group with at least one event');
+  const client = api.ws(user.token);
+  const events = new EventCollector(client, groupId, since - 1, selection);
+  await events.until((e) => e.some((x) => x.seq === since));
+  return { events, client, since };
+}
+
+/** The group's current last seq. */
+export async function lastSeq(api: TestApi, groupId: string): Promise<number> {
+  const [g] = await api.query<{ lastSeq: number }>(`SELECT last_seq::int AS "lastSeq" FROM groups WHERE id = $1`, [groupId]);
+  return g.lastSeq;
+}
+
+/** Integers from `from` to `to`, inclusive. */
+export const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);

@@ -8,6 +8,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private waitingReject: ((e: unknown) => void) | null = null;
   private done = false;
   private failure: unknown = null;
+  private drainWaiters: Array<() => void> = [];
 
   constructor(private readonly onClose: () => void) {}
 
@@ -17,6 +18,16 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
 
   get closed(): boolean {
     return this.done;
+  }
+
+  /** Resolves once the consumer has taken every queued item, or the stream has ended. */
+  drained(): Promise<void> {
+    if (this.items.length === 0 || this.done) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private wakeDrainWaiters(): void {
+    for (const w of this.drainWaiters.splice(0)) w();
   }
 
   push(item: T): void {
@@ -36,6 +47,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     this.done = true;
     this.failure = error ?? null;
     this.onClose();
+    this.wakeDrainWaiters();
     if (this.waiting && this.items.length === 0) {
       const resolve = this.waiting;
       const reject = this.waitingReject!;
@@ -46,7 +58,11 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.items.length > 0) return Promise.resolve({ value: this.items.shift()!, done: false });
+    if (this.items.length > 0) {
+      const value = this.items.shift()!;
+      if (this.items.length === 0) this.wakeDrainWaiters();
+      return Promise.resolve({ value, done: false });
+    }
     if (this.done) {
       if (this.failure) {
         const f = this.failure;

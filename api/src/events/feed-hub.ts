@@ -17,6 +17,8 @@ import { GroupEventKind, GroupEventType } from './group-event.type';
 const REPLAY_PAGE = 500;
 const GAP_WAIT_MS = 25;
 
+const fellBehind = () => new DomainError('RATE_LIMITED', 'Subscriber fell too far behind; resubscribe with afterSeq to resume');
+
 const isDeparture = (e: GroupEventType) => e.type === GroupEventKind.MEMBER_LEFT || e.type === GroupEventKind.MEMBER_REMOVED;
 
 export interface FeedOptions {
@@ -45,6 +47,8 @@ class Subscriber {
     if (this.queue.closed) return;
     if (this.replaying) {
       if (e.seq !== null) this.pending.push(e);
+      // A client that stops reading stalls its replay; live events must not pile up without bound.
+      if (this.pending.length > this.maxQueued) this.queue.end(fellBehind());
       return;
     }
     this.deliver(e, members.has(this.userId));
@@ -63,24 +67,32 @@ class Subscriber {
       return;
     }
     if (!stillMember) {
+      // An ephemeral event can overtake the feed's news of this member joining (the replay
+      // already showed it): skip it. Departures end the stream through their own event.
+      if (e.seq === null) return;
       this.queue.end();
       return;
     }
     if (this.queue.size >= this.maxQueued) {
-      this.queue.end(new DomainError('RATE_LIMITED', 'Subscriber fell too far behind; resubscribe with afterSeq to resume'));
+      this.queue.end(fellBehind());
       return;
     }
     this.queue.push(e);
   }
 
-  async replay(read: (afterSeq: number) => Promise<GroupEventType[]>, members: () => ReadonlySet<string>): Promise<void> {
+  async replay(read: (afterSeq: number, limit: number) => Promise<GroupEventType[]>, members: () => ReadonlySet<string>): Promise<void> {
+    // A long absence is not a slow client: pages fit the queue, and each is taken before the
+    // next one (or the live events held meanwhile) goes in.
+    const limit = Math.min(REPLAY_PAGE, this.maxQueued);
     for (;;) {
-      const page = await read(this.pos);
+      const page = await read(this.pos, limit);
       for (const e of page) {
         if (this.queue.closed) return;
         this.deliver(e, true);
       }
-      if (page.length < REPLAY_PAGE) break;
+      await this.queue.drained();
+      if (this.queue.closed) return;
+      if (page.length < limit) break;
     }
     this.replaying = false;
     const pending = this.pending;
@@ -218,12 +230,15 @@ export class FeedHub {
     });
     feed.subscribers.add(sub);
     this.metrics.subscriptions.inc();
-    try {
-      await ready;
-      await sub.replay((after) => readEvents(this.db.manager, req.groupId, after, REPLAY_PAGE), () => feed.members);
-    } catch (err) {
-      sub.queue.end(err);
-    }
+    // The replay runs while the client consumes, so a backlog larger than the queue still fits.
+    void (async () => {
+      try {
+        await ready;
+        await sub.replay((after, limit) => readEvents(this.db.manager, req.groupId, after, limit), () => feed.members);
+      } catch (err) {
+        sub.queue.end(err);
+      }
+    })();
     return sub.queue;
   }
 

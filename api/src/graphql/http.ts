@@ -18,9 +18,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
+      // Past the limit the rest is read and dropped rather than the socket destroyed, so
+      // the client gets the 413 (the response closes the connection).
+      if (size > limit) return;
       size += c.length;
       if (size > limit) {
-        req.destroy();
+        chunks.length = 0;
         reject(new BodyTooLarge());
       } else chunks.push(c);
     });
@@ -101,7 +104,11 @@ export function createHttpHandler(apollo: ApolloServer<Context>, services: Servi
       const op = (body as { operationName?: string } | undefined)?.operationName ?? 'anonymous';
       metrics.operationDuration.observe({ operation: op.slice(0, 64), type: 'http', status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (err) {
-      if (err instanceof BodyTooLarge) return sendJson(res, 413, errorBody('BAD_USER_INPUT', `Request body exceeds ${config.graphql.bodyLimitBytes} bytes`));
+      if (err instanceof BodyTooLarge) {
+        // The unread rest of the body must not be taken for the next request on this socket.
+        res.setHeader('connection', 'close');
+        return sendJson(res, 413, errorBody('BAD_USER_INPUT', `Request body exceeds ${config.graphql.bodyLimitBytes} bytes`));
+      }
       log.error({ err }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, errorBody('INTERNAL', 'Internal server error'));
     }

@@ -15,6 +15,7 @@ import {
   GraphQLError,
   GraphQLSchema,
   Kind,
+  NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
   validate,
@@ -58,7 +59,8 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
   const { config, log, metrics } = services;
   const perEvent = new WeakMap<object, Map<string, Promise<SharedResult>>>();
   const shared = new WeakMap<ExecutionResult, SharedResult>();
-  const rules = [...specifiedRules, depthRule(config.graphql.maxDepth)];
+  // Apollo applies the introspection switch over HTTP; queries over graphql-ws need it too.
+  const rules = [...specifiedRules, depthRule(config.graphql.maxDepth), ...(config.graphql.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   let markers = 0;
 
   const format = (errors: readonly GraphQLError[]) => toFormattedErrors(errors, (err) => log.error({ err }, 'internal error in a subscription'));
@@ -69,7 +71,10 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
     if (!byKey) perEvent.set(event, (byKey = new Map()));
     let entry = byKey.get(key);
     if (!entry) {
-      entry = Promise.resolve(execute({ ...args, rootValue: event })).then((res) => {
+      metrics.subscriptionExecutions.inc();
+      // Fresh loaders per event: the subscription's own would cache members and read positions forever.
+      const contextValue: Context = { ...(args.contextValue as Context), loaders: createLoaders(services.db, (args.contextValue as Context).user?.id ?? null) };
+      entry = Promise.resolve(execute({ ...args, contextValue, rootValue: event })).then((res) => {
         const result: ExecutionResult = res.errors ? { data: res.data, errors: format(res.errors) as unknown as GraphQLError[] } : res;
         const s = { result, json: JSON.stringify(result) };
         shared.set(result, s);
@@ -134,19 +139,17 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
     },
     onNext: (ctx, _id, _payload, _args, result) => {
       const s = shared.get(result as ExecutionResult);
-      if (!s) return undefined;
+      if (!s) {
+        // A subscription refused when it starts (NOT_FOUND, BAD_USER_INPUT): one masked result.
+        // Formatted here, not in onOperation: graphql-ws calls toJSON() on errors it formats itself.
+        const r = result as ExecutionResult;
+        return r.errors ? { data: r.data, errors: format(r.errors) } : undefined;
+      }
       const n = ++markers;
       ctx.extra.raw.set(n, s.json);
       return { [MARKER_KEY]: n } as unknown as ExecutionResult;
     },
     onError: (_ctx, _id, _payload, errors) => format(errors) as unknown as GraphQLError[],
-    onOperation: (_ctx, _id, _payload, _args, result) => {
-      if (!isAsyncIterator(result) && (result as ExecutionResult).errors) {
-        const r = result as ExecutionResult;
-        return { data: r.data, errors: format(r.errors!) as unknown as GraphQLError[] };
-      }
-      return undefined;
-    },
   });
 
   wss.options.handleProtocols = (protocols) => (protocols.has('graphql-transport-ws') ? 'graphql-transport-ws' : false);
@@ -162,12 +165,14 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
         protocol: socket.protocol,
         send: (data) =>
           new Promise<void>((resolve, reject) => {
-            const m = data.length < 200 ? MARKER_TAIL.exec(data) : null;
+            // The marker ends the frame; only the tail is searched, however long the client's id.
+            const tail = data.slice(-40);
+            const m = MARKER_TAIL.exec(tail);
             if (m) {
               const n = Number(m[1]);
               const json = extra.raw.get(n)!;
               extra.raw.delete(n);
-              data = data.slice(0, m.index) + json + '}';
+              data = data.slice(0, data.length - tail.length + m.index) + json + '}';
             }
             if (socket.readyState !== socket.OPEN) return resolve();
             socket.send(data, (err) => (err ? reject(err) : resolve()));

@@ -15,9 +15,12 @@ export function validateGroupSettings(s: GroupSettingsInput): string[] {
   if (s.title !== undefined && s.title !== null) {
     const t = s.title.trim();
     if (t.length < 1 || [...t].length > MAX_TITLE) problems.push(`title must be 1 to ${MAX_TITLE} characters`);
+    // PostgreSQL text cannot hold NUL: refuse it as input rather than fail in the database.
+    if (t.includes('\0')) problems.push('title must not contain NUL characters');
   }
   if (s.customInstructions && [...s.customInstructions].length > MAX_CUSTOM_INSTRUCTIONS) {
     problems.push(`customInstructions must be at most ${MAX_CUSTOM_INSTRUCTIONS} characters`);
   }
+  if (s.customInstructions?.includes('\0')) problems.push('customInstructions must not contain NUL characters');
   return problems;
 }

@@ -257,7 +257,7 @@ export class GroupService {
     const found = new Set(users.map((u) => u.username));
     const missing = usernames.filter((u) => !found.has(u));
     if (missing.length) throw new DomainError('BAD_USER_INPUT', `Unknown usernames: ${missing.join(', ')}`, { field: 'usernames', usernames: missing });
-    const blocked = users.filter((u) => !hasPublicProfile(u) || (u.ageBand === 'minor' && !u.parentalGroupChats));
+    const blocked = users.filter((u) => !hasPublicProfile(u) || (u.ageBand === 'minor' && !u.parentalGroupChats) || u.suspendedAt !== null);
     if (blocked.length) throw forbidden(`These people cannot be added to group chats: ${blocked.map((u) => u.username).join(', ')}`);
     return users;
   }

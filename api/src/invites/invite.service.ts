@@ -77,14 +77,16 @@ export class InviteService {
 
   async join(user: UserEntity, token: string): Promise<GroupEntity> {
     assertCanJoinGroups(user);
-    const { groupId } = await this.findUsable(token);
+    // Uses are checked last, under the lock: an existing member's join (a retry) consumes none.
+    const { groupId } = await this.findUsable(token, { ignoreUses: true });
     const rows = await this.db.transaction(async (tx) => {
       const locked = await tx.query(`SELECT 1 FROM groups WHERE id = $1 AND closed_at IS NULL FOR UPDATE`, [groupId]);
       if (locked.length === 0) throw invalid();
       const [invite]: InviteEntity[] = await tx.query(`SELECT ${INVITE_COLUMNS} FROM invites WHERE token_hash = $1 FOR UPDATE`, [hashInviteToken(token)]);
-      if (!invite || !usable(invite, new Date())) throw invalid();
+      if (!invite || !usable(invite, new Date(), { ignoreUses: true })) throw invalid();
       const already = await tx.query(`SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2`, [groupId, user.id]);
       if (already.length > 0) return [];
+      if (!usable(invite, new Date())) throw invalid();
       const rows = await this.groups.admit(tx, groupId, [user], user.id);
       await tx.query(`UPDATE invites SET uses = uses + 1 WHERE id = $1`, [invite.id]);
       return rows;
@@ -93,14 +95,14 @@ export class InviteService {
     return this.groups.getForMember(user, groupId);
   }
 
-  private async findUsable(token: string): Promise<InviteEntity> {
+  private async findUsable(token: string, options: { ignoreUses?: boolean } = {}): Promise<InviteEntity> {
     if (!looksLikeInviteToken(token)) throw invalid();
     const [invite]: InviteEntity[] = await this.db.query(
       `SELECT ${INVITE_COLUMNS} FROM invites
         WHERE token_hash = $1 AND group_id IN (SELECT id FROM groups WHERE closed_at IS NULL)`,
       [hashInviteToken(token)],
     );
-    if (!invite || !usable(invite, new Date())) throw invalid();
+    if (!invite || !usable(invite, new Date(), options)) throw invalid();
     return invite;
   }
 
@@ -125,10 +127,10 @@ export class InviteService {
   }
 }
 
-function usable(i: InviteEntity, now: Date): boolean {
+function usable(i: InviteEntity, now: Date, { ignoreUses = false } = {}): boolean {
   if (i.revokedAt) return false;
   if (i.expiresAt && i.expiresAt.getTime() <= now.getTime()) return false;
-  if (i.maxUses !== null && i.uses >= i.maxUses) return false;
+  if (!ignoreUses && i.maxUses !== null && i.uses >= i.maxUses) return false;
   return true;
 }
 

@@ -8,6 +8,8 @@ import type { Config } from '../config/env';
 import { assertCanWrite } from '../auth/current-user';
 import { parseMentions } from '../domain/mentions/parse-mentions';
 import { FixedWindowLimiter } from '../domain/rate-limit/fixed-window';
+import { KeyedGate } from '../common/keyed-gate';
+import { preparedQuery } from '../db/prepared';
 import { badInput, DomainError, notFound } from '../errors';
 import { appendEvent, buildEventView } from '../events/event-log';
 import type { EventPublisher } from '../events/event-publisher';
@@ -39,9 +41,17 @@ export const MESSAGE_COLUMNS = `id, group_id AS "groupId", seq::int AS seq, kind
   created_at AS "createdAt"`;
 
 const EMOJI = /^(?:\p{Extended_Pictographic}|\p{Regional_Indicator}|[\u200d\ufe0f\u20e3#*0-9]|\p{Emoji_Modifier})+$/u;
+/** Digits, `#` and `*` only count as part of a keycap, never on their own. */
+const EMOJI_PICTURE = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+const isSingleEmoji = (s: string) => s.length <= 32 && EMOJI.test(s) && EMOJI_PICTURE.test(s) && [...graphemes.segment(s)].length === 1;
+/** PostgreSQL text cannot hold NUL: refuse it as input rather than fail in the database. */
+const hasNul = (s: string) => s.includes('\u0000');
 
 export class MessageService {
   private readonly limiter: FixedWindowLimiter;
+  /** One send per group at a time reaches the database; see KeyedGate. */
+  private readonly sendsPerGroup = new KeyedGate(Number(process.env.RT_GATE ?? 1));
 
   constructor(
     private readonly db: DataSource,
@@ -56,7 +66,7 @@ export class MessageService {
     assertCanWrite(user);
     const body = this.validBody(input.body);
     const cmid = input.clientMessageId;
-    if (cmid.length < 1 || cmid.length > 100) throw badInput('clientMessageId must be 1 to 100 characters', 'clientMessageId');
+    if (cmid.length < 1 || cmid.length > 100 || hasNul(cmid)) throw badInput('clientMessageId must be 1 to 100 characters other than NUL', 'clientMessageId');
     if (!isUuid(input.groupId)) throw notFound('Group');
     if (input.replyToId && !isUuid(input.replyToId)) throw notFound('Message');
     const wait = this.limiter.hit(user.id, Date.now());
@@ -65,7 +75,9 @@ export class MessageService {
     const mentions = parseMentions(body, this.config.aiName);
     let rows: Array<MessageEntity & { origin: 'new' | 'existing'; eventAt: Date }>;
     try {
-      rows = await this.db.query(
+      rows = await this.sendsPerGroup.run(input.groupId, () => preparedQuery<MessageEntity & { origin: 'new' | 'existing'; eventAt: Date }>(
+        this.db,
+        'send-message',
         `WITH existing AS (
            SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = $1 AND author_id = $2 AND client_message_id = $3),
          member AS (
@@ -92,7 +104,7 @@ export class MessageService {
          UNION ALL
          SELECT 'existing' AS origin, existing.*, NULL FROM existing WHERE EXISTS (SELECT 1 FROM member)`,
         [input.groupId, user.id, cmid, body, input.replyToId ?? null, mentions.usernames, mentions.mentionsAi],
-      );
+      ));
     } catch (err) {
       if ((err as { code?: string }).code !== '23505') throw err;
       // A concurrent retry with the same clientMessageId committed first.
@@ -162,7 +174,7 @@ export class MessageService {
 
   async react(user: UserEntity, messageId: string, emoji: string, add: boolean): Promise<MessageType> {
     assertCanWrite(user);
-    if (!EMOJI.test(emoji) || emoji.length > 32) throw badInput('emoji must be a single emoji', 'emoji');
+    if (!isSingleEmoji(emoji)) throw badInput('emoji must be a single emoji', 'emoji');
     const event = await this.db.transaction(async (tx) => {
       const message = await this.visibleMessage(tx, user, messageId, true);
       if (message.status === 'DELETED') throw badInput('Deleted messages cannot take reactions', 'messageId');
@@ -198,7 +210,7 @@ export class MessageService {
 
   async report(user: UserEntity, messageId: string, reason: string): Promise<string> {
     const text = reason.trim();
-    if (text.length < 1 || text.length > 1000) throw badInput('reason must be 1 to 1000 characters', 'reason');
+    if (text.length < 1 || text.length > 1000 || hasNul(text)) throw badInput('reason must be 1 to 1000 characters other than NUL', 'reason');
     const message = await this.visibleMessage(this.db.manager, user, messageId, false);
     const [row]: Array<{ id: string }> = await this.db.query(
       `INSERT INTO message_reports (message_id, group_id, reporter_id, reason) VALUES ($1, $2, $3, $4)
@@ -265,6 +277,7 @@ export class MessageService {
 
   private validBody(body: string): string {
     if (body.trim().length === 0) throw badInput('body must not be empty', 'body');
+    if (hasNul(body)) throw badInput('body must not contain NUL characters', 'body');
     if ([...body].length > this.config.maxMessageLength) {
       throw badInput(`body must be at most ${this.config.maxMessageLength} characters`, 'body');
     }

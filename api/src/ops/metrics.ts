@@ -9,6 +9,11 @@ export function createMetrics() {
     messagesSent: new Counter({ name: 'roundtable_messages_sent_total', help: 'Messages created by sendMessage', registers: [registry] }),
     eventsPublished: new Counter({ name: 'roundtable_group_events_published_total', help: 'Group events published after commit', labelNames: ['type'] as const, registers: [registry] }),
     eventsDelivered: new Counter({ name: 'roundtable_group_events_delivered_total', help: 'Group events handed to local subscribers', registers: [registry] }),
+    subscriptionExecutions: new Counter({
+      name: 'roundtable_subscription_executions_total',
+      help: 'Subscription results executed and serialized; subscribers with the same query shape share one per event',
+      registers: [registry],
+    }),
     subscriptions: new Gauge({ name: 'roundtable_subscriptions_active', help: 'Open groupEvents subscriptions in this process', registers: [registry] }),
     wsConnections: new Gauge({ name: 'roundtable_ws_connections_active', help: 'Open graphql-ws connections', registers: [registry] }),
     operationDuration: new Histogram({

@@ -15,7 +15,9 @@ export const USERNAME_PATTERN = /^[a-z0-9_.]{3,30}$/;
 export function validateProfile(p: ProfileInput): Problem[] {
   const problems: Problem[] = [];
   const name = p.displayName.trim();
-  if (name.length < 1 || [...name].length > 50) problems.push({ field: 'displayName', message: 'displayName must be 1 to 50 characters' });
+  if (name.length < 1 || [...name].length > 50 || name.includes('\0')) {
+    problems.push({ field: 'displayName', message: 'displayName must be 1 to 50 characters other than NUL' });
+  }
   if (!USERNAME_PATTERN.test(p.username)) {
     problems.push({ field: 'username', message: 'username must be 3 to 30 characters of a-z, 0-9, _ and .' });
   }

@@ -1,0 +1,254 @@
+/**
+ * The load generator's side of the fan-out bench: delivery bookkeeping, graphql-ws and
+ * raw `ws` subscribers, and a keep-alive HTTP client. Times are CLOCK_MONOTONIC
+ * nanoseconds (`process.hrtime`), which every process on the machine shares, so a start
+ * stamped in a server process compares with a receipt stamped here.
+ */
+import http from 'node:http';
+import { createClient, Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export const now = (): number => Number(process.hrtime.bigint());
+
+interface Entry {
+  group: number;
+  t0: number;
+  recv: number[];
+  done: (() => void) | null;
+}
+
+/** Summary of one measured run. */
+export interface RunResult {
+  sent: number;
+  expected: number;
+  delivered: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** Deliveries received while the load was applied, per second of load. */
+  perSecond: number;
+  failures: number;
+}
+
+/** One run's messages, keyed by clientMessageId, and when each subscriber got them. */
+export class Run {
+  readonly entries = new Map<string, Entry>();
+  failures = 0;
+  private settled = 0;
+
+  constructor(readonly subscribersPerGroup: number) {}
+
+  /** Registers a message before it is sent; resolves once every subscriber of its group has it. */
+  expect(cmid: string, group: number, t0: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.entries.set(cmid, { group, t0, recv: [], done: resolve });
+    });
+  }
+
+  /** A send that failed: stop waiting for it (its missing deliveries still count against the run). */
+  abandon(cmid: string): void {
+    const e = this.entries.get(cmid);
+    if (e) this.settle(e);
+  }
+
+  private settle(e: Entry): void {
+    if (!e.done) return;
+    e.done();
+    e.done = null;
+    this.settled++;
+  }
+
+  /** For the baseline: starts are stamped by the server process and reported afterwards. */
+  setStart(cmid: string, t0: number): void {
+    const e = this.entries.get(cmid);
+    if (e) e.t0 = t0;
+  }
+
+  received(cmid: string, t: number): void {
+    const e = this.entries.get(cmid);
+    if (!e) return;
+    e.recv.push(t);
+    if (e.recv.length === this.subscribersPerGroup) this.settle(e);
+  }
+
+  /** Waits until every message reached every subscriber, or `timeoutMs` passes. */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && this.settled < this.entries.size) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  result(): RunResult {
+    const lat: number[] = [];
+    let inWindow = 0;
+    let firstSend = Infinity;
+    let lastSend = 0;
+    for (const e of this.entries.values()) {
+      if (e.t0 < firstSend) firstSend = e.t0;
+      if (e.t0 > lastSend) lastSend = e.t0;
+    }
+    for (const e of this.entries.values()) {
+      for (const t of e.recv) {
+        lat.push((t - e.t0) / 1e6);
+        if (t <= lastSend) inWindow++;
+      }
+    }
+    lat.sort((a, b) => a - b);
+    const pct = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] : NaN);
+    return {
+      sent: this.entries.size,
+      expected: this.entries.size * this.subscribersPerGroup,
+      delivered: lat.length,
+      p50: pct(50),
+      p99: pct(99),
+      max: lat.length ? lat[lat.length - 1] : NaN,
+      perSecond: lastSend > firstSend ? inWindow / ((lastSend - firstSend) / 1e9) : NaN,
+      failures: this.failures,
+    };
+  }
+}
+
+/**
+ * Checks that every subscriber of a group received the same payload bytes for an event:
+ * the server serialized it once and copied it, rather than building it per subscriber.
+ */
+export class PayloadCheck {
+  identical = 0;
+  mismatched = 0;
+  private readonly open = new Map<string, { payload: string; n: number }>();
+
+  constructor(private readonly subscribersPerGroup: number) {}
+
+  frame(group: number, raw: string): void {
+    if (!raw.includes('"type":"next"')) return;
+    const payload = raw.slice(raw.indexOf('"payload":') + 10, -1);
+    const cmid = /"clientMessageId":"([^"]*)"/.exec(payload)?.[1];
+    if (!cmid) return;
+    const key = `${group}:${cmid}`;
+    const seen = this.open.get(key);
+    if (!seen) {
+      this.open.set(key, { payload, n: 1 });
+    } else if (seen.payload !== payload) {
+      this.mismatched++;
+    } else if (++seen.n === this.subscribersPerGroup) {
+      this.identical++;
+      this.open.delete(key);
+    }
+  }
+}
+
+/** Per-subscriber order check: every event's seq is the previous one plus one. */
+export class OrderCheck {
+  gaps = 0;
+  duplicates = 0;
+  private last: number | null = null;
+
+  seq(seq: number): void {
+    if (this.last !== null) {
+      if (seq <= this.last) this.duplicates++;
+      else if (seq !== this.last + 1) this.gaps++;
+    }
+    this.last = seq;
+  }
+}
+
+export const EVENT_SELECTION = `seq type groupId occurredAt actor { id username displayName }
+  message { id seq body clientMessageId createdAt author { id username displayName photoUrl } }`;
+
+export interface SubscriberHooks {
+  group: number;
+  /** Every raw frame, before graphql-ws parses it. */
+  onFrame(raw: string): void;
+  onEvent(event: { seq: number | null; message?: { clientMessageId?: string } | null }, t: number): void;
+  onError(err: unknown): void;
+}
+
+/** One graphql-ws client (its own socket) subscribed to one group's events. */
+export function graphqlWsSubscriber(url: string, token: string, groupId: string, hooks: SubscriberHooks): Client {
+  const Tapped = class extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols);
+      this.on('message', (data) => hooks.onFrame(String(data)));
+    }
+  };
+  const client = createClient({
+    url,
+    webSocketImpl: Tapped,
+    connectionParams: { authorization: `Bearer ${token}` },
+    lazy: false,
+    retryAttempts: 0,
+  });
+  client.subscribe(
+    { query: `subscription($g: ID!) { groupEvents(groupId: $g) { ${EVENT_SELECTION} } }`, variables: { g: groupId } },
+    {
+      next: (v) => {
+        const t = now();
+        const e = (v.data as { groupEvents?: Parameters<SubscriberHooks['onEvent']>[0] } | undefined)?.groupEvents;
+        if (e) hooks.onEvent(e, t);
+        else hooks.onError(v.errors ?? v);
+      },
+      error: (err) => hooks.onError(err),
+      complete: () => hooks.onError(new Error('subscription completed')),
+    },
+  );
+  return client;
+}
+
+/** One plain `ws` socket on the baseline server, parsing each frame as a client would. */
+export function rawSubscriber(url: string, hooks: SubscriberHooks): Promise<WebSocket> {
+  const socket = new WebSocket(url);
+  socket.on('message', (data) => {
+    const t = now();
+    const raw = String(data);
+    hooks.onFrame(raw);
+    const frame = JSON.parse(raw) as { payload: { data: { groupEvents: Parameters<SubscriberHooks['onEvent']>[0] } } };
+    hooks.onEvent(frame.payload.data.groupEvents, t);
+  });
+  socket.on('error', (err) => hooks.onError(err));
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Minimal keep-alive GraphQL-over-HTTP client. */
+export class GraphqlHttp {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
+
+  constructor(private readonly url: URL) {}
+
+  request<T = Record<string, unknown>>(token: string | null, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const body = JSON.stringify({ query, variables });
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        this.url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: T; errors?: unknown[] };
+            if (json.errors?.length) reject(new Error(`GraphQL errors: ${JSON.stringify(json.errors).slice(0, 500)}`));
+            else resolve(json.data as T);
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,387 @@
+/**
+ * `npm run bench:fanout`: live fan-out of sendMessage to graphql-ws subscribers, next to
+ * a raw baseline doing the same work by hand, under the same load in the same run.
+ *
+ * Three processes share the machine: the service (dist/api/src/main.js on a throwaway
+ * embedded PostgreSQL), the raw baseline server (raw-server.ts), and this load
+ * generator with every subscriber socket. Servers never share an event loop with the
+ * load, so neither side's numbers are flattered by the other.
+ *
+ * Env: BENCH_RATE (messages/s, default 1500), BENCH_SECONDS (fixed-rate seconds, 12),
+ * BENCH_CPU_PROF (a directory: writes a CPU profile of the service process).
+ */
+import { ChildProcess, fork, spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from 'graphql-ws';
+import pino from 'pino';
+import type WebSocket from 'ws';
+import { signDevToken } from '../api/src/auth/jwt';
+import { EmbeddedDatabase, freePort, startEmbeddedPostgres } from '../api/src/db/embedded';
+import { cpuDelta, cpuSample, CpuSample } from './cpu-usage';
+import { GraphqlHttp, graphqlWsSubscriber, now, OrderCheck, PayloadCheck, rawSubscriber, Run, RunResult, SubscriberHooks } from './fanout-clients';
+import type { RawCommand, RawSend } from './raw-server';
+
+const GROUPS = 8;
+const PER_GROUP = 20;
+const SENDERS_PER_GROUP = 2;
+const RATE = Number(process.env.BENCH_RATE ?? 1500);
+const FIXED_MS = Number(process.env.BENCH_SECONDS ?? 12) * 1000;
+const WARMUP_MS = 4000;
+const SATURATE_MS = 8000;
+const IN_FLIGHT = 8 * GROUPS;
+const TIME_LIMIT_MS = 170_000;
+const SECRET = 'fanout-bench-secret-that-is-long-enough-0123456789';
+const ROOT = path.resolve(__dirname, '..', '..');
+const SEND = `mutation($i: SendMessageInput!) { sendMessage(input: $i) { id seq } }`;
+
+interface BenchUser {
+  id: string;
+  token: string;
+  username: string;
+  displayName: string;
+  photoUrl: string;
+}
+
+/** A run's result with the CPU ms each process spent per message. */
+type Measured = RunResult & { cpu: { server: number; postgres: number; client: number } | null };
+
+/** Sends message `n` to `group`; resolves when every subscriber has it (and, for ours, the mutation returned). */
+type Sender = (n: number, group: number, run: Run) => Promise<void>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const body = (n: number) => `Message ${n}: are we still on for dinner on Friday? I can book the place near the station.`;
+
+class Bench {
+  private embedded: EmbeddedDatabase | null = null;
+  private service: ChildProcess | null = null;
+  private raw: ChildProcess | null = null;
+  private readonly dataDir = path.join(ROOT, '.data', `bench-${process.pid}`);
+  private readonly clients: Client[] = [];
+  private readonly rawSockets: WebSocket[] = [];
+  readonly subscriberErrors: unknown[] = [];
+  readonly oursPayloads = new PayloadCheck(PER_GROUP);
+  readonly rawPayloads = new PayloadCheck(PER_GROUP);
+  readonly order: OrderCheck[] = [];
+  current: Run | null = null;
+  lastFrame = 0;
+  api!: GraphqlHttp;
+  port = 0;
+  groups: Array<{ id: string; members: BenchUser[] }> = [];
+
+  async start(): Promise<void> {
+    await rm(this.dataDir, { recursive: true, force: true });
+    this.embedded = await startEmbeddedPostgres(this.dataDir, 0, pino({ level: 'warn' }));
+    this.port = await freePort();
+    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+    this.service = spawn(process.execPath, [...prof, path.join(ROOT, 'dist/api/src/main.js')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(this.port),
+        DATABASE_URL: this.embedded.url,
+        REDIS_URL: '',
+        JWT_SECRET: SECRET,
+        MESSAGE_RATE_PER_MINUTE: '100000',
+        LOG_LEVEL: 'warn',
+        SHUTDOWN_GRACE_MS: '1000',
+      },
+    });
+    this.api = new GraphqlHttp(new URL(`http://127.0.0.1:${this.port}/graphql`));
+    await this.waitHealthy();
+    this.raw = fork(path.join(__dirname, 'raw-server.js'), [], { env: { PATH: process.env.PATH, DATABASE_URL: this.embedded.url }, stdio: 'inherit' });
+  }
+
+  private async waitHealthy(): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ok = await this.get('/healthz').then(() => true, () => false);
+      if (ok) return;
+      if (Date.now() > deadline || this.service?.exitCode != null) throw new Error('the service did not become healthy');
+      await sleep(100);
+    }
+  }
+
+  get(pathname: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: this.port, path: pathname }, (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`${pathname}: ${res.statusCode}`))));
+        })
+        .on('error', reject);
+    });
+  }
+
+  async metric(name: string): Promise<number> {
+    const text = await this.get('/metrics');
+    const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
+  }
+
+  /** 160 users with profiles, 8 groups of 20 members. */
+  async seed(): Promise<void> {
+    const users = await Promise.all(
+      range(GROUPS * PER_GROUP).map(async (i): Promise<BenchUser> => {
+        const token = await signDevToken(SECRET, { sub: `bench-${process.pid}-${i}`, plan: 'plus', region: 'DE', age: 'adult' });
+        const username = `bench_${i}`;
+        const input = { displayName: `Bench user ${i}`, username, photoUrl: `https://example.test/${username}.png` };
+        const r = await this.api.request<{ upsertProfile: { id: string } }>(token, `mutation($i: ProfileInput!) { upsertProfile(input: $i) { id } }`, { i: input });
+        return { id: r.upsertProfile.id, token, username, displayName: input.displayName, photoUrl: input.photoUrl };
+      }),
+    );
+    this.groups = await Promise.all(
+      range(GROUPS).map(async (g) => {
+        const members = users.slice(g * PER_GROUP, (g + 1) * PER_GROUP);
+        const r = await this.api.request<{ createGroup: { id: string } }>(members[0].token, `mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }`, {
+          i: { title: `Bench group ${g}`, memberUsernames: members.slice(1).map((m) => m.username) },
+        });
+        return { id: r.createGroup.id, members };
+      }),
+    );
+  }
+
+  private hooks(group: number, payloads: PayloadCheck, order: OrderCheck | null): SubscriberHooks {
+    return {
+      group,
+      onFrame: (raw) => {
+        this.lastFrame = Date.now();
+        payloads.frame(group, raw);
+      },
+      onEvent: (e, t) => {
+        if (order && e.seq !== null) order.seq(e.seq);
+        const cmid = e.message?.clientMessageId;
+        if (cmid) this.current?.received(cmid, t);
+      },
+      onError: (err) => this.subscriberErrors.push(err),
+    };
+  }
+
+  /** One graphql-ws client per member of every group, and the same number of raw sockets. */
+  async connect(): Promise<void> {
+    const wsUrl = `ws://127.0.0.1:${this.port}/graphql`;
+    for (const [g, group] of this.groups.entries()) {
+      for (const m of group.members) {
+        const order = new OrderCheck();
+        this.order.push(order);
+        this.clients.push(graphqlWsSubscriber(wsUrl, m.token, group.id, this.hooks(g, this.oursPayloads, order)));
+      }
+    }
+    const deadline = Date.now() + 30_000;
+    while ((await this.metric('roundtable_subscriptions_active')) < GROUPS * PER_GROUP) {
+      if (Date.now() > deadline || this.subscriberErrors.length) throw new Error(`subscriptions did not start: ${String(this.subscriberErrors[0])}`);
+      await sleep(100);
+    }
+
+    const rawPort = await new Promise<number>((resolve, reject) => {
+      this.raw!.once('message', (m: { t: string; port: number }) => (m.t === 'ready' ? resolve(m.port) : reject(new Error('raw server failed'))));
+      this.raw!.once('exit', () => reject(new Error('raw server exited')));
+    });
+    for (const g of range(GROUPS)) {
+      for (const _ of range(PER_GROUP)) this.rawSockets.push(await rawSubscriber(`ws://127.0.0.1:${rawPort}/?g=${g}`, this.hooks(g, this.rawPayloads, null)));
+    }
+  }
+
+  readonly ours = (prefix: string): Sender => (n, group, run) => {
+    const { id, members } = this.groups[group];
+    const author = members[Math.floor(n / GROUPS) % SENDERS_PER_GROUP];
+    const cmid = `ours-${prefix}-${n}`;
+    const t0 = now();
+    const delivered = run.expect(cmid, group, t0);
+    const sent = this.api.request(author.token, SEND, { i: { groupId: id, body: body(n), clientMessageId: cmid } }).catch((err) => {
+      if (run.failures++ === 0) console.error('sendMessage failed:', String(err));
+      run.abandon(cmid);
+    });
+    return Promise.all([delivered, sent]).then(() => undefined);
+  };
+
+  readonly baseline = (prefix: string): Sender => (n, group, run) => {
+    const { id, members } = this.groups[group];
+    const a = members[Math.floor(n / GROUPS) % SENDERS_PER_GROUP];
+    const cmid = `raw-${prefix}-${n}`;
+    const delivered = run.expect(cmid, group, NaN);
+    const cmd: RawSend = {
+      t: 'send',
+      group,
+      groupId: id,
+      cmid,
+      body: body(n),
+      author: { id: a.id, username: a.username, displayName: a.displayName, photoUrl: a.photoUrl },
+    };
+    this.raw!.send(cmd);
+    return delivered;
+  };
+
+  /** The baseline stamps INSERT starts in its own process; fetch them into the run. */
+  async collectBaselineStarts(run: Run): Promise<void> {
+    const starts = await new Promise<Array<[string, number]>>((resolve) => {
+      this.raw!.once('message', (m: { starts: Array<[string, number]> }) => resolve(m.starts));
+      this.raw!.send({ t: 'report' } satisfies RawCommand);
+    });
+    for (const [cmid, t0] of starts) run.setStart(cmid, t0);
+  }
+
+  private cpu(): CpuSample | null {
+    return cpuSample(this.service!.pid!, this.raw!.pid!, this.dataDir);
+  }
+
+  async measure(send: Sender, load: (send: Sender, run: Run) => Promise<void>, baseline: boolean): Promise<Measured> {
+    const run = new Run(PER_GROUP);
+    const started = Date.now();
+    const cpuBefore = this.cpu();
+    this.current = run;
+    await load(send, run);
+    await run.drain(5000);
+    const cpu = cpuDelta(cpuBefore, this.cpu());
+    this.current = null;
+    // A backlog left by an overloaded run must not spill into the next one.
+    while (Date.now() - this.lastFrame < 500 && Date.now() - started < 30_000) await sleep(100);
+    if (baseline) await this.collectBaselineStarts(run);
+    const result = run.result();
+    return { ...result, cpu: cpu && { server: (baseline ? cpu.raw : cpu.service) / result.sent, postgres: cpu.postgres / result.sent, client: cpu.bench / result.sent } };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.clients.map((c) => c.dispose()));
+    for (const s of this.rawSockets) s.terminate();
+    this.api?.close();
+    const exited = (p: ChildProcess | null, signal: () => void) =>
+      p && p.exitCode === null && p.signalCode === null
+        ? new Promise<void>((resolve) => {
+            const kill = setTimeout(() => p.kill('SIGKILL'), 15_000);
+            p.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
+            signal();
+          })
+        : Promise.resolve();
+    await Promise.all([exited(this.raw, () => this.raw!.send({ t: 'stop' } satisfies RawCommand)), exited(this.service, () => this.service!.kill('SIGTERM'))]);
+    await this.embedded?.stop().catch((err) => console.error('stopping PostgreSQL failed:', err));
+    this.embedded = null;
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Open loop: message n goes out at n / rate seconds, whatever happened to the ones before. */
+const fixedRate = (rate: number, ms: number) => async (send: Sender, run: Run) => {
+  const total = Math.floor((rate * ms) / 1000);
+  const start = performance.now();
+  let n = 0;
+  while (n < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
+    while (n < due) void send(n, n % GROUPS, run).catch(() => undefined), n++;
+    await sleep(1);
+  }
+};
+
+/** Closed loop: `inFlight` senders each wait for full delivery before sending again. */
+const saturate = (inFlight: number, ms: number) => async (send: Sender, run: Run) => {
+  const end = performance.now() + ms;
+  let n = 0;
+  await Promise.all(
+    range(inFlight).map(async (slot) => {
+      while (performance.now() < end) await Promise.race([send(n++, slot % GROUPS, run), sleep(10_000)]);
+    }),
+  );
+};
+
+const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
+const pad = (s: string, n: number) => s.padStart(n);
+
+const cpuRow = (label: string, r: Measured) =>
+  r.cpu ? `${label.padEnd(34)}${pad(fmt(r.cpu.server * 1000, 0), 9)}${pad(fmt(r.cpu.postgres * 1000, 0), 11)}${pad(fmt(r.cpu.client * 1000, 0), 11)}` : `${label.padEnd(34)}n/a`;
+
+function row(label: string, r: RunResult): string {
+  const pct = r.expected ? ((100 * r.delivered) / r.expected).toFixed(2) : '0';
+  return `${label.padEnd(34)}${pad(fmt(r.p50, 2), 9)}${pad(fmt(r.p99, 2), 9)}${pad(fmt(r.max, 1), 9)}${pad(int(r.perSecond), 15)}${pad(`${pct}%`, 11)}`;
+}
+
+async function main(): Promise<void> {
+  const bench = new Bench();
+  const watchdog = setTimeout(() => {
+    console.error(`bench exceeded ${TIME_LIMIT_MS / 1000} s; stopping`);
+    void bench.stop().finally(() => process.exit(2));
+  }, TIME_LIMIT_MS);
+  watchdog.unref();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void bench.stop().finally(() => process.exit(130)));
+
+  const started = Date.now();
+  let failed = false;
+  console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
+  try {
+    await bench.start();
+    await bench.seed();
+    await bench.connect();
+    console.log(`fan-out bench: ${GROUPS} groups x ${PER_GROUP} subscribers (${GROUPS * PER_GROUP} graphql-ws sockets, ${GROUPS * PER_GROUP} raw sockets), ${GROUPS * SENDERS_PER_GROUP} senders`);
+
+    await bench.measure(bench.ours('warm'), fixedRate(400, WARMUP_MS), false);
+    await bench.measure(bench.baseline('warm'), fixedRate(400, WARMUP_MS / 2), true);
+
+    const before = { exec: await bench.metric('roundtable_subscription_executions_total'), delivered: await bench.metric('roundtable_group_events_delivered_total') };
+    const identicalBefore = bench.oursPayloads.identical;
+    const ours = await bench.measure(bench.ours('fixed'), fixedRate(RATE, FIXED_MS), false);
+    const exec = (await bench.metric('roundtable_subscription_executions_total')) - before.exec;
+    const handed = (await bench.metric('roundtable_group_events_delivered_total')) - before.delivered;
+    const identical = bench.oursPayloads.identical - identicalBefore;
+    const raw = await bench.measure(bench.baseline('fixed'), fixedRate(RATE, FIXED_MS), true);
+    const oursMax = await bench.measure(bench.ours('max'), saturate(IN_FLIGHT, SATURATE_MS), false);
+    const rawMax = await bench.measure(bench.baseline('max'), saturate(IN_FLIGHT, SATURATE_MS), true);
+
+    const gaps = bench.order.reduce((s, o) => s + o.gaps, 0);
+    const dups = bench.order.reduce((s, o) => s + o.duplicates, 0);
+    const p50Ratio = ours.p50 / raw.p50;
+    const p99Ratio = ours.p99 / raw.p99;
+    const head = `${''.padEnd(34)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('max ms', 9)}${pad('deliveries/s', 15)}${pad('delivered', 11)}`;
+    const line = '-'.repeat(head.length);
+    const out = [
+      '',
+      `Fixed rate: ${RATE} messages/s for ${FIXED_MS / 1000} s = ${int(RATE * PER_GROUP)} deliveries/s offered (${int(ours.sent)} messages each)`,
+      line,
+      head,
+      line,
+      row('Roundtable  sendMessage -> sub', ours),
+      row('Raw baseline  INSERT -> ws recv', raw),
+      `${'Ratio (ours / raw)'.padEnd(34)}${pad(fmt(p50Ratio, 2) + 'x', 9)}${pad(fmt(p99Ratio, 2) + 'x', 9)}${pad(fmt(ours.max / raw.max, 2) + 'x', 9)}${pad(fmt(ours.perSecond / raw.perSecond, 2) + 'x', 15)}`,
+      line,
+      `Max sustainable (closed loop, ${IN_FLIGHT} messages in flight, ${SATURATE_MS / 1000} s, each waits for all ${PER_GROUP} deliveries)`,
+      row('Roundtable', oursMax),
+      row('Raw baseline', rawMax),
+      `${'Ratio (ours / raw)'.padEnd(34)}${pad('', 27)}${pad(fmt(oursMax.perSecond / rawMax.perSecond, 2) + 'x', 15)}`,
+      line,
+      `CPU time per message, us (fixed-rate run; "client" = load generator + all ${PER_GROUP} subscribers)`,
+      `${''.padEnd(34)}${pad('server', 9)}${pad('postgres', 11)}${pad('client', 11)}`,
+      cpuRow('Roundtable', ours),
+      cpuRow('Raw baseline', raw),
+      line,
+      `Serialization: ${int(exec)} executions+JSON.stringify for ${int(ours.sent)} events handed to ${int(handed)} subscriptions ` +
+        `(${fmt(exec / ours.sent, 2)} per event); ${int(identical)}/${int(ours.sent)} events byte-identical at all ${PER_GROUP} subscribers, ` +
+        `${bench.oursPayloads.mismatched} mismatches`,
+      `Ordering: ${gaps} gaps, ${dups} duplicates over ${GROUPS * PER_GROUP} subscribers; failed sends ${ours.failures + oursMax.failures}; subscriber errors ${bench.subscriberErrors.length}`,
+      line,
+      `Target p50 <= 2x raw:                ${fmt(p50Ratio, 2)}x  ${p50Ratio <= 2 ? 'MET' : 'NOT MET'}`,
+      `Target p99 <= 3x raw:                ${fmt(p99Ratio, 2)}x  ${p99Ratio <= 3 ? 'MET' : 'NOT MET'}`,
+      `Target >= 30,000 deliveries/s:       ${int(ours.perSecond)} at fixed rate, ${int(oursMax.perSecond)} max  ` +
+        `${ours.perSecond >= 30_000 && ours.delivered === ours.expected ? 'MET' : 'NOT MET'}`,
+      `(total bench time ${fmt((Date.now() - started) / 1000, 0)} s)`,
+    ];
+    console.log(out.join('\n'));
+    failed = gaps > 0 || dups > 0 || bench.oursPayloads.mismatched > 0 || exec > ours.sent || bench.subscriberErrors.length > 0;
+  } catch (err) {
+    console.error(err);
+    failed = true;
+  } finally {
+    await bench.stop();
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+void main();
