@@ -41,6 +41,8 @@ async function twoMemberGroup(): Promise<{ alice: TestUser; bob: TestUser; group
 /**
  * Runs `fire` while the test holds the group row, and lets go once `inFlight` statements
  * wait for it: the requests then really race in PostgreSQL instead of arriving one by one.
+ * (A process may queue sends to one group before the database, so races between
+ * statements take several API processes.)
  */
 async function releasedTogether<T>(groupId: string, inFlight: number, fire: () => Promise<T>): Promise<T> {
   const holder = new PgClient({ connectionString: api.databaseUrl });
@@ -64,12 +66,21 @@ async function releasedTogether<T>(groupId: string, inFlight: number, fire: () =
 }
 
 describe('sendMessage', () => {
-  it('10 parallel sends with one clientMessageId create exactly one message and one event', async () => {
+  /** A second API process on the same database, as in a deployment with several instances. */
+  let peer: TestApi;
+  beforeAll(async () => {
+    peer = await startApi({}, api.databaseUrl);
+  });
+  afterAll(() => peer.stop());
+
+  it('10 parallel sends with one clientMessageId create exactly one message and one event, across two API processes', async () => {
     const { alice, groupId } = await twoMemberGroup();
     const clientMessageId = randomUUID();
     const before = await lastSeq(api, groupId);
-    const results = await releasedTogether(groupId, 10, () =>
-      Promise.all(Array.from({ length: 10 }, () => api.gql(alice.token, SEND, { i: { groupId, body: 'only once', clientMessageId } }))),
+    const results = await releasedTogether(groupId, 2, () =>
+      Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? peer : api).gql(alice.token, SEND, { i: { groupId, body: 'only once', clientMessageId } })),
+      ),
     );
     for (const r of results) expect(r.errors).toBeUndefined();
     const ids = new Set(results.map((r) => r.data.sendMessage.id));
@@ -126,12 +137,12 @@ describe('sendMessage', () => {
     expect(stored.map((r) => r.seq)).toEqual(all.map((m) => m.seq).sort((a, b) => a - b));
   });
 
-  it('keeps seq unique and contiguous when 40 sends contend for the group row at once', async () => {
+  it('keeps seq unique and contiguous when 40 sends from two API processes contend for the group row', async () => {
     const senders = await api.users(4);
     const groupId = await api.group(senders[0], senders.slice(1));
     const start = await lastSeq(api, groupId);
-    const sent = await releasedTogether(groupId, 15, () =>
-      Promise.all(Array.from({ length: 40 }, (_, i) => api.send(senders[i % 4], groupId, `contended ${i}`))),
+    const sent = await releasedTogether(groupId, 2, () =>
+      Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? peer : api).send(senders[i % 4], groupId, `contended ${i}`))),
     );
     expect(sent.map((m) => m.seq).sort((a, b) => a - b)).toEqual(range(start + 1, start + 40));
     const events = await api.query<{ seq: number; messageId: string }>(

@@ -66,8 +66,9 @@ describe('health, readiness and metrics', () => {
     const before = await scrape();
     const [alice, bob] = await api.users(2);
     const groupId = await api.group(alice, [bob]);
-    const sub = api.subscribe(bob.token, groupId);
-    await new Promise((r) => setTimeout(r, 300));
+    const { group } = await api.ok(bob.token, `query($id: ID!) { group(id: $id) { lastSeq } }`, { id: groupId });
+    // Resuming from lastSeq, the message arrives whether it beats the subscription or not.
+    const sub = api.subscribe(bob.token, groupId, group.lastSeq);
     const sent = await api.send(alice, groupId, 'counted');
     await sub.until((e) => e.some((x) => x.message?.id === sent.id));
 

@@ -51,6 +51,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
     log,
     metrics,
     db,
+    bus,
     hub,
     users: new UserService(db, config),
     groups,

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Config } from './config/env';
+import type { EventBus } from './events/event-bus';
 import type { FeedHub } from './events/feed-hub';
 import type { GroupService } from './groups/group.service';
 import type { InviteService } from './invites/invite.service';
@@ -15,6 +16,7 @@ export interface Services {
   log: Logger;
   metrics: Metrics;
   db: DataSource;
+  bus: EventBus;
   hub: FeedHub;
   users: UserService;
   groups: GroupService;

@@ -13,6 +13,10 @@ export interface EventBus {
   /** Resolves once the subscription is active, so nothing published afterwards is missed. */
   subscribe(groupId: string, handler: EventHandler): Promise<() => void>;
   close(): Promise<void>;
+  /** Called after a lost connection is back: events published meanwhile may be missing. */
+  onReconnect?(handler: () => void): void;
+  /** True when the bus can carry events (always, in-process). */
+  ping?(): Promise<boolean>;
 }
 
 const channel = (groupId: string) => `rt:group:${groupId}`;
@@ -49,12 +53,21 @@ export class RedisEventBus implements EventBus {
   private readonly pub: Redis;
   private readonly sub: Redis;
   private readonly local = new InProcessEventBus();
-  private readonly refs = new Map<string, number>();
+  /** Per subscribed group: local handler count and the SUBSCRIBE every caller waits for. */
+  private readonly channels = new Map<string, { refs: number; active: Promise<unknown> }>();
+  private reconnectHandlers: Array<() => void> = [];
 
   constructor(url: string, private readonly log: Logger) {
     this.pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
     this.sub = new Redis(url, { lazyConnect: false });
     for (const c of [this.pub, this.sub]) c.on('error', (err) => log.error({ err }, 'redis connection error'));
+    // ioredis re-subscribes after a reconnect, but what was published meanwhile is gone:
+    // listeners re-read the event log.
+    let connectedOnce = false;
+    this.sub.on('ready', () => {
+      if (connectedOnce) for (const h of this.reconnectHandlers) h();
+      connectedOnce = true;
+    });
     this.sub.on('message', (ch: string, raw: string) => {
       const groupId = ch.slice('rt:group:'.length);
       let event: GroupEventType;
@@ -74,23 +87,32 @@ export class RedisEventBus implements EventBus {
 
   async subscribe(groupId: string, handler: EventHandler): Promise<() => void> {
     const unsubscribeLocal = await this.local.subscribe(groupId, handler);
-    const n = (this.refs.get(groupId) ?? 0) + 1;
-    this.refs.set(groupId, n);
-    if (n === 1) await this.sub.subscribe(channel(groupId));
+    let entry = this.channels.get(groupId);
+    if (entry) entry.refs += 1;
+    else this.channels.set(groupId, (entry = { refs: 1, active: this.sub.subscribe(channel(groupId)) }));
+    await entry.active;
     return () => {
       unsubscribeLocal();
-      const left = (this.refs.get(groupId) ?? 1) - 1;
-      if (left > 0) {
-        this.refs.set(groupId, left);
-        return;
-      }
-      this.refs.delete(groupId);
+      const current = this.channels.get(groupId);
+      if (!current || --current.refs > 0) return;
+      this.channels.delete(groupId);
       this.sub.unsubscribe(channel(groupId)).catch((err) => this.log.warn({ err, groupId }, 'redis unsubscribe failed'));
     };
   }
 
+  onReconnect(handler: () => void): void {
+    this.reconnectHandlers.push(handler);
+  }
+
+  /** Answers within a second: a readiness probe must not hang while Redis reconnects. */
   async ping(): Promise<boolean> {
-    return (await this.pub.ping()) === 'PONG';
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 1000)));
+    try {
+      return await Promise.race([this.pub.ping().then((r) => r === 'PONG'), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

@@ -110,6 +110,7 @@ class GroupFeed {
   private outOfOrder = new Map<number, GroupEventType>();
   private gapTimer: NodeJS.Timeout | null = null;
   private fillingGap = false;
+  disposed = false;
   unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -172,22 +173,31 @@ class GroupFeed {
     if (this.gapTimer || this.fillingGap) return;
     this.gapTimer = setTimeout(() => {
       this.gapTimer = null;
-      if (this.outOfOrder.size === 0) return;
-      this.fillingGap = true;
-      this.read(this.lastSeq, REPLAY_PAGE)
-        .then((events) => {
-          for (const e of events) if (e.seq === this.lastSeq + 1) this.advance(e);
-        })
-        .catch((err) => this.log.error({ err, groupId: this.groupId }, 'filling an event gap failed'))
-        .finally(() => {
-          this.fillingGap = false;
-          if (this.outOfOrder.size > 0) this.scheduleGapFill();
-        });
+      if (this.outOfOrder.size > 0) void this.catchUp();
     }, GAP_WAIT_MS);
     this.gapTimer.unref();
   }
 
+  /** Reads what the log has beyond the last delivered seq and delivers it in order. */
+  async catchUp(): Promise<void> {
+    if (this.fillingGap || !this.ready || this.disposed) return;
+    this.fillingGap = true;
+    try {
+      for (;;) {
+        const events = await this.read(this.lastSeq, REPLAY_PAGE);
+        for (const e of events) if (e.seq === this.lastSeq + 1) this.advance(e);
+        if (events.length < REPLAY_PAGE || this.disposed) break;
+      }
+    } catch (err) {
+      this.log.error({ err, groupId: this.groupId }, 'reading missed events failed');
+    } finally {
+      this.fillingGap = false;
+      if (this.outOfOrder.size > 0) this.scheduleGapFill();
+    }
+  }
+
   dispose(): void {
+    this.disposed = true;
     if (this.gapTimer) clearTimeout(this.gapTimer);
     this.unsubscribe?.();
   }
@@ -211,7 +221,12 @@ export class FeedHub {
     private readonly log: Logger,
     private readonly metrics: Metrics,
     private readonly options: FeedOptions,
-  ) {}
+  ) {
+    bus.onReconnect?.(() => {
+      log.warn({ feeds: this.feeds.size }, 'event bus reconnected: reading missed events from the log');
+      for (const { feed } of this.feeds.values()) void feed.catchUp();
+    });
+  }
 
   /** Publishes committed events to every process. Call only after the transaction commits. */
   publish(events: readonly GroupEventType[]): void {
@@ -253,6 +268,8 @@ export class FeedHub {
     );
     const ready = (async () => {
       feed.unsubscribe = await this.bus.subscribe(groupId, feed.onEvent);
+      // The last subscriber may have gone while the bus was subscribing.
+      if (feed.disposed) return feed.unsubscribe();
       const [state]: Array<{ lastSeq: number; members: string[] }> = await this.db.query(
         `SELECT g.last_seq::int AS "lastSeq", coalesce(array_agg(m.user_id) FILTER (WHERE m.user_id IS NOT NULL), '{}') AS members
            FROM groups g LEFT JOIN group_members m ON m.group_id = g.id WHERE g.id = $1 GROUP BY g.id`,

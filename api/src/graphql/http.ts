@@ -62,10 +62,13 @@ export function createHttpHandler(apollo: ApolloServer<Context>, services: Servi
         case '/readyz': {
           try {
             await db.query('SELECT 1');
-            return sendJson(res, 200, { status: 'ready' });
           } catch {
             return sendJson(res, 503, { status: 'database unreachable' });
           }
+          if (services.bus.ping && !(await services.bus.ping().catch(() => false))) {
+            return sendJson(res, 503, { status: 'event bus unreachable' });
+          }
+          return sendJson(res, 200, { status: 'ready' });
         }
         case '/metrics': {
           res.writeHead(200, { 'content-type': metrics.registry.contentType });
