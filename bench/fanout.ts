@@ -7,8 +7,9 @@
  * generator with every subscriber socket. Servers never share an event loop with the
  * load, so neither side's numbers are flattered by the other.
  *
- * Env: BENCH_RATE (messages/s, default 1500), BENCH_SECONDS (fixed-rate seconds, 12),
- * BENCH_CPU_PROF (a directory: writes a CPU profile of the service process).
+ * Env: BENCH_RATE (target load in messages/s, default 1500 = 30,000 deliveries/s),
+ * BENCH_SECONDS (seconds at the target load, 8), BENCH_LIGHT_RATE (a load both sides
+ * sustain, for latency, 300), BENCH_CPU_PROF (a directory: CPU profile of the service).
  */
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
@@ -28,11 +29,13 @@ const GROUPS = 8;
 const PER_GROUP = 20;
 const SENDERS_PER_GROUP = 2;
 const RATE = Number(process.env.BENCH_RATE ?? 1500);
-const FIXED_MS = Number(process.env.BENCH_SECONDS ?? 12) * 1000;
+const FIXED_MS = Number(process.env.BENCH_SECONDS ?? 8) * 1000;
+const LIGHT_RATE = Number(process.env.BENCH_LIGHT_RATE ?? 300);
+const LIGHT_MS = 6000;
 const WARMUP_MS = 4000;
 const SATURATE_MS = 8000;
 const IN_FLIGHT = 8 * GROUPS;
-const TIME_LIMIT_MS = 170_000;
+const TIME_LIMIT_MS = 150_000;
 const SECRET = 'fanout-bench-secret-that-is-long-enough-0123456789';
 const ROOT = path.resolve(__dirname, '..', '..');
 const SEND = `mutation($i: SendMessageInput!) { sendMessage(input: $i) { id seq } }`;
@@ -234,7 +237,6 @@ class Bench {
 
   async measure(send: Sender, load: (send: Sender, run: Run) => Promise<void>, baseline: boolean): Promise<Measured> {
     const run = new Run(PER_GROUP);
-    const started = Date.now();
     const cpuBefore = this.cpu();
     this.current = run;
     await load(send, run);
@@ -242,7 +244,8 @@ class Bench {
     const cpu = cpuDelta(cpuBefore, this.cpu());
     this.current = null;
     // A backlog left by an overloaded run must not spill into the next one.
-    while (Date.now() - this.lastFrame < 500 && Date.now() - started < 30_000) await sleep(100);
+    const loaded = Date.now();
+    while (Date.now() - this.lastFrame < 500 && Date.now() - loaded < 20_000) await sleep(100);
     if (baseline) await this.collectBaselineStarts(run);
     const result = run.result();
     return { ...result, cpu: cpu && { server: (baseline ? cpu.raw : cpu.service) / result.sent, postgres: cpu.postgres / result.sent, client: cpu.bench / result.sent } };
@@ -297,12 +300,40 @@ const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) :
 const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
 const pad = (s: string, n: number) => s.padStart(n);
 
-const cpuRow = (label: string, r: Measured) =>
-  r.cpu ? `${label.padEnd(34)}${pad(fmt(r.cpu.server * 1000, 0), 9)}${pad(fmt(r.cpu.postgres * 1000, 0), 11)}${pad(fmt(r.cpu.client * 1000, 0), 11)}` : `${label.padEnd(34)}n/a`;
+const LABEL = 40;
+const cpuCells = (r: Measured) => (r.cpu ? [r.cpu.server, r.cpu.postgres, r.cpu.client].map((ms) => pad(fmt(ms * 1000, 0), 9)).join('') : pad('n/a', 9));
 
-function row(label: string, r: RunResult): string {
+function row(label: string, r: Measured): string {
   const pct = r.expected ? ((100 * r.delivered) / r.expected).toFixed(2) : '0';
-  return `${label.padEnd(34)}${pad(fmt(r.p50, 2), 9)}${pad(fmt(r.p99, 2), 9)}${pad(fmt(r.max, 1), 9)}${pad(int(r.perSecond), 15)}${pad(`${pct}%`, 11)}`;
+  return `${label.padEnd(LABEL)}${pad(fmt(r.p50, 2), 9)}${pad(fmt(r.p99, 2), 9)}${pad(fmt(r.max, 0), 9)}${pad(int(r.perSecond), 14)}${pad(`${pct}%`, 10)}  ${cpuCells(r)}`;
+}
+
+const ratioRow = (ours: Measured, raw: Measured) =>
+  `${'  ratio ours / raw'.padEnd(LABEL)}${[ours.p50 / raw.p50, ours.p99 / raw.p99, ours.max / raw.max].map((x) => pad(fmt(x, 2) + 'x', 9)).join('')}${pad(fmt(ours.perSecond / raw.perSecond, 2) + 'x', 14)}`;
+
+const verdict = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
+
+interface Tier {
+  rate: number;
+  ms: number;
+  ours: Measured;
+  raw: Measured;
+  /** Subscription executions (execute + JSON.stringify) the service counted during `ours`. */
+  executions: number;
+  handed: number;
+  identical: number;
+}
+
+/** The same fixed-rate load through the service, then through the raw baseline. */
+async function compare(bench: Bench, name: string, rate: number, ms: number): Promise<Tier> {
+  const counters = () => Promise.all([bench.metric('roundtable_subscription_executions_total'), bench.metric('roundtable_group_events_delivered_total')]);
+  const [exec0, handed0] = await counters();
+  const identical0 = bench.oursPayloads.identical;
+  const ours = await bench.measure(bench.ours(name), fixedRate(rate, ms), false);
+  const [exec1, handed1] = await counters();
+  const identical = bench.oursPayloads.identical - identical0;
+  const raw = await bench.measure(bench.baseline(name), fixedRate(rate, ms), true);
+  return { rate, ms, ours, raw, executions: exec1 - exec0, handed: handed1 - handed0, identical };
 }
 
 async function main(): Promise<void> {
@@ -315,66 +346,70 @@ async function main(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void bench.stop().finally(() => process.exit(130)));
 
   const started = Date.now();
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   let failed = false;
-  console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
   try {
     await bench.start();
     await bench.seed();
     await bench.connect();
-    console.log(`fan-out bench: ${GROUPS} groups x ${PER_GROUP} subscribers (${GROUPS * PER_GROUP} graphql-ws sockets, ${GROUPS * PER_GROUP} raw sockets), ${GROUPS * SENDERS_PER_GROUP} senders`);
-
     await bench.measure(bench.ours('warm'), fixedRate(400, WARMUP_MS), false);
     await bench.measure(bench.baseline('warm'), fixedRate(400, WARMUP_MS / 2), true);
 
-    const before = { exec: await bench.metric('roundtable_subscription_executions_total'), delivered: await bench.metric('roundtable_group_events_delivered_total') };
-    const identicalBefore = bench.oursPayloads.identical;
-    const ours = await bench.measure(bench.ours('fixed'), fixedRate(RATE, FIXED_MS), false);
-    const exec = (await bench.metric('roundtable_subscription_executions_total')) - before.exec;
-    const handed = (await bench.metric('roundtable_group_events_delivered_total')) - before.delivered;
-    const identical = bench.oursPayloads.identical - identicalBefore;
-    const raw = await bench.measure(bench.baseline('fixed'), fixedRate(RATE, FIXED_MS), true);
+    const target = await compare(bench, 'target', RATE, FIXED_MS);
+    const light = await compare(bench, 'light', LIGHT_RATE, LIGHT_MS);
     const oursMax = await bench.measure(bench.ours('max'), saturate(IN_FLIGHT, SATURATE_MS), false);
     const rawMax = await bench.measure(bench.baseline('max'), saturate(IN_FLIGHT, SATURATE_MS), true);
 
     const gaps = bench.order.reduce((s, o) => s + o.gaps, 0);
     const dups = bench.order.reduce((s, o) => s + o.duplicates, 0);
-    const p50Ratio = ours.p50 / raw.p50;
-    const p99Ratio = ours.p99 / raw.p99;
-    const head = `${''.padEnd(34)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('max ms', 9)}${pad('deliveries/s', 15)}${pad('delivered', 11)}`;
+    const tiers = [target, light];
+    const sent = tiers.reduce((s, t) => s + t.ours.sent, 0);
+    const executions = tiers.reduce((s, t) => s + t.executions, 0);
+    const handed = tiers.reduce((s, t) => s + t.handed, 0);
+    const identical = tiers.reduce((s, t) => s + t.identical, 0);
+    const failures = [target.ours, light.ours, oursMax].reduce((s, r) => s + r.failures, 0);
+    const head =
+      `${'latency: sendMessage call / INSERT start'.padEnd(LABEL)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('max ms', 9)}${pad('deliveries/s', 14)}${pad('delivered', 10)}` +
+      `  ${pad('server', 9)}${pad('postgres', 9)}${pad('client', 9)}`;
     const line = '-'.repeat(head.length);
+    const tierLines = (title: string, t: Tier) => [
+      title,
+      row('  Roundtable (HTTP -> graphql-ws)', t.ours),
+      row('  Raw baseline (pg INSERT -> ws)', t.raw),
+      ratioRow(t.ours, t.raw),
+    ];
     const out = [
       '',
-      `Fixed rate: ${RATE} messages/s for ${FIXED_MS / 1000} s = ${int(RATE * PER_GROUP)} deliveries/s offered (${int(ours.sent)} messages each)`,
+      `Roundtable fan-out bench: ${GROUPS} groups x ${PER_GROUP} subscribers (${GROUPS * PER_GROUP} graphql-ws clients; as many raw ws sockets), ` +
+        `${GROUPS * SENDERS_PER_GROUP} senders; ${os.cpus().length} cores, load average at start ${load}`,
+      `Latency runs from the start of the sendMessage call (raw: of the INSERT) to receipt at each of the ${PER_GROUP} subscribers; ` +
+        `deliveries/s counts receipts while the load ran; CPU = us per message of the server process, all PostgreSQL processes, and this load generator with every subscriber.`,
       line,
+      `${head.slice(0, LABEL + 59)}  ${'CPU us per message'.padStart(27)}`,
       head,
       line,
-      row('Roundtable  sendMessage -> sub', ours),
-      row('Raw baseline  INSERT -> ws recv', raw),
-      `${'Ratio (ours / raw)'.padEnd(34)}${pad(fmt(p50Ratio, 2) + 'x', 9)}${pad(fmt(p99Ratio, 2) + 'x', 9)}${pad(fmt(ours.max / raw.max, 2) + 'x', 9)}${pad(fmt(ours.perSecond / raw.perSecond, 2) + 'x', 15)}`,
+      ...tierLines(`At the target load: ${int(RATE)} messages/s = ${int(RATE * PER_GROUP)} deliveries/s offered, ${FIXED_MS / 1000} s (open loop)`, target),
+      ...tierLines(`At a light load: ${int(LIGHT_RATE)} messages/s = ${int(LIGHT_RATE * PER_GROUP)} deliveries/s offered, ${LIGHT_MS / 1000} s (open loop)`, light),
+      `Max sustainable: closed loop, ${IN_FLIGHT} messages in flight, each waits for all ${PER_GROUP} deliveries, ${SATURATE_MS / 1000} s`,
+      row('  Roundtable (HTTP -> graphql-ws)', oursMax),
+      row('  Raw baseline (pg INSERT -> ws)', rawMax),
+      ratioRow(oursMax, rawMax),
       line,
-      `Max sustainable (closed loop, ${IN_FLIGHT} messages in flight, ${SATURATE_MS / 1000} s, each waits for all ${PER_GROUP} deliveries)`,
-      row('Roundtable', oursMax),
-      row('Raw baseline', rawMax),
-      `${'Ratio (ours / raw)'.padEnd(34)}${pad('', 27)}${pad(fmt(oursMax.perSecond / rawMax.perSecond, 2) + 'x', 15)}`,
+      `Serialized once per event: the service executed and stringified ${int(executions)} results for ${int(sent)} events it handed to ` +
+        `${int(handed)} subscriptions (${fmt(executions / sent, 2)} per event); ${int(identical)}/${int(sent)} events arrived byte-identical ` +
+        `at all ${PER_GROUP} subscribers of their group, ${bench.oursPayloads.mismatched} differed.`,
+      `Order: ${gaps} gaps and ${dups} duplicates in seq across ${GROUPS * PER_GROUP} subscribers; ${failures} failed sends; ${bench.subscriberErrors.length} subscription errors.`,
       line,
-      `CPU time per message, us (fixed-rate run; "client" = load generator + all ${PER_GROUP} subscribers)`,
-      `${''.padEnd(34)}${pad('server', 9)}${pad('postgres', 11)}${pad('client', 11)}`,
-      cpuRow('Roundtable', ours),
-      cpuRow('Raw baseline', raw),
-      line,
-      `Serialization: ${int(exec)} executions+JSON.stringify for ${int(ours.sent)} events handed to ${int(handed)} subscriptions ` +
-        `(${fmt(exec / ours.sent, 2)} per event); ${int(identical)}/${int(ours.sent)} events byte-identical at all ${PER_GROUP} subscribers, ` +
-        `${bench.oursPayloads.mismatched} mismatches`,
-      `Ordering: ${gaps} gaps, ${dups} duplicates over ${GROUPS * PER_GROUP} subscribers; failed sends ${ours.failures + oursMax.failures}; subscriber errors ${bench.subscriberErrors.length}`,
-      line,
-      `Target p50 <= 2x raw:                ${fmt(p50Ratio, 2)}x  ${p50Ratio <= 2 ? 'MET' : 'NOT MET'}`,
-      `Target p99 <= 3x raw:                ${fmt(p99Ratio, 2)}x  ${p99Ratio <= 3 ? 'MET' : 'NOT MET'}`,
-      `Target >= 30,000 deliveries/s:       ${int(ours.perSecond)} at fixed rate, ${int(oursMax.perSecond)} max  ` +
-        `${ours.perSecond >= 30_000 && ours.delivered === ours.expected ? 'MET' : 'NOT MET'}`,
-      `(total bench time ${fmt((Date.now() - started) / 1000, 0)} s)`,
+      `Target p50 <= 2x raw at the target load:    ${fmt(target.ours.p50 / target.raw.p50, 2)}x  ${verdict(target.ours.p50 / target.raw.p50 <= 2)}` +
+        `   (light load: ${fmt(light.ours.p50 / light.raw.p50, 2)}x ${verdict(light.ours.p50 / light.raw.p50 <= 2)})`,
+      `Target p99 <= 3x raw at the target load:    ${fmt(target.ours.p99 / target.raw.p99, 2)}x  ${verdict(target.ours.p99 / target.raw.p99 <= 3)}` +
+        `   (light load: ${fmt(light.ours.p99 / light.raw.p99, 2)}x ${verdict(light.ours.p99 / light.raw.p99 <= 3)})`,
+      `Target >= 30,000 deliveries/s sustained:    ${int(target.ours.perSecond)}/s at the target load, ${int(oursMax.perSecond)}/s max  ` +
+        verdict(target.ours.perSecond >= 30_000 && target.ours.delivered === target.ours.expected),
+      `(bench took ${fmt((Date.now() - started) / 1000, 0)} s)`,
     ];
     console.log(out.join('\n'));
-    failed = gaps > 0 || dups > 0 || bench.oursPayloads.mismatched > 0 || exec > ours.sent || bench.subscriberErrors.length > 0;
+    failed = gaps > 0 || dups > 0 || bench.oursPayloads.mismatched > 0 || executions > sent || bench.subscriberErrors.length > 0;
   } catch (err) {
     console.error(err);
     failed = true;

@@ -106,7 +106,7 @@ export const INFO_REQUEST = [
     'which (?:is|one is|are) (?:better|best|cheaper|faster)', 'best way', 'how (?:do|can|should|would) (?:i|we|you|one)(?! feel)', 'how to', 'how (?:much|many|long|far|old|big|tall|often)',
     'what time (?:does|do|is)', 'when (?:does|do|is|was|did) the', 'what does .+ mean', 'translat(?:e|ion)', 'difference between', 'compare', 'vs\\.?', 'versus',
     'is it (?:safe|worth|possible|open|legal|true)', 'where (?:can|should|do) (?:i|we|you) (?:buy|get|find|eat|stay|park)', 'what (?:is|are|was|were) (?:the|a|an)', 'who (?:was|invented|wrote|won|discovered|directed|painted)',
-    'why (?:is|does|do|are) (?:the|a|an|it|there)', 'convert', 'calculate', 'how do you say', 'what(?:\'s| is) \\d', '\\d+(?:[.,]\\d+)? ?(?:[-+*/x×÷]|plus|minus|times|divided by) ?\\d',
+    'why (?:is|does|do|are) (?:the|a|an|it|there)', 'convert', 'calculate', 'how do you say', 'what(?:\'s| is) \\d', '\\d+(?:[.,]\\d+)? ?(?:[-+*/x×÷^]|plus|minus|times|divided by) ?\\d+',
     // de
     'weiß (?:jemand|einer|wer)', 'kennt (?:jemand|einer|wer)', 'kann (?:mir )?(?:jemand|einer) (?:sagen|erklären|empfehlen|helfen)', 'hat (?:jemand|wer) (?:eine |einen )?(?:idee|tipp|empfehlung)',
     'kannst du (?:mir |uns )?(?:sagen|erklären|empfehlen|übersetzen|ausrechnen)', 'wie (?:viel|viele|lange|weit|spät|alt|komme|kommt man|macht man|funktioniert|sagt man)',
@@ -144,7 +144,7 @@ export const SOCIAL_QUESTION_SOURCES = [
   `(?:you|u|y'all) (?:coming|in|free|there|home|up|ok|okay|alright|good|around|awake|ready|still|guys|back|here|going|bringing|joining)`,
   `who(?:'s| is| are| will|'ll)? (?:bringing|bring|coming|come|joining|join|driving|drive|paying|pay|going|go|getting|picking|pick|cooking|cook|hosting|host|in|up|down|free|around|else|wants|can|could|has|ate|took)`,
   `(?:anyone|anybody|someone|somebody) (?:up for|down for|coming|free|around|wanna|want to|joining|in for|going|awake|home)`,
-  `(?:shall|should) we (?:meet|go|leave|start|order|grab|get|do|eat|head|watch|play|call)`,
+  `shall we|should we (?:meet|leave|start|order|grab|head|call)`,
   `wanna|let'?s`,
   `how (?:was|were) (?:your|the) (?:day|weekend|trip|date|party|night|holiday|vacation|flight|exam|interview|game)`,
   `what are (?:you|u|we|y'all|you guys) (?:doing|up to|having|wearing|bringing|eating)`,
@@ -165,7 +165,7 @@ export const SOCIAL_QUESTION_SOURCES = [
 /** The same for Japanese, Korean and Chinese. */
 export const SOCIAL_QUESTION_CJK = anywhere(
   '(?:来る|来れる|来られる|行く|行ける|いる|着いた|起きてる|空いてる|暇|大丈夫|元気|できる)[?]?$', '誰が(?:持って|来|払|運転|買)', '一緒に',
-  '(?:行か|食べ|し|飲ま|会わ|遊ば|見)ない[?]?$', '今どこ', 'どこにいる', '何してる', '오늘 와', '올 거야', '你来', '你在哪',
+  '(?:行か|食べ|し|飲ま|会わ|遊ば|見)ない[?]?$', '今どこ', 'どこにいる', '何してる', 'どうする', '오늘 와', '올 거야', '你来', '你在哪',
 );
 
 /** Openers that make a message a follow-up to what the AI just said. */
