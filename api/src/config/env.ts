@@ -3,6 +3,7 @@
  * boot; a bad configuration fails fast with every problem listed at once.
  */
 import 'dotenv/config';
+import { DEFAULT_QUOTA_LIMITS, parseQuotaConfig, Plan, QuotaLimit } from '../domain/quota/evaluate-quota';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -43,8 +44,28 @@ export interface Config {
     /** Events buffered for one slow subscriber before its subscription is ended. */
     maxQueuedEvents: number;
   };
+  ai: AiConfig;
   logLevel: string;
   shutdownGraceMs: number;
+}
+
+export interface AiConfig {
+  /** False when neither OPENAI_BASE_URL nor OPENAI_API_KEY is set: AI responses then fail, uncharged. */
+  configured: boolean;
+  baseUrl: string | null;
+  apiKey: string | null;
+  models: { fast: string; reasoning: string; top: string };
+  timeoutMs: number;
+  maxRetries: number;
+  /** Use the provider's moderation endpoint; otherwise the built-in classifier. */
+  openaiModeration: boolean;
+  moderationModel: string;
+  /** Ask the fast model whether to chime in when the rules say no in AUTO mode. */
+  classifier: boolean;
+  contextTokens: number;
+  deltaFlushMs: number;
+  deltaFlushChars: number;
+  quota: Record<Plan, QuotaLimit>;
 }
 
 export const DEV_JWT_SECRET = 'roundtable-development-secret-do-not-use-in-production';
@@ -106,6 +127,37 @@ export class ConfigError extends Error {
   }
 }
 
+function readAiConfig(r: Reader): AiConfig {
+  const baseUrl = r.url('OPENAI_BASE_URL', ['http:', 'https:']);
+  const apiKey = r.optional('OPENAI_API_KEY');
+  const quotaText = r.optional('AI_QUOTA');
+  let quota = { ...DEFAULT_QUOTA_LIMITS };
+  if (quotaText) {
+    const parsed = parseQuotaConfig(quotaText);
+    if (parsed.ok) quota = parsed.limits;
+    else r.problems.push(...parsed.problems.map((p) => `AI_QUOTA: ${p}`));
+  }
+  return {
+    configured: baseUrl !== null || apiKey !== null,
+    baseUrl,
+    apiKey,
+    models: {
+      fast: r.str('AI_MODEL_FAST', 'gpt-4o-mini'),
+      reasoning: r.str('AI_MODEL_REASONING', 'o4-mini'),
+      top: r.str('AI_MODEL_TOP', 'gpt-4.1'),
+    },
+    timeoutMs: r.int('AI_TIMEOUT_MS', 60_000, 1000, 600_000),
+    maxRetries: r.int('AI_MAX_RETRIES', 2, 0, 10),
+    openaiModeration: r.bool('OPENAI_MODERATION', false),
+    moderationModel: r.str('OPENAI_MODERATION_MODEL', 'omni-moderation-latest'),
+    classifier: r.bool('AI_CLASSIFIER', false),
+    contextTokens: r.int('AI_CONTEXT_TOKENS', 4000, 200, 200_000),
+    deltaFlushMs: r.int('AI_DELTA_FLUSH_MS', 40, 0, 5000),
+    deltaFlushChars: r.int('AI_DELTA_FLUSH_CHARS', 64, 1, 100_000),
+    quota,
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const r = new Reader(env);
   const nodeEnvRaw = r.str('NODE_ENV', 'development');
@@ -163,6 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
       connectionInitTimeoutMs: r.int('WS_INIT_TIMEOUT_MS', 3000, 100, 60_000),
       maxQueuedEvents: r.int('WS_MAX_QUEUED_EVENTS', 1000, 10, 1_000_000),
     },
+    ai: readAiConfig(r),
     logLevel: r.str('LOG_LEVEL', nodeEnv === 'test' ? 'warn' : 'info'),
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
   };
