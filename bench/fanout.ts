@@ -62,6 +62,7 @@ class Bench {
   private embedded: EmbeddedDatabase | null = null;
   private service: ChildProcess | null = null;
   private raw: ChildProcess | null = null;
+  private rawPort: Promise<number> = Promise.resolve(0);
   private readonly dataDir = path.join(ROOT, '.data', `bench-${process.pid}`);
   private readonly clients: Client[] = [];
   private readonly rawSockets: WebSocket[] = [];
@@ -98,7 +99,13 @@ class Bench {
     });
     this.api = new GraphqlHttp(new URL(`http://127.0.0.1:${this.port}/graphql`));
     await this.waitHealthy();
-    this.raw = fork(path.join(__dirname, 'raw-server.js'), [], { env: { PATH: process.env.PATH, DATABASE_URL: this.embedded.url }, stdio: 'inherit' });
+    const raw = fork(path.join(__dirname, 'raw-server.js'), [], { env: { PATH: process.env.PATH, DATABASE_URL: this.embedded.url }, stdio: 'inherit' });
+    this.raw = raw;
+    this.rawPort = new Promise<number>((resolve, reject) => {
+      raw.once('message', (m: { t: string; port: number }) => (m.t === 'ready' ? resolve(m.port) : reject(new Error('raw server failed'))));
+      raw.once('exit', () => reject(new Error('raw server exited')));
+    });
+    this.rawPort.catch(() => undefined);
   }
 
   private async waitHealthy(): Promise<void> {
@@ -183,10 +190,7 @@ class Bench {
       await sleep(100);
     }
 
-    const rawPort = await new Promise<number>((resolve, reject) => {
-      this.raw!.once('message', (m: { t: string; port: number }) => (m.t === 'ready' ? resolve(m.port) : reject(new Error('raw server failed'))));
-      this.raw!.once('exit', () => reject(new Error('raw server exited')));
-    });
+    const rawPort = await this.rawPort;
     for (const g of range(GROUPS)) {
       for (const _ of range(PER_GROUP)) this.rawSockets.push(await rawSubscriber(`ws://127.0.0.1:${rawPort}/?g=${g}`, this.hooks(g, this.rawPayloads, null)));
     }
@@ -241,11 +245,11 @@ class Bench {
     this.current = run;
     await load(send, run);
     await run.drain(5000);
-    const cpu = cpuDelta(cpuBefore, this.cpu());
     this.current = null;
-    // A backlog left by an overloaded run must not spill into the next one.
+    // A backlog left by an overloaded run must not spill into the next one (and its CPU counts).
     const loaded = Date.now();
     while (Date.now() - this.lastFrame < 500 && Date.now() - loaded < 20_000) await sleep(100);
+    const cpu = cpuDelta(cpuBefore, this.cpu());
     if (baseline) await this.collectBaselineStarts(run);
     const result = run.result();
     return { ...result, cpu: cpu && { server: (baseline ? cpu.raw : cpu.service) / result.sent, postgres: cpu.postgres / result.sent, client: cpu.bench / result.sent } };
@@ -336,6 +340,63 @@ async function compare(bench: Bench, name: string, rate: number, ms: number): Pr
   return { rate, ms, ours, raw, executions: exec1 - exec0, handed: handed1 - handed0, identical };
 }
 
+interface Report {
+  load: string;
+  target: Tier;
+  light: Tier;
+  oursMax: Measured;
+  rawMax: Measured;
+  seconds: number;
+}
+
+/** The printed table; returns whether every correctness check passed. */
+function report(bench: Bench, { load, target, light, oursMax, rawMax, seconds }: Report): boolean {
+  const gaps = bench.order.reduce((s, o) => s + o.gaps, 0);
+  const dups = bench.order.reduce((s, o) => s + o.duplicates, 0);
+  const sum = (f: (t: Tier) => number) => f(target) + f(light);
+  const sent = sum((t) => t.ours.sent);
+  const executions = sum((t) => t.executions);
+  const failures = target.ours.failures + light.ours.failures + oursMax.failures;
+  const head =
+    `${''.padEnd(LABEL)}${pad('p50', 9)}${pad('p99', 9)}${pad('max', 9)}${pad('deliveries/s', 14)}${pad('delivered', 10)}` +
+    `  ${pad('server', 9)}${pad('postgres', 9)}${pad('client', 9)}`;
+  const line = '-'.repeat(head.length);
+  const tier = (title: string, ours: Measured, raw: Measured) => [title, row('  Roundtable (HTTP -> graphql-ws)', ours), row('  Raw baseline (pg INSERT -> ws)', raw), ratioRow(ours, raw)];
+  const offered = (t: Tier) => `${int(t.rate)} messages/s = ${int(t.rate * PER_GROUP)} deliveries/s offered for ${t.ms / 1000} s (open loop)`;
+  const ratio = (t: Tier, k: 'p50' | 'p99') => t.ours[k] / t.raw[k];
+  const latencyTarget = (k: 'p50' | 'p99', limit: number) =>
+    `Target ${k} <= ${limit}x raw at the target load:  ${fmt(ratio(target, k), 2)}x  ${verdict(ratio(target, k) <= limit)}` +
+    `   (at the light load: ${fmt(ratio(light, k), 2)}x ${verdict(ratio(light, k) <= limit)})`;
+  console.log(
+    [
+      '',
+      `Roundtable fan-out bench: ${GROUPS} groups x ${PER_GROUP} subscribers = ${GROUPS * PER_GROUP} graphql-ws clients (and as many raw ws sockets), ` +
+        `${GROUPS * SENDERS_PER_GROUP} senders; ${os.cpus().length} cores, load average at start ${load}.`,
+      `Latency: from the start of the sendMessage call (raw: of the INSERT) to receipt at each subscriber. deliveries/s: receipts while the load ran.`,
+      `CPU: us per message used by the server process, all PostgreSQL processes, and this load generator with all its subscribers.`,
+      line,
+      `${''.padEnd(LABEL)}${pad('latency, ms', 27)}${''.padEnd(24)}  ${pad('CPU us per message', 27)}`,
+      head,
+      line,
+      ...tier(`At the target load: ${offered(target)}`, target.ours, target.raw),
+      ...tier(`At a light load: ${offered(light)}`, light.ours, light.raw),
+      ...tier(`Max sustainable: closed loop, ${IN_FLIGHT} messages in flight, each waiting for all ${PER_GROUP} deliveries, for ${SATURATE_MS / 1000} s`, oursMax, rawMax),
+      line,
+      `Serialized once per event: the service executed and stringified ${int(executions)} results for ${int(sent)} events it handed to ` +
+        `${int(sum((t) => t.handed))} subscriptions (${fmt(executions / sent, 2)} per event); ${int(sum((t) => t.identical))}/${int(sent)} events ` +
+        `arrived byte-identical at all ${PER_GROUP} subscribers of their group, ${bench.oursPayloads.mismatched} differed.`,
+      `Order: ${gaps} gaps and ${dups} duplicates in seq across ${GROUPS * PER_GROUP} subscribers; ${failures} failed sends; ${bench.subscriberErrors.length} subscription errors.`,
+      line,
+      latencyTarget('p50', 2),
+      latencyTarget('p99', 3),
+      `Target >= 30,000 deliveries/s sustained:  ${int(target.ours.perSecond)}/s at the target load, ${int(oursMax.perSecond)}/s max  ` +
+        verdict(target.ours.perSecond >= 30_000 && target.ours.delivered === target.ours.expected),
+      `(bench took ${fmt(seconds, 0)} s)`,
+    ].join('\n'),
+  );
+  return gaps === 0 && dups === 0 && bench.oursPayloads.mismatched === 0 && executions <= sent && bench.subscriberErrors.length === 0;
+}
+
 async function main(): Promise<void> {
   const bench = new Bench();
   const watchdog = setTimeout(() => {
@@ -347,76 +408,24 @@ async function main(): Promise<void> {
 
   const started = Date.now();
   const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-  let failed = false;
+  let ok = false;
   try {
     await bench.start();
     await bench.seed();
     await bench.connect();
     await bench.measure(bench.ours('warm'), fixedRate(400, WARMUP_MS), false);
     await bench.measure(bench.baseline('warm'), fixedRate(400, WARMUP_MS / 2), true);
-
     const target = await compare(bench, 'target', RATE, FIXED_MS);
     const light = await compare(bench, 'light', LIGHT_RATE, LIGHT_MS);
     const oursMax = await bench.measure(bench.ours('max'), saturate(IN_FLIGHT, SATURATE_MS), false);
     const rawMax = await bench.measure(bench.baseline('max'), saturate(IN_FLIGHT, SATURATE_MS), true);
-
-    const gaps = bench.order.reduce((s, o) => s + o.gaps, 0);
-    const dups = bench.order.reduce((s, o) => s + o.duplicates, 0);
-    const tiers = [target, light];
-    const sent = tiers.reduce((s, t) => s + t.ours.sent, 0);
-    const executions = tiers.reduce((s, t) => s + t.executions, 0);
-    const handed = tiers.reduce((s, t) => s + t.handed, 0);
-    const identical = tiers.reduce((s, t) => s + t.identical, 0);
-    const failures = [target.ours, light.ours, oursMax].reduce((s, r) => s + r.failures, 0);
-    const head =
-      `${'latency: sendMessage call / INSERT start'.padEnd(LABEL)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('max ms', 9)}${pad('deliveries/s', 14)}${pad('delivered', 10)}` +
-      `  ${pad('server', 9)}${pad('postgres', 9)}${pad('client', 9)}`;
-    const line = '-'.repeat(head.length);
-    const tierLines = (title: string, t: Tier) => [
-      title,
-      row('  Roundtable (HTTP -> graphql-ws)', t.ours),
-      row('  Raw baseline (pg INSERT -> ws)', t.raw),
-      ratioRow(t.ours, t.raw),
-    ];
-    const out = [
-      '',
-      `Roundtable fan-out bench: ${GROUPS} groups x ${PER_GROUP} subscribers (${GROUPS * PER_GROUP} graphql-ws clients; as many raw ws sockets), ` +
-        `${GROUPS * SENDERS_PER_GROUP} senders; ${os.cpus().length} cores, load average at start ${load}`,
-      `Latency runs from the start of the sendMessage call (raw: of the INSERT) to receipt at each of the ${PER_GROUP} subscribers; ` +
-        `deliveries/s counts receipts while the load ran; CPU = us per message of the server process, all PostgreSQL processes, and this load generator with every subscriber.`,
-      line,
-      `${head.slice(0, LABEL + 59)}  ${'CPU us per message'.padStart(27)}`,
-      head,
-      line,
-      ...tierLines(`At the target load: ${int(RATE)} messages/s = ${int(RATE * PER_GROUP)} deliveries/s offered, ${FIXED_MS / 1000} s (open loop)`, target),
-      ...tierLines(`At a light load: ${int(LIGHT_RATE)} messages/s = ${int(LIGHT_RATE * PER_GROUP)} deliveries/s offered, ${LIGHT_MS / 1000} s (open loop)`, light),
-      `Max sustainable: closed loop, ${IN_FLIGHT} messages in flight, each waits for all ${PER_GROUP} deliveries, ${SATURATE_MS / 1000} s`,
-      row('  Roundtable (HTTP -> graphql-ws)', oursMax),
-      row('  Raw baseline (pg INSERT -> ws)', rawMax),
-      ratioRow(oursMax, rawMax),
-      line,
-      `Serialized once per event: the service executed and stringified ${int(executions)} results for ${int(sent)} events it handed to ` +
-        `${int(handed)} subscriptions (${fmt(executions / sent, 2)} per event); ${int(identical)}/${int(sent)} events arrived byte-identical ` +
-        `at all ${PER_GROUP} subscribers of their group, ${bench.oursPayloads.mismatched} differed.`,
-      `Order: ${gaps} gaps and ${dups} duplicates in seq across ${GROUPS * PER_GROUP} subscribers; ${failures} failed sends; ${bench.subscriberErrors.length} subscription errors.`,
-      line,
-      `Target p50 <= 2x raw at the target load:    ${fmt(target.ours.p50 / target.raw.p50, 2)}x  ${verdict(target.ours.p50 / target.raw.p50 <= 2)}` +
-        `   (light load: ${fmt(light.ours.p50 / light.raw.p50, 2)}x ${verdict(light.ours.p50 / light.raw.p50 <= 2)})`,
-      `Target p99 <= 3x raw at the target load:    ${fmt(target.ours.p99 / target.raw.p99, 2)}x  ${verdict(target.ours.p99 / target.raw.p99 <= 3)}` +
-        `   (light load: ${fmt(light.ours.p99 / light.raw.p99, 2)}x ${verdict(light.ours.p99 / light.raw.p99 <= 3)})`,
-      `Target >= 30,000 deliveries/s sustained:    ${int(target.ours.perSecond)}/s at the target load, ${int(oursMax.perSecond)}/s max  ` +
-        verdict(target.ours.perSecond >= 30_000 && target.ours.delivered === target.ours.expected),
-      `(bench took ${fmt((Date.now() - started) / 1000, 0)} s)`,
-    ];
-    console.log(out.join('\n'));
-    failed = gaps > 0 || dups > 0 || bench.oursPayloads.mismatched > 0 || executions > sent || bench.subscriberErrors.length > 0;
+    ok = report(bench, { load, target, light, oursMax, rawMax, seconds: (Date.now() - started) / 1000 });
   } catch (err) {
     console.error(err);
-    failed = true;
   } finally {
     await bench.stop();
   }
-  process.exit(failed ? 1 : 0);
+  process.exit(ok ? 0 : 1);
 }
 
 void main();

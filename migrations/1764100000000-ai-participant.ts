@@ -72,6 +72,18 @@ export class AiParticipant1764100000000 implements MigrationInterface {
     await q.query(`CREATE INDEX model_responses_quota_idx ON model_responses (charged_user_id, created_at) WHERE charged`);
     await q.query(`CREATE INDEX model_responses_created_idx ON model_responses (created_at)`);
 
+    // The AI stayed silent because someone's quota was used up: for the staff dashboard.
+    await q.query(`
+      CREATE TABLE quota_exhaustions (
+        id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        user_id    uuid NOT NULL REFERENCES users (id),
+        plan       text NOT NULL,
+        group_id   uuid REFERENCES groups (id) ON DELETE CASCADE,
+        resets_at  timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`CREATE INDEX quota_exhaustions_created_idx ON quota_exhaustions (created_at)`);
+
     await q.query(`
       CREATE TABLE safety_cases (
         id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -96,6 +108,7 @@ export class AiParticipant1764100000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE IF EXISTS safety_cases`);
+    await q.query(`DROP TABLE IF EXISTS quota_exhaustions`);
     await q.query(`DROP TABLE IF EXISTS model_responses`);
     await q.query(`ALTER TABLE groups DROP COLUMN IF EXISTS source_conversation_id`);
     await q.query(`DROP TABLE IF EXISTS memories`);

@@ -17,6 +17,14 @@ import { EventPublisher } from './events/event-publisher';
 import { EventBus, InProcessEventBus, RedisEventBus } from './events/event-bus';
 import { FeedHub } from './events/feed-hub';
 import { GroupService } from './groups/group.service';
+import { ConversationService } from './conversations/conversation.service';
+import { PrivateResponder } from './conversations/private-responder';
+import { MemoryService } from './memory/memory.service';
+import { GroupResponder } from './ai/group-responder';
+import { OpenAIProvider } from './ai/provider';
+import { QuotaService } from './ai/quota.service';
+import { ModerationService } from './moderation/moderation.service';
+import { SafetyCaseService } from './moderation/safety-case.service';
 import { createHttpHandler } from './graphql/http';
 import { assertCost, depthRule } from './graphql/limits';
 import { attachGraphqlWs } from './graphql/ws-server';
@@ -46,6 +54,15 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   const hub = new FeedHub(db, bus, log, metrics, { maxQueuedEvents: config.subscription.maxQueuedEvents });
   const publisher = new EventPublisher(db, hub, metrics, log);
   const groups = new GroupService(db, config, publisher);
+  const provider = new OpenAIProvider(config.ai);
+  const quota = new QuotaService(db, config.ai);
+  const moderation = new ModerationService(provider, config.ai, log);
+  const safetyCases = new SafetyCaseService(db);
+  const responder = new GroupResponder({ db, config, log, metrics, provider, quota, moderation, safetyCases, publisher, bus });
+  const messages = new MessageService(db, config, publisher, metrics);
+  messages.onMessageCreated((message, author) => responder.onHumanMessage(message, author));
+  const memories = new MemoryService(db);
+  const conversations = new ConversationService(db, config, memories, new PrivateResponder({ db, config, log, provider, quota, moderation, memories }));
   const services: Services = {
     config,
     log,
@@ -56,7 +73,14 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
     users: new UserService(db, config),
     groups,
     invites: new InviteService(db, config, groups, publisher),
-    messages: new MessageService(db, config, publisher, metrics),
+    messages,
+    provider,
+    quota,
+    moderation,
+    safetyCases,
+    responder,
+    conversations,
+    memories,
   };
 
   const schema = await clientSchema();
@@ -98,6 +122,9 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
       }),
     async stop() {
       await ws.dispose();
+      // Cancel what is streaming; each response then ends FAILED (CANCELLED) and is not charged.
+      responder.cancelAll();
+      await responder.idle();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

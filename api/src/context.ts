@@ -1,6 +1,13 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
+import type { ModelProvider } from './ai/provider';
+import type { QuotaService } from './ai/quota.service';
+import type { GroupResponder } from './ai/group-responder';
 import type { Config } from './config/env';
+import type { ConversationService } from './conversations/conversation.service';
+import type { MemoryService } from './memory/memory.service';
+import type { ModerationService } from './moderation/moderation.service';
+import type { SafetyCaseService } from './moderation/safety-case.service';
 import type { EventBus } from './events/event-bus';
 import type { FeedHub } from './events/feed-hub';
 import type { GroupService } from './groups/group.service';
@@ -22,6 +29,13 @@ export interface Services {
   groups: GroupService;
   invites: InviteService;
   messages: MessageService;
+  provider: ModelProvider;
+  quota: QuotaService;
+  moderation: ModerationService;
+  safetyCases: SafetyCaseService;
+  responder: GroupResponder;
+  conversations: ConversationService;
+  memories: MemoryService;
 }
 
 export interface Context {

@@ -4,8 +4,11 @@ import type { DataSource } from 'typeorm';
 import type { GroupMemberType, MembershipType } from './groups/group.type';
 import { MemberRoleEnum } from './groups/group.type';
 import { toUserView } from './users/user.type';
+import type { ModelResponseType } from './ai/ai.types';
 
 export interface Loaders {
+  /** The ModelResponse behind each AI message. */
+  modelResponse: DataLoader<string, ModelResponseType | null>;
   members: DataLoader<string, GroupMemberType[]>;
   /** The viewer's own membership in each group. */
   myMembership: DataLoader<string, MembershipType | null>;
@@ -13,6 +16,22 @@ export interface Loaders {
 
 export function createLoaders(db: DataSource, viewerId: string | null): Loaders {
   return {
+    modelResponse: new DataLoader(async (messageIds) => {
+      const rows: Array<ModelResponseType & { messageId: string; userId: string; username: string; displayName: string; photoUrl: string }> = await db.query(
+        `SELECT r.message_id AS "messageId", r.id, r.model, r.tier, r.route_reason AS "routeReason", r.charged, r.prompt_tokens AS "promptTokens",
+                r.completion_tokens AS "completionTokens", r.latency_ms AS "latencyMs", r.status, r.created_at AS "createdAt",
+                u.id AS "userId", u.username, u.display_name AS "displayName", u.photo_url AS "photoUrl"
+           FROM model_responses r JOIN users u ON u.id = r.charged_user_id WHERE r.message_id = ANY($1::uuid[])`,
+        [messageIds],
+      );
+      const byMessage = new Map(
+        rows.map(({ messageId, userId, username, displayName, photoUrl, ...r }) => [
+          messageId,
+          { ...r, chargedUser: toUserView({ id: userId, username, displayName, photoUrl }) },
+        ]),
+      );
+      return messageIds.map((id) => byMessage.get(id) ?? null);
+    }),
     members: new DataLoader(async (groupIds) => {
       const rows: Array<{ groupId: string; id: string; username: string; displayName: string; photoUrl: string; role: MemberRoleEnum; joinedAt: Date }> =
         await db.query(

@@ -3,10 +3,13 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { authChecker } from './auth/current-user';
+import { ConversationResolver } from './conversations/conversation.resolver';
 import { GroupEventResolver } from './events/group-event.resolver';
 import { GroupResolver } from './groups/group.resolver';
 import { InviteResolver } from './invites/invite.resolver';
 import { MessageResolver } from './messages/message.resolver';
+import { MessageAiResolver } from './messages/message-ai.resolver';
+import { MemoryResolver } from './memory/memory.resolver';
 import { UserResolver } from './users/user.resolver';
 
 let cached: Promise<GraphQLSchema> | null = null;
@@ -14,7 +17,7 @@ let cached: Promise<GraphQLSchema> | null = null;
 /** The client API schema, built once per process from the resolvers. */
 export function clientSchema(): Promise<GraphQLSchema> {
   cached ??= buildSchema({
-    resolvers: [UserResolver, GroupResolver, InviteResolver, MessageResolver, GroupEventResolver],
+    resolvers: [UserResolver, GroupResolver, InviteResolver, MessageResolver, MessageAiResolver, GroupEventResolver, ConversationResolver, MemoryResolver],
     authChecker,
     // Subscriptions use their own `subscribe` functions; type-graphql still wants a PubSub.
     pubSub: createPubSub(),

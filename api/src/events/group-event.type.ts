@@ -15,17 +15,38 @@ export enum GroupEventKind {
   GROUP_UPDATED = 'GROUP_UPDATED',
   GROUP_CLOSED = 'GROUP_CLOSED',
   TYPING = 'TYPING',
+  /** Ephemeral: a batch of text for an AI message that is STREAMING. */
+  AI_DELTA = 'AI_DELTA',
+  /** The AI message reached its final state: COMPLETED, FAILED or BLOCKED. */
+  AI_COMPLETED = 'AI_COMPLETED',
+  /** Ephemeral and private: the AI did not answer because the viewer's quota is used up. */
+  QUOTA_NOTICE = 'QUOTA_NOTICE',
 }
 registerEnumType(GroupEventKind, { name: 'GroupEventType' });
 
 /** Ephemeral events carry no sequence number and are never stored. */
-export const EPHEMERAL_EVENTS = new Set<GroupEventKind>([GroupEventKind.TYPING]);
+export const EPHEMERAL_EVENTS = new Set<GroupEventKind>([GroupEventKind.TYPING, GroupEventKind.AI_DELTA, GroupEventKind.QUOTA_NOTICE]);
 
 @ObjectType('TypingIndicator')
 export class TypingType {
   @Field(() => UserType) user: UserType;
   @Field(() => Boolean) isTyping: boolean;
   @Field(() => GraphQLISODateTime, { description: 'When the indicator lapses unless renewed' }) expiresAt: Date | string;
+}
+
+@ObjectType('AiDelta')
+export class AiDeltaType {
+  @Field(() => ID) messageId: string;
+  @Field(() => String, { description: 'Text to append to the message' }) text: string;
+  @Field(() => Int, { description: 'Offset of this text in the whole reply, in UTF-16 code units' }) offset: number;
+}
+
+@ObjectType('Notice')
+export class NoticeType {
+  @Field(() => String, { description: 'An error code from the fixed set, e.g. QUOTA_EXCEEDED' }) code: string;
+  @Field(() => String) message: string;
+  @Field(() => GraphQLISODateTime, { nullable: true }) resetsAt: Date | string | null;
+  @Field(() => ID, { nullable: true, description: 'The message the notice is about' }) messageId: string | null;
 }
 
 @ObjectType('ReactionEvent')
@@ -50,6 +71,8 @@ export class GroupEventType {
   @Field(() => GroupType, { nullable: true }) group: GroupType | null;
   @Field(() => ReactionEventType, { nullable: true }) reaction: ReactionEventType | null;
   @Field(() => TypingType, { nullable: true }) typing: TypingType | null;
+  @Field(() => AiDeltaType, { nullable: true }) delta?: AiDeltaType | null;
+  @Field(() => NoticeType, { nullable: true, description: 'Only ever delivered to the member it concerns' }) notice?: NoticeType | null;
   /** Set for events only one member may see; never exposed. */
   visibleTo?: string | null;
 }

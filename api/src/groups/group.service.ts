@@ -8,10 +8,12 @@ import type { Config } from '../config/env';
 import { assertCanJoinGroups, assertCanWrite } from '../auth/current-user';
 import { safetyProfile } from '../domain/safety/safety-profile';
 import { badInput, DomainError, forbidden, notFound } from '../errors';
+import { transcriptForCopy } from '../conversations/conversation-transcript';
 import { appendEvent, EventRow } from '../events/event-log';
 import type { EventPublisher } from '../events/event-publisher';
 import { GroupEventKind } from '../events/group-event.type';
 import { hasPublicProfile, UserEntity } from '../users/user.entity';
+import { copyTranscriptIntoGroup } from './copy-conversation';
 import { GroupEntity } from './group.entity';
 import { isUuid, requireMembership } from './group.policy';
 import { validateGroupSettings, GroupSettingsInput } from './group-settings';
@@ -36,7 +38,6 @@ export class GroupService {
 
   async create(user: UserEntity, input: CreateGroupInput): Promise<GroupEntity> {
     assertCanJoinGroups(user);
-    if (input.fromConversationId) throw notFound('Conversation');
     const problems = validateGroupSettings({ title: input.title });
     if (problems.length) throw badInput(problems.join('; '), 'title');
     const usernames = [...new Set((input.memberUsernames ?? []).map((u) => u.trim().toLowerCase()))].filter((u) => u !== user.username);
@@ -44,15 +45,22 @@ export class GroupService {
       throw new DomainError('GROUP_FULL', `A group has at most ${this.config.maxGroupMembers} members`);
     }
     const { group, rows } = await this.db.transaction(async (tx) => {
+      // A conversation that is not the caller's is NOT_FOUND, and nothing is created.
+      const transcript = input.fromConversationId ? await transcriptForCopy(tx, input.fromConversationId, user.id) : [];
       const invitees = await this.resolveInvitees(tx, usernames);
       const members = [user, ...invitees];
       const [group]: GroupEntity[] = await tx.query(
-        `INSERT INTO groups (title, owner_id, member_count, safety_profile) VALUES ($1, $2, $3, $4) RETURNING id`,
-        [input.title.trim(), user.id, members.length, safetyProfile(members, this.config.unknownAgeIsMinor)],
+        `INSERT INTO groups (title, owner_id, member_count, safety_profile, source_conversation_id) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+        [input.title.trim(), user.id, members.length, safetyProfile(members, this.config.unknownAgeIsMinor), input.fromConversationId ?? null],
       );
-      const rows: EventRow[] = [];
+      // The copied history comes first, as seqs 1..n, so it reads as what led to the group.
+      const rows: EventRow[] = await copyTranscriptIntoGroup(tx, group.id, user.id, transcript);
       for (const [i, m] of members.entries()) {
         rows.push(await this.insertMember(tx, group.id, m.id, i === 0 ? 'OWNER' : 'MEMBER', user.id));
+      }
+      // The creator has read the copied history already; the people they add have not.
+      if (transcript.length > 0) {
+        await tx.query(`UPDATE group_members SET last_read_seq = $3 WHERE group_id = $1 AND user_id = $2`, [group.id, user.id, transcript.length]);
       }
       return { group, rows };
     });

@@ -53,6 +53,8 @@ export class MessageService {
   /** One send per group at a time reaches the database (see KeyedGate): under load this doubled send throughput. */
   private readonly sendsPerGroup = new KeyedGate(1);
 
+  private readonly createdListeners: Array<(message: MessageType, author: UserEntity) => void> = [];
+
   constructor(
     private readonly db: DataSource,
     private readonly config: Config,
@@ -131,7 +133,13 @@ export class MessageService {
         { users, messages: new Map([[row.id, message]]) },
       ),
     ]);
+    for (const listener of this.createdListeners) listener(message, user);
     return message;
+  }
+
+  /** Runs after a new human message is committed and published (the AI and moderation listen). */
+  onMessageCreated(listener: (message: MessageType, author: UserEntity) => void): void {
+    this.createdListeners.push(listener);
   }
 
   async edit(user: UserEntity, messageId: string, rawBody: string): Promise<MessageType> {

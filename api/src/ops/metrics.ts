@@ -15,6 +15,7 @@ export function createMetrics() {
       registers: [registry],
     }),
     subscriptions: new Gauge({ name: 'roundtable_subscriptions_active', help: 'Open groupEvents subscriptions in this process', registers: [registry] }),
+    aiResponses: new Counter({ name: 'roundtable_ai_responses_total', help: 'AI responses by final status', labelNames: ['status'] as const, registers: [registry] }),
     wsConnections: new Gauge({ name: 'roundtable_ws_connections_active', help: 'Open graphql-ws connections', registers: [registry] }),
     operationDuration: new Histogram({
       name: 'roundtable_graphql_operation_duration_seconds',

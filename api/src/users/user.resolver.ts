@@ -1,7 +1,8 @@
-import { Arg, Authorized, Ctx, Field, InputType, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Field, FieldResolver, InputType, Mutation, Query, Resolver } from 'type-graphql';
+import { QuotaStatusType } from '../ai/ai.types';
 import { currentUser } from '../auth/current-user';
 import type { Context } from '../context';
-import { MeType, toMeView } from './user.type';
+import { MeType, PlanEnum, toMeView } from './user.type';
 
 @InputType()
 export class ProfileInput {
@@ -10,7 +11,7 @@ export class ProfileInput {
   @Field(() => String, { description: 'An https URL' }) photoUrl: string;
 }
 
-@Resolver()
+@Resolver(() => MeType)
 export class UserResolver {
   @Authorized()
   @Query(() => MeType, { description: 'The signed-in user' })
@@ -22,5 +23,12 @@ export class UserResolver {
   @Mutation(() => MeType, { description: 'Sets the public profile other members see; required before creating or joining groups' })
   async upsertProfile(@Arg('input', () => ProfileInput) input: ProfileInput, @Ctx() ctx: Context): Promise<MeType> {
     return toMeView(await ctx.services.users.upsertProfile(currentUser(ctx), input));
+  }
+
+  @FieldResolver(() => QuotaStatusType, { description: 'AI responses used and left in the current window' })
+  async quota(@Ctx() ctx: Context): Promise<QuotaStatusType> {
+    const user = currentUser(ctx);
+    const status = await ctx.services.quota.status(user);
+    return { plan: user.plan as PlanEnum, windowSeconds: Math.round(ctx.services.quota.limitFor(user.plan).windowMs / 1000), ...status };
   }
 }

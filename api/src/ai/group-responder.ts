@@ -1,0 +1,399 @@
+/**
+ * The AI participant in groups (PRODUCT.md §4, §6). After a human message has been
+ * delivered, this decides whether the AI answers, charges the author's quota, streams
+ * the reply into a STREAMING message, and ends it COMPLETED, FAILED or BLOCKED. It also
+ * moderates the human message after delivery. Group replies never read or write
+ * personal memory: nothing here touches the memory store.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Logger } from 'pino';
+import type { Config } from '../config/env';
+import { buildGroupPrompt, PromptHistoryEntry } from '../domain/prompt/build-prompt';
+import { aiReactionFor } from '../domain/respond-policy/reaction';
+import { shouldRespond, RecentMessage } from '../domain/respond-policy/should-respond';
+import { allowedTiers, selectModel } from '../domain/router/select-model';
+import type { SafetyProfileName } from '../domain/safety/safety-profile';
+import { appendEvent, EventRow } from '../events/event-log';
+import type { EventBus } from '../events/event-bus';
+import type { EventPublisher } from '../events/event-publisher';
+import { GroupEventKind, GroupEventType } from '../events/group-event.type';
+import type { MessageType } from '../messages/message.type';
+import { ModerationResult, ModerationService, ModerationUnavailable } from '../moderation/moderation.service';
+import type { SafetyCaseService } from '../moderation/safety-case.service';
+import type { Metrics } from '../ops/metrics';
+import type { UserEntity } from '../users/user.entity';
+import { DeltaBatcher } from './delta-batcher';
+import type { ModelProvider } from './provider';
+import type { QuotaService } from './quota.service';
+
+const HISTORY_MESSAGES = 40;
+
+interface GroupState {
+  aiMode: 'AUTO' | 'MENTIONS' | 'OFF';
+  safetyProfile: SafetyProfileName;
+  customInstructions: string;
+  closed: boolean;
+  members: Array<{ id: string; displayName: string; username: string }>;
+  /** Messages before and including the trigger, oldest first. */
+  history: Array<{ id: string; kind: 'USER' | 'AI' | 'SYSTEM'; authorId: string | null; body: string; status: string; mentionsAi: boolean }>;
+}
+
+export interface ResponderDeps {
+  db: DataSource;
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  provider: ModelProvider;
+  quota: QuotaService;
+  moderation: ModerationService;
+  safetyCases: SafetyCaseService;
+  publisher: EventPublisher;
+  bus: EventBus;
+}
+
+export type ResponseOutcome = 'none' | 'reaction' | 'quota_exceeded' | 'COMPLETED' | 'FAILED' | 'BLOCKED';
+
+export class GroupResponder {
+  /** Responses streaming in this process, by group: closing the group cancels them. */
+  private readonly inflight = new Map<string, Set<AbortController>>();
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly d: ResponderDeps) {}
+
+  /** Called after a human message is committed and published. Never throws. */
+  onHumanMessage(message: MessageType, author: UserEntity): void {
+    const p = this.handle(message, author)
+      .catch((err) => this.d.log.error({ err, messageId: message.id }, 'AI response failed'))
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  /** Resolves when every response started so far has finished (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  cancelAll(): void {
+    for (const set of this.inflight.values()) for (const c of set) c.abort(new Error('shutting down'));
+  }
+
+  /** Cancels responses under way in a group (it was closed). */
+  cancelGroup(groupId: string): void {
+    for (const c of this.inflight.get(groupId) ?? []) c.abort(new Error('group closed'));
+  }
+
+  async handle(trigger: MessageType, author: UserEntity): Promise<ResponseOutcome> {
+    const group = await this.loadGroup(trigger.groupId, trigger.seq);
+    if (!group || group.closed) return 'none';
+
+    // The AI's input, and the human message after delivery, are judged together.
+    let input: ModerationResult | null;
+    try {
+      input = await this.d.moderation.checkOrFallback(trigger.body, group.safetyProfile);
+    } catch (err) {
+      if (!(err instanceof ModerationUnavailable)) throw err;
+      input = null; // TEEN group and moderation is down: fail closed, the AI stays silent.
+    }
+    if (input?.flagged) await this.flagHumanMessage(trigger, author, input, group.safetyProfile);
+
+    const recent: RecentMessage[] = group.history
+      .filter((m) => m.id !== trigger.id)
+      .slice(-10)
+      .map((m) => ({ kind: m.kind, authorId: m.authorId, body: m.body, mentionsAi: m.mentionsAi }));
+    const decision = shouldRespond(
+      { body: trigger.body, mentionsAi: trigger.mentionsAi, authorId: author.id, mentionUsernames: trigger.mentions.map((m) => m.username ?? '') },
+      recent,
+      group.aiMode,
+      { aiName: this.d.config.aiName, memberNames: group.members.flatMap((m) => [m.displayName, m.username]) },
+    );
+    if (input === null || input.block) return 'none';
+    const respond =
+      decision.respond ||
+      (group.aiMode === 'AUTO' && decision.reason === 'not_a_question' && this.d.config.ai.classifier && (await this.classify(group, trigger)));
+    if (!respond) return 'none';
+
+    const emoji = aiReactionFor(trigger.body);
+    if (emoji && trigger.mentionsAi) {
+      await this.react(trigger, emoji);
+      return 'reaction';
+    }
+
+    const context = group.history.map((m) => m.body).join('\n');
+    const route = selectModel({ text: trigger.body, contextChars: context.length }, author.plan, allowedTiers(author.plan));
+    const model = this.d.config.ai.models[route.tier];
+    const reserved = await this.d.quota.reserve({
+      user: author,
+      groupId: trigger.groupId,
+      triggerMessageId: trigger.id,
+      tier: route.tier,
+      model,
+      routeReason: route.reason,
+    });
+    if (!reserved.ok) {
+      this.notifyQuota(trigger, author, reserved.status.resetsAt);
+      await this.d.quota.recordExhaustion(author, trigger.groupId, reserved.status.resetsAt);
+      return 'quota_exceeded';
+    }
+    const responseId = reserved.reservation.responseId;
+    const started = Date.now();
+    const aiMessage = await this.createAiMessage(trigger);
+    if (!aiMessage) {
+      await this.d.quota.release(responseId, 'GROUP_CLOSED');
+      return 'none';
+    }
+    if (!this.d.provider.configured) {
+      await this.d.quota.release(responseId, 'PROVIDER_NOT_CONFIGURED', Date.now() - started);
+      await this.finishMessage(aiMessage, 'FAILED', '', 'PROVIDER_NOT_CONFIGURED');
+      return 'FAILED';
+    }
+
+    const controller = new AbortController();
+    const stopWatching = await this.watchForClose(trigger.groupId, controller);
+    const batcher = new DeltaBatcher(this.d.config.ai.deltaFlushMs, this.d.config.ai.deltaFlushChars, (text, offset) =>
+      this.d.publisher.publish([deltaEvent(trigger.groupId, aiMessage, text, offset)]),
+    );
+    try {
+      const messages = buildGroupPrompt({
+        aiName: this.d.config.aiName,
+        profile: group.safetyProfile,
+        customInstructions: group.customInstructions,
+        members: group.members.map((m) => ({ displayName: m.displayName, username: m.username })),
+        history: group.history.map((m): PromptHistoryEntry => ({
+          kind: m.kind,
+          authorName: m.authorId ? group.members.find((x) => x.id === m.authorId)?.displayName ?? 'Former member' : this.d.config.aiName,
+          body: m.body,
+        })),
+        tokenBudget: this.d.config.ai.contextTokens,
+      });
+      const completion = await this.d.provider.stream({ model, messages, signal: controller.signal, onDelta: (t) => batcher.push(t) });
+      batcher.flush();
+
+      // Judged by the policy in force now: a minor may have joined while it streamed.
+      const profile = await this.currentProfile(trigger.groupId);
+      let output: ModerationResult | null;
+      try {
+        output = await this.d.moderation.checkOrFallback(completion.text, profile);
+      } catch (err) {
+        if (!(err instanceof ModerationUnavailable)) throw err;
+        output = null;
+      }
+      const latencyMs = Date.now() - started;
+      if (output === null || output.block) {
+        await this.finishMessage(aiMessage, 'BLOCKED', '', output ? 'CONTENT_BLOCKED' : 'MODERATION_UNAVAILABLE');
+        await this.d.quota.finish(responseId, { status: 'BLOCKED', reason: output ? output.categories.join(',') : 'MODERATION_UNAVAILABLE', promptTokens: completion.promptTokens, completionTokens: completion.completionTokens, latencyMs, messageId: aiMessage.id });
+        await this.d.safetyCases.open({
+          source: 'AI_BLOCKED',
+          groupId: trigger.groupId,
+          messageId: aiMessage.id,
+          authorId: null,
+          categories: output?.categories ?? [],
+          severity: output && output.severity !== 'none' ? output.severity : 'high',
+          teen: profile === 'TEEN',
+          excerpt: completion.text,
+          details: { triggerMessageId: trigger.id, reason: output ? 'blocked' : 'moderation_unavailable', chargedUserId: author.id },
+        });
+        return 'BLOCKED';
+      }
+      await this.finishMessage(aiMessage, 'COMPLETED', completion.text, null);
+      await this.d.quota.finish(responseId, { status: 'COMPLETED', promptTokens: completion.promptTokens, completionTokens: completion.completionTokens, latencyMs, messageId: aiMessage.id });
+      return 'COMPLETED';
+    } catch (err) {
+      batcher.cancel();
+      const cancelled = controller.signal.aborted;
+      if (!cancelled) this.d.log.warn({ err, groupId: trigger.groupId }, 'model provider failed');
+      await this.d.quota.release(responseId, cancelled ? 'CANCELLED' : 'PROVIDER_ERROR', Date.now() - started);
+      await this.finishMessage(aiMessage, 'FAILED', '', cancelled ? 'CANCELLED' : 'PROVIDER_ERROR');
+      return 'FAILED';
+    } finally {
+      stopWatching();
+    }
+  }
+
+  /**
+   * The optional fast-model classifier for AUTO mode: asked only when the rules found no
+   * question. Not an AI response, so nobody is charged; any failure means "stay quiet".
+   */
+  private async classify(group: GroupState, trigger: MessageType): Promise<boolean> {
+    if (!this.d.provider.configured) return false;
+    const transcript = group.history
+      .slice(-8)
+      .map((m) => `${m.kind === 'AI' ? this.d.config.aiName : group.members.find((x) => x.id === m.authorId)?.displayName ?? 'Member'}: ${m.body}`)
+      .join('\n');
+    try {
+      const { text } = await this.d.provider.stream({
+        model: this.d.config.ai.models.fast,
+        maxTokens: 3,
+        messages: [
+          { role: 'system', content: `You decide whether ${this.d.config.aiName}, an assistant in a group chat, should reply to the last message. Reply only when the group asks something it can help with; stay quiet in small talk or when a person is addressed. Answer "yes" or "no".` },
+          { role: 'user', content: transcript || trigger.body },
+        ],
+      });
+      return /^\s*yes/i.test(text);
+    } catch (err) {
+      this.d.log.warn({ err }, 'respond classifier failed');
+      return false;
+    }
+  }
+
+  private async loadGroup(groupId: string, uptoSeq: number): Promise<GroupState | null> {
+    const [g]: Array<Omit<GroupState, 'members' | 'history'>> = await this.d.db.query(
+      `SELECT ai_mode AS "aiMode", safety_profile AS "safetyProfile", custom_instructions AS "customInstructions", closed_at IS NOT NULL AS closed
+         FROM groups WHERE id = $1`,
+      [groupId],
+    );
+    if (!g) return null;
+    const members: GroupState['members'] = await this.d.db.query(
+      `SELECT u.id, u.display_name AS "displayName", u.username FROM group_members m JOIN users u ON u.id = m.user_id
+        WHERE m.group_id = $1 ORDER BY m.joined_at`,
+      [groupId],
+    );
+    const history: GroupState['history'] = await this.d.db.query(
+      `SELECT id, kind, author_id AS "authorId", body, status, mentions_ai AS "mentionsAi" FROM (
+         SELECT * FROM messages WHERE group_id = $1 AND seq <= $2 AND status IN ('SENT', 'COMPLETED') ORDER BY seq DESC LIMIT $3
+       ) recent ORDER BY seq`,
+      [groupId, uptoSeq, HISTORY_MESSAGES],
+    );
+    return { ...g, members, history };
+  }
+
+  private async currentProfile(groupId: string): Promise<SafetyProfileName> {
+    const [row]: Array<{ p: SafetyProfileName }> = await this.d.db.query(`SELECT safety_profile AS p FROM groups WHERE id = $1`, [groupId]);
+    return row?.p ?? 'TEEN';
+  }
+
+  /** Cancels the stream when the group is closed, whichever process closes it. */
+  private async watchForClose(groupId: string, controller: AbortController): Promise<() => void> {
+    let set = this.inflight.get(groupId);
+    if (!set) this.inflight.set(groupId, (set = new Set()));
+    set.add(controller);
+    const unsubscribe = await this.d.bus.subscribe(groupId, (e) => {
+      if (e.type === GroupEventKind.GROUP_CLOSED) controller.abort(new Error('group closed'));
+    });
+    return () => {
+      unsubscribe();
+      set!.delete(controller);
+      if (set!.size === 0) this.inflight.delete(groupId);
+    };
+  }
+
+  /** Creates the AI's message at once, as STREAMING, with its own seq. Null if the group closed. */
+  private async createAiMessage(trigger: MessageType): Promise<{ id: string; seq: number } | null> {
+    const result = await this.d.db.transaction(async (tx) => {
+      const [g]: Array<{ seq: number }> = await tx.query(
+        `WITH g AS (UPDATE groups SET last_seq = last_seq + 1, last_event_at = now() WHERE id = $1 AND closed_at IS NULL RETURNING last_seq)
+         SELECT last_seq::int AS seq FROM g`,
+        [trigger.groupId],
+      );
+      if (!g) return null;
+      const [m]: Array<{ id: string }> = await tx.query(
+        `INSERT INTO messages (group_id, seq, kind, body, status, reply_to_id) VALUES ($1, $2, 'AI', '', 'STREAMING', $3) RETURNING id`,
+        [trigger.groupId, g.seq, trigger.id],
+      );
+      const [e]: EventRow[] = await tx.query(
+        `INSERT INTO group_events (group_id, seq, type, message_id) VALUES ($1, $2, 'MESSAGE_CREATED', $3)
+         RETURNING group_id AS "groupId", seq::int AS seq, type, message_id AS "messageId", subject_user_id AS "subjectUserId",
+                   actor_id AS "actorId", data, created_at AS "createdAt"`,
+        [trigger.groupId, g.seq, m.id],
+      );
+      return { message: { id: m.id, seq: g.seq }, event: e };
+    });
+    if (!result) return null;
+    await this.d.publisher.publishStored([result.event]);
+    return result.message;
+  }
+
+  private async finishMessage(message: { id: string }, status: 'COMPLETED' | 'FAILED' | 'BLOCKED', body: string, reason: string | null): Promise<void> {
+    const row = await this.d.db.transaction(async (tx) => {
+      const [m]: Array<{ groupId: string }> = await tx.query(`SELECT group_id AS "groupId" FROM messages WHERE id = $1`, [message.id]);
+      await this.lockGroup(tx, m.groupId);
+      await tx.query(`UPDATE messages SET body = $2, status = $3, status_reason = $4 WHERE id = $1`, [message.id, body, status, reason]);
+      return appendEvent(tx, { groupId: m.groupId, type: GroupEventKind.AI_COMPLETED, messageId: message.id });
+    });
+    this.d.metrics.aiResponses.inc({ status });
+    await this.d.publisher.publishStored([row]);
+  }
+
+  private async lockGroup(tx: EntityManager, groupId: string): Promise<void> {
+    await tx.query(`SELECT 1 FROM groups WHERE id = $1 FOR UPDATE`, [groupId]);
+  }
+
+  private async react(trigger: MessageType, emoji: string): Promise<void> {
+    const row = await this.d.db.transaction(async (tx) => {
+      await this.lockGroup(tx, trigger.groupId);
+      const added: unknown[] = await tx.query(
+        `INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1, NULL, $2) ON CONFLICT DO NOTHING RETURNING 1`,
+        [trigger.id, emoji],
+      );
+      if (added.length === 0) return null;
+      return appendEvent(tx, { groupId: trigger.groupId, type: GroupEventKind.REACTION_ADDED, messageId: trigger.id, data: { emoji, byAi: true } });
+    });
+    if (row) await this.d.publisher.publishStored([row]);
+  }
+
+  /** Only the person whose quota ran out is told, with the time it resets. */
+  private notifyQuota(trigger: MessageType, author: UserEntity, resetsAt: Date | null): void {
+    const when = resetsAt ? ` It resets at ${resetsAt.toISOString()}.` : '';
+    this.d.publisher.publish([
+      {
+        seq: null,
+        groupId: trigger.groupId,
+        type: GroupEventKind.QUOTA_NOTICE,
+        occurredAt: new Date(),
+        actor: null,
+        message: null,
+        member: null,
+        group: null,
+        reaction: null,
+        typing: null,
+        notice: { code: 'QUOTA_EXCEEDED', message: `You have used up your AI responses for now.${when}`, resetsAt, messageId: trigger.id },
+        visibleTo: author.id,
+      },
+    ]);
+  }
+
+  /** Opens a case for a flagged human message; in TEEN groups a high-severity one is hidden until reviewed. */
+  private async flagHumanMessage(trigger: MessageType, author: UserEntity, result: ModerationResult, profile: SafetyProfileName): Promise<void> {
+    const hide = profile === 'TEEN' && result.hideUntilReviewed;
+    const row = await this.d.db.transaction(async (tx) => {
+      await this.d.safetyCases.open(
+        {
+          source: 'AUTO_FLAG',
+          groupId: trigger.groupId,
+          messageId: trigger.id,
+          authorId: author.id,
+          categories: result.categories,
+          severity: result.severity === 'none' ? 'low' : result.severity,
+          teen: profile === 'TEEN',
+          excerpt: trigger.body,
+          details: { scores: result.scores, source: result.source, hidden: hide },
+        },
+        tx,
+      );
+      if (!hide) return null;
+      await this.lockGroup(tx, trigger.groupId);
+      const hidden: unknown[] = await tx.query(
+        `WITH h AS (UPDATE messages SET status = 'HIDDEN', status_reason = 'UNDER_REVIEW' WHERE id = $1 AND status = 'SENT' RETURNING 1) SELECT * FROM h`,
+        [trigger.id],
+      );
+      if (hidden.length === 0) return null;
+      return appendEvent(tx, { groupId: trigger.groupId, type: GroupEventKind.MESSAGE_UPDATED, messageId: trigger.id });
+    });
+    if (row) await this.d.publisher.publishStored([row]);
+  }
+}
+
+function deltaEvent(groupId: string, message: { id: string }, text: string, offset: number): GroupEventType {
+  return {
+    seq: null,
+    groupId,
+    type: GroupEventKind.AI_DELTA,
+    occurredAt: new Date(),
+    actor: null,
+    message: null,
+    member: null,
+    group: null,
+    reaction: null,
+    typing: null,
+    delta: { messageId: message.id, text, offset },
+  };
+}

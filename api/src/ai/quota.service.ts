@@ -1,0 +1,88 @@
+/**
+ * AI quotas (PRODUCT.md §4): only AI responses count, charged to the author of the
+ * triggering message. A reservation is a `model_responses` row inserted while the
+ * user's row is locked, so concurrent triggers never overspend; a failed response
+ * releases its unit by setting `charged = false`.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AiConfig } from '../config/env';
+import { evaluateQuota, QuotaStatus } from '../domain/quota/evaluate-quota';
+import type { Tier } from '../domain/router/select-model';
+import type { Plan, UserEntity } from '../users/user.entity';
+
+export interface Reservation {
+  responseId: string;
+  status: QuotaStatus;
+}
+
+export interface ReserveInput {
+  user: Pick<UserEntity, 'id' | 'plan'>;
+  groupId?: string | null;
+  conversationId?: string | null;
+  triggerMessageId: string | null;
+  tier: Tier;
+  model: string;
+  routeReason: string;
+}
+
+export class QuotaService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly config: AiConfig,
+  ) {}
+
+  limitFor(plan: Plan) {
+    return this.config.quota[plan];
+  }
+
+  async status(user: Pick<UserEntity, 'id' | 'plan'>, now = new Date(), db: EntityManager = this.db.manager): Promise<QuotaStatus> {
+    const limit = this.limitFor(user.plan);
+    const rows: Array<{ createdAt: Date }> = await db.query(
+      `SELECT created_at AS "createdAt" FROM model_responses
+        WHERE charged_user_id = $1 AND charged AND created_at > $2 ORDER BY created_at`,
+      [user.id, new Date(now.getTime() - limit.windowMs)],
+    );
+    return evaluateQuota(rows.map((r) => r.createdAt), limit, now);
+  }
+
+  /** Reserves one unit, or returns the exhausted status (and reserves nothing). */
+  async reserve(input: ReserveInput): Promise<{ ok: true; reservation: Reservation } | { ok: false; status: QuotaStatus }> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [input.user.id]);
+      const now = new Date();
+      const status = await this.status(input.user, now, tx);
+      if (status.exhausted) return { ok: false as const, status };
+      const [row]: Array<{ id: string }> = await tx.query(
+        `INSERT INTO model_responses (group_id, conversation_id, trigger_message_id, charged_user_id, plan, tier, model, route_reason, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'STREAMING', $9) RETURNING id`,
+        [input.groupId ?? null, input.conversationId ?? null, input.triggerMessageId, input.user.id, input.user.plan, input.tier, input.model, input.routeReason, now],
+      );
+      return { ok: true as const, reservation: { responseId: row.id, status: await this.status(input.user, now, tx) } };
+    });
+  }
+
+  /** Records that the AI stayed silent for lack of quota (the staff dashboard counts these). */
+  async recordExhaustion(user: Pick<UserEntity, 'id' | 'plan'>, groupId: string | null, resetsAt: Date | null): Promise<void> {
+    await this.db.query(`INSERT INTO quota_exhaustions (user_id, plan, group_id, resets_at) VALUES ($1, $2, $3, $4)`, [user.id, user.plan, groupId, resetsAt]);
+  }
+
+  /** Gives the unit back: the response failed and costs the user nothing. */
+  async release(responseId: string, reason: string, latencyMs: number | null = null): Promise<void> {
+    await this.db.query(
+      `UPDATE model_responses SET charged = false, status = 'FAILED', status_reason = $2, latency_ms = $3, completed_at = now() WHERE id = $1`,
+      [responseId, reason, latencyMs],
+    );
+  }
+
+  async finish(
+    responseId: string,
+    result: { status: 'COMPLETED' | 'BLOCKED'; reason?: string | null; promptTokens: number | null; completionTokens: number | null; latencyMs: number; messageId?: string | null },
+  ): Promise<void> {
+    await this.db.query(
+      `UPDATE model_responses SET status = $2, status_reason = $3, prompt_tokens = $4, completion_tokens = $5, latency_ms = $6,
+              message_id = coalesce($7, message_id), completed_at = now()
+        WHERE id = $1`,
+      [responseId, result.status, result.reason ?? null, result.promptTokens, result.completionTokens, result.latencyMs, result.messageId ?? null],
+    );
+  }
+}

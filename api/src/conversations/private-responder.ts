@@ -1,0 +1,157 @@
+/**
+ * The AI's reply in a private conversation (PRODUCT.md §4–§5): routed by plan, charged
+ * to the one person in it, prompted with their personal memory, moderated, and stored
+ * as the conversation's next message whatever the outcome.
+ */
+import { performance } from 'node:perf_hooks';
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import { ModelProvider, ProviderNotConfigured } from '../ai/provider';
+import type { QuotaService } from '../ai/quota.service';
+import type { Config } from '../config/env';
+import { buildPrivatePrompt, PromptHistoryEntry } from '../domain/prompt/build-prompt';
+import { selectModel } from '../domain/router/select-model';
+import { safetyProfile } from '../domain/safety/safety-profile';
+import type { MemoryService } from '../memory/memory.service';
+import type { ModerationService } from '../moderation/moderation.service';
+import type { UserEntity } from '../users/user.entity';
+import { CONVERSATION_MESSAGE_COLUMNS } from './conversation.policy';
+import { ConversationMessageStatusEnum as Status, ConversationMessageType } from './conversation.type';
+
+/** Messages read for the prompt; the token budget then keeps the newest that fit. */
+const HISTORY_MESSAGES = 50;
+
+export interface PrivateResponderDeps {
+  db: DataSource;
+  config: Config;
+  log: Logger;
+  provider: ModelProvider;
+  quota: QuotaService;
+  moderation: ModerationService;
+  memories: MemoryService;
+}
+
+export interface PrivateReply {
+  reply: ConversationMessageType;
+  /** Set when the quota was exhausted: when a unit frees up again. */
+  quotaResetsAt: Date | null;
+}
+
+type Outcome =
+  | { status: Status.COMPLETED; text: string }
+  | { status: Status.FAILED | Status.BLOCKED; reason: string };
+
+/** Answers one message of a private conversation; never throws for a provider or quota problem. */
+export class PrivateResponder {
+  constructor(private readonly deps: PrivateResponderDeps) {}
+
+  async reply(user: UserEntity, trigger: ConversationMessageType): Promise<PrivateReply> {
+    const { config, quota } = this.deps;
+    const history = await this.history(trigger);
+    const route = selectModel(
+      {
+        text: trigger.body,
+        contextChars: history.reduce((n, h) => n + h.body.length, 0),
+        recentQuestionCount: history.slice(-6).filter((h) => h.kind === 'USER' && h.body.includes('?')).length,
+      },
+      user.plan,
+    );
+    const model = config.ai.models[route.tier];
+    const reserved = await quota.reserve({
+      user,
+      conversationId: trigger.conversationId,
+      triggerMessageId: trigger.id,
+      tier: route.tier,
+      model,
+      routeReason: route.reason,
+    });
+    if (!reserved.ok) {
+      const reply = await this.store(trigger.conversationId, null, { status: Status.FAILED, reason: 'QUOTA_EXCEEDED' });
+      return { reply, quotaResetsAt: reserved.status.resetsAt };
+    }
+    const responseId = reserved.reservation.responseId;
+    try {
+      const outcome = await this.generate(user, history, model, responseId);
+      return { reply: await this.store(trigger.conversationId, responseId, outcome), quotaResetsAt: null };
+    } catch (err) {
+      // Only our own storage can fail here: the person must not pay for an answer they never got.
+      await quota.release(responseId, 'INTERNAL').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Calls the model and settles the reservation: finished (charged) or released (free). */
+  private async generate(user: UserEntity, history: PromptHistoryEntry[], model: string, responseId: string): Promise<Outcome> {
+    const { config, provider, quota, moderation, memories, log } = this.deps;
+    const profile = safetyProfile([user], config.unknownAgeIsMinor);
+    const messages = buildPrivatePrompt({
+      aiName: config.aiName,
+      memories: await memories.textsForPrompt(user.id),
+      history,
+      tokenBudget: config.ai.contextTokens,
+      profile,
+    });
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const fail = async (reason: string): Promise<Outcome> => {
+      await quota.release(responseId, reason, elapsed());
+      return { status: Status.FAILED, reason };
+    };
+
+    let completion;
+    try {
+      completion = await provider.stream({ model, messages });
+    } catch (err) {
+      if (err instanceof ProviderNotConfigured) return fail('PROVIDER_NOT_CONFIGURED');
+      log.warn({ err, responseId, model }, 'private reply failed at the provider');
+      return fail('PROVIDER_ERROR');
+    }
+    if (completion.text.trim() === '') return fail('EMPTY_RESPONSE');
+
+    let verdict;
+    try {
+      verdict = await moderation.checkOrFallback(completion.text, profile);
+    } catch (err) {
+      // TEEN conversations fail closed when moderation is unavailable; no answer, no charge.
+      log.warn({ err, responseId }, 'moderation unavailable for a private reply');
+      return fail('MODERATION_UNAVAILABLE');
+    }
+    const usage = { promptTokens: completion.promptTokens, completionTokens: completion.completionTokens, latencyMs: elapsed() };
+    if (verdict.block) {
+      await quota.finish(responseId, { status: 'BLOCKED', reason: 'CONTENT_BLOCKED', ...usage });
+      return { status: Status.BLOCKED, reason: 'CONTENT_BLOCKED' };
+    }
+    await quota.finish(responseId, { status: 'COMPLETED', ...usage });
+    return { status: Status.COMPLETED, text: completion.text };
+  }
+
+  /** The conversation up to the trigger, oldest first; AI replies without text are left out. */
+  private async history(trigger: ConversationMessageType): Promise<PromptHistoryEntry[]> {
+    const rows: Array<{ role: 'USER' | 'AI'; body: string }> = await this.deps.db.query(
+      `SELECT role, body FROM (
+         SELECT role, body, seq FROM conversation_messages
+          WHERE conversation_id = $1 AND seq <= $2 AND (role = 'USER' OR status = 'COMPLETED') AND body <> ''
+          ORDER BY seq DESC LIMIT $3) recent
+        ORDER BY seq`,
+      [trigger.conversationId, trigger.seq, HISTORY_MESSAGES],
+    );
+    return rows.map((r) => ({ kind: r.role, authorName: '', body: r.body }));
+  }
+
+  /** Appends the AI's message and links it to its model response, in one transaction. */
+  private store(conversationId: string, responseId: string | null, outcome: Outcome): Promise<ConversationMessageType> {
+    const body = outcome.status === Status.COMPLETED ? outcome.text : '';
+    const reason = outcome.status === Status.COMPLETED ? null : outcome.reason;
+    return this.deps.db.transaction(async (tx) => {
+      const [message]: ConversationMessageType[] = await tx.query(
+        `WITH c AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq)
+         INSERT INTO conversation_messages (conversation_id, seq, role, body, status, status_reason)
+         SELECT $1, c.last_seq, 'AI', $2, $3, $4 FROM c
+         RETURNING ${CONVERSATION_MESSAGE_COLUMNS}`,
+        [conversationId, body, outcome.status, reason],
+      );
+      if (responseId) await tx.query(`UPDATE model_responses SET message_id = $2 WHERE id = $1`, [responseId, message.id]);
+      return message;
+    });
+  }
+}
