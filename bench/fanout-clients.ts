@@ -165,7 +165,7 @@ export interface SubscriberHooks {
 }
 
 /** One graphql-ws client (its own socket) subscribed to one group's events. */
-export function graphqlWsSubscriber(url: string, token: string, groupId: string, hooks: SubscriberHooks): Client {
+export function graphqlWsSubscriber(url: string, token: string, groupId: string, hooks: SubscriberHooks, selection = EVENT_SELECTION): Client {
   const Tapped = class extends WebSocket {
     constructor(address: string, protocols?: string | string[]) {
       super(address, protocols);
@@ -180,7 +180,7 @@ export function graphqlWsSubscriber(url: string, token: string, groupId: string,
     retryAttempts: 0,
   });
   client.subscribe(
-    { query: `subscription($g: ID!) { groupEvents(groupId: $g) { ${EVENT_SELECTION} } }`, variables: { g: groupId } },
+    { query: `subscription($g: ID!) { groupEvents(groupId: $g) { ${selection} } }`, variables: { g: groupId } },
     {
       next: (v) => {
         const t = now();

@@ -136,7 +136,7 @@ class Bench {
     return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
   }
 
-  /** 160 users with profiles, 8 groups of 20 members. */
+  /** 160 users with profiles, 8 groups of 20 members, the AI switched off in each. */
   async seed(): Promise<void> {
     const users = await Promise.all(
       range(GROUPS * PER_GROUP).map(async (i): Promise<BenchUser> => {
@@ -153,6 +153,8 @@ class Bench {
         const r = await this.api.request<{ createGroup: { id: string } }>(members[0].token, `mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }`, {
           i: { title: `Bench group ${g}`, memberUsernames: members.slice(1).map((m) => m.username) },
         });
+        // This measures message fan-out: the AI participant stays out (post-delivery moderation still runs).
+        await this.api.request(members[0].token, `mutation($g: ID!) { updateGroup(groupId: $g, input: { aiMode: OFF }) { id } }`, { g: r.createGroup.id });
         return { id: r.createGroup.id, members };
       }),
     );
@@ -371,7 +373,7 @@ function report(bench: Bench, { load, target, light, oursMax, rawMax, seconds }:
     [
       '',
       `Roundtable fan-out bench: ${GROUPS} groups x ${PER_GROUP} subscribers = ${GROUPS * PER_GROUP} graphql-ws clients (and as many raw ws sockets), ` +
-        `${GROUPS * SENDERS_PER_GROUP} senders; ${os.cpus().length} cores, load average at start ${load}.`,
+        `${GROUPS * SENDERS_PER_GROUP} senders, AI participant off; ${os.cpus().length} cores, load average at start ${load}.`,
       `Latency: from the start of the sendMessage call (raw: of the INSERT) to receipt at each subscriber. deliveries/s: receipts while the load ran.`,
       `CPU: us per message used by the server process, all PostgreSQL processes, and this load generator with all its subscribers.`,
       line,

@@ -81,17 +81,16 @@ export class ConversationService {
     if (!isUuid(conversationId)) throw notFound('Conversation');
     const fact = rememberedFact(body);
     const { message, memorySaved, memoryFull } = await this.db.transaction(async (tx) => {
-      const [conversation]: Array<{ lastSeq: number }> = await tx.query(
-        `UPDATE conversations SET last_seq = last_seq + 1, updated_at = now(), title = CASE WHEN title = '' THEN $3 ELSE title END
-          WHERE id = $1 AND user_id = $2 RETURNING last_seq AS "lastSeq"`,
-        [conversationId, user.id, autoTitle(body)],
-      );
-      if (!conversation) throw notFound('Conversation');
       const [message]: ConversationMessageType[] = await tx.query(
-        `INSERT INTO conversation_messages (conversation_id, seq, role, body, status) VALUES ($1, $2, 'USER', $3, 'SENT')
+        `WITH c AS (
+           UPDATE conversations SET last_seq = last_seq + 1, updated_at = now(), title = CASE WHEN title = '' THEN $3 ELSE title END
+            WHERE id = $1 AND user_id = $2 RETURNING last_seq)
+         INSERT INTO conversation_messages (conversation_id, seq, role, body, status)
+         SELECT $1, c.last_seq, 'USER', $4, 'SENT' FROM c
          RETURNING ${CONVERSATION_MESSAGE_COLUMNS}`,
-        [conversationId, conversation.lastSeq, body],
+        [conversationId, user.id, autoTitle(body), body],
       );
+      if (!message) throw notFound('Conversation');
       let memorySaved: MemoryType | null = null;
       let memoryFull = false;
       if (fact) {
