@@ -11,7 +11,6 @@ import WebSocket from 'ws';
 export const now = (): number => Number(process.hrtime.bigint());
 
 interface Entry {
-  group: number;
   t0: number;
   recv: number[];
   done: (() => void) | null;
@@ -39,9 +38,9 @@ export class Run {
   constructor(readonly subscribersPerGroup: number) {}
 
   /** Registers a message before it is sent; resolves once every subscriber of its group has it. */
-  expect(cmid: string, group: number, t0: number): Promise<void> {
+  expect(cmid: string, t0: number): Promise<void> {
     return new Promise((resolve) => {
-      this.entries.set(cmid, { group, t0, recv: [], done: resolve });
+      this.entries.set(cmid, { t0, recv: [], done: resolve });
     });
   }
 

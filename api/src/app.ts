@@ -31,6 +31,7 @@ import { attachGraphqlWs } from './graphql/ws-server';
 import { InviteService } from './invites/invite.service';
 import { MessageService } from './messages/message.service';
 import { createMetrics } from './ops/metrics';
+import { RolloutService } from './rollout/rollout.service';
 import { clientSchema } from './schema';
 import { UserService } from './users/user.service';
 
@@ -53,12 +54,13 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   const bus: EventBus = config.redisUrl ? new RedisEventBus(config.redisUrl, log) : new InProcessEventBus();
   const hub = new FeedHub(db, bus, log, metrics, { maxQueuedEvents: config.subscription.maxQueuedEvents });
   const publisher = new EventPublisher(db, hub, metrics, log);
-  const groups = new GroupService(db, config, publisher);
+  const rollout = new RolloutService(db);
+  const groups = new GroupService(db, config, publisher, rollout);
   const provider = new OpenAIProvider(config.ai);
   const quota = new QuotaService(db, config.ai);
   const moderation = new ModerationService(provider, config.ai, log);
   const safetyCases = new SafetyCaseService(db);
-  const responder = new GroupResponder({ db, config, log, metrics, provider, quota, moderation, safetyCases, publisher, bus });
+  const responder = new GroupResponder({ db, config, log, metrics, provider, quota, moderation, safetyCases, publisher, bus, rollout });
   const messages = new MessageService(db, config, publisher, metrics);
   messages.onMessageCreated((message, author) => responder.onHumanMessage(message, author));
   const memories = new MemoryService(db);
@@ -72,7 +74,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
     hub,
     users: new UserService(db, config),
     groups,
-    invites: new InviteService(db, config, groups, publisher),
+    invites: new InviteService(db, config, groups, publisher, rollout),
     messages,
     provider,
     quota,
@@ -81,6 +83,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
     responder,
     conversations,
     memories,
+    rollout,
   };
 
   const schema = await clientSchema();

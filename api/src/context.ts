@@ -14,6 +14,7 @@ import type { GroupService } from './groups/group.service';
 import type { InviteService } from './invites/invite.service';
 import type { MessageService } from './messages/message.service';
 import type { Metrics } from './ops/metrics';
+import type { RolloutService } from './rollout/rollout.service';
 import type { UserEntity } from './users/user.entity';
 import type { UserService } from './users/user.service';
 import type { Loaders } from './loaders';
@@ -36,6 +37,7 @@ export interface Services {
   responder: GroupResponder;
   conversations: ConversationService;
   memories: MemoryService;
+  rollout: RolloutService;
 }
 
 export interface Context {

@@ -22,6 +22,8 @@ import {
   watch,
 } from './ai-support';
 
+const AI_SELECTION = `seq type message { id kind body status }`;
+
 let fake: FakeOpenAI;
 let api: TestApi;
 
@@ -99,8 +101,6 @@ describe('a mention', () => {
     expect(created.message).toMatchObject({ kind: 'AI', status: 'COMPLETED', body: 'Meet at the north exit at 9.' });
   });
 });
-
-const AI_SELECTION = `seq type message { id kind body status }`;
 
 describe('when the AI speaks', () => {
   it('stays quiet in small talk in AUTO mode and answers a real question put to the group', async () => {

@@ -38,7 +38,9 @@ export interface RecordedRequest {
 }
 
 export type ChatHandler = (body: any) => FakeReply | Promise<FakeReply>;
-export type ModerationHandler = (input: string) => { flagged: boolean; category_scores: Record<string, number> } | 'error';
+export type ModerationOutcome = { flagged: boolean; category_scores: Record<string, number> } | 'error';
+/** May be async: a test can hold a moderation call open. */
+export type ModerationHandler = (input: string) => ModerationOutcome | Promise<ModerationOutcome>;
 
 /** The keys the moderation endpoint scores, as omni-moderation returns them. */
 export const MODERATION_KEYS = [
@@ -306,10 +308,10 @@ export class FakeOpenAI {
     res.end('data: [DONE]\n\n');
   }
 
-  private moderation(body: any, res: ServerResponse): void {
+  private async moderation(body: any, res: ServerResponse): Promise<void> {
     const inputs: string[] = Array.isArray(body?.input) ? body.input.map(contentText) : [contentText(body?.input)];
     const handler = this.moderationHandler ?? defaultModeration;
-    const outcomes = inputs.map((input) => handler(input));
+    const outcomes = await Promise.all(inputs.map((input) => handler(input)));
     if (outcomes.some((o) => o === 'error')) return this.sendError(res, 500, 'fake-openai: moderation failure as programmed');
     const results = outcomes.map((o) => {
       const { flagged, category_scores } = o as Exclude<typeof o, 'error'>;

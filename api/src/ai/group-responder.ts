@@ -12,8 +12,9 @@ import { buildGroupPrompt, PromptHistoryEntry } from '../domain/prompt/build-pro
 import { aiReactionFor } from '../domain/respond-policy/reaction';
 import { shouldRespond, RecentMessage } from '../domain/respond-policy/should-respond';
 import { allowedTiers, selectModel } from '../domain/router/select-model';
+import { moderationDecision } from '../domain/safety/moderation';
 import type { SafetyProfileName } from '../domain/safety/safety-profile';
-import { appendEvent, EventRow } from '../events/event-log';
+import { appendEvent } from '../events/event-log';
 import type { EventBus } from '../events/event-bus';
 import type { EventPublisher } from '../events/event-publisher';
 import { GroupEventKind, GroupEventType } from '../events/group-event.type';
@@ -22,9 +23,11 @@ import { ModerationResult, ModerationService, ModerationUnavailable } from '../m
 import type { SafetyCaseService } from '../moderation/safety-case.service';
 import type { Metrics } from '../ops/metrics';
 import type { UserEntity } from '../users/user.entity';
+import { AiMessageEnd, AiMessageRef, createAiMessage, finishAiMessage, Verdict } from './ai-message.store';
 import { DeltaBatcher } from './delta-batcher';
 import type { ModelProvider } from './provider';
 import type { QuotaService } from './quota.service';
+import type { RolloutService } from '../rollout/rollout.service';
 
 const HISTORY_MESSAGES = 40;
 
@@ -49,6 +52,7 @@ export interface ResponderDeps {
   safetyCases: SafetyCaseService;
   publisher: EventPublisher;
   bus: EventBus;
+  rollout: RolloutService;
 }
 
 export type ResponseOutcome = 'none' | 'reaction' | 'quota_exceeded' | 'COMPLETED' | 'FAILED' | 'BLOCKED';
@@ -107,6 +111,8 @@ export class GroupResponder {
       { aiName: this.d.config.aiName, memberNames: group.members.flatMap((m) => [m.displayName, m.username]) },
     );
     if (input === null || input.block) return 'none';
+    // Outside the group_chats_ai rollout the author gets no answer, reaction or classifier call, and pays nothing.
+    if (!(await this.d.rollout.allows(author, 'group_chats_ai'))) return 'none';
     const respond =
       decision.respond ||
       (group.aiMode === 'AUTO' && decision.reason === 'not_a_question' && this.d.config.ai.classifier && (await this.classify(group, trigger)));
@@ -142,7 +148,7 @@ export class GroupResponder {
       return 'none';
     }
     if (!this.d.provider.configured) {
-      await this.d.quota.release(responseId, 'PROVIDER_NOT_CONFIGURED', Date.now() - started);
+      await this.d.quota.release(responseId, 'PROVIDER_NOT_CONFIGURED', Date.now() - started, aiMessage.id);
       await this.finishMessage(aiMessage, 'FAILED', '', 'PROVIDER_NOT_CONFIGURED');
       return 'FAILED';
     }
@@ -178,30 +184,38 @@ export class GroupResponder {
         output = null;
       }
       const latencyMs = Date.now() - started;
-      if (output === null || output.block) {
+      const usage = { promptTokens: completion.promptTokens, completionTokens: completion.completionTokens, latencyMs, messageId: aiMessage.id };
+      let judged = profile;
+      if (output !== null && !output.block) {
+        const ended = await this.finishMessage(aiMessage, 'COMPLETED', completion.text, null, { scores: output.scores, profile });
+        if (ended.status === 'COMPLETED') {
+          await this.d.quota.finish(responseId, { status: 'COMPLETED', ...usage });
+          return 'COMPLETED';
+        }
+        // A minor joined while the output was being moderated: the same scores, judged stricter.
+        judged = ended.profile;
+        output = { ...moderationDecision(output.scores, judged), scores: output.scores, source: output.source };
+      } else {
         await this.finishMessage(aiMessage, 'BLOCKED', '', output ? 'CONTENT_BLOCKED' : 'MODERATION_UNAVAILABLE');
-        await this.d.quota.finish(responseId, { status: 'BLOCKED', reason: output ? output.categories.join(',') : 'MODERATION_UNAVAILABLE', promptTokens: completion.promptTokens, completionTokens: completion.completionTokens, latencyMs, messageId: aiMessage.id });
-        await this.d.safetyCases.open({
-          source: 'AI_BLOCKED',
-          groupId: trigger.groupId,
-          messageId: aiMessage.id,
-          authorId: null,
-          categories: output?.categories ?? [],
-          severity: output && output.severity !== 'none' ? output.severity : 'high',
-          teen: profile === 'TEEN',
-          excerpt: completion.text,
-          details: { triggerMessageId: trigger.id, reason: output ? 'blocked' : 'moderation_unavailable', chargedUserId: author.id },
-        });
-        return 'BLOCKED';
       }
-      await this.finishMessage(aiMessage, 'COMPLETED', completion.text, null);
-      await this.d.quota.finish(responseId, { status: 'COMPLETED', promptTokens: completion.promptTokens, completionTokens: completion.completionTokens, latencyMs, messageId: aiMessage.id });
-      return 'COMPLETED';
+      await this.d.quota.finish(responseId, { status: 'BLOCKED', reason: output ? output.categories.join(',') : 'MODERATION_UNAVAILABLE', ...usage });
+      await this.d.safetyCases.open({
+        source: 'AI_BLOCKED',
+        groupId: trigger.groupId,
+        messageId: aiMessage.id,
+        authorId: null,
+        categories: output?.categories ?? [],
+        severity: output && output.severity !== 'none' ? output.severity : 'high',
+        teen: judged === 'TEEN',
+        excerpt: completion.text,
+        details: { triggerMessageId: trigger.id, reason: output ? 'blocked' : 'moderation_unavailable', chargedUserId: author.id },
+      });
+      return 'BLOCKED';
     } catch (err) {
       batcher.cancel();
       const cancelled = controller.signal.aborted;
       if (!cancelled) this.d.log.warn({ err, groupId: trigger.groupId }, 'model provider failed');
-      await this.d.quota.release(responseId, cancelled ? 'CANCELLED' : 'PROVIDER_ERROR', Date.now() - started);
+      await this.d.quota.release(responseId, cancelled ? 'CANCELLED' : 'PROVIDER_ERROR', Date.now() - started, aiMessage.id);
       await this.finishMessage(aiMessage, 'FAILED', '', cancelled ? 'CANCELLED' : 'PROVIDER_ERROR');
       return 'FAILED';
     } finally {
@@ -242,6 +256,8 @@ export class GroupResponder {
       [groupId],
     );
     if (!g) return null;
+    // With the AI off only moderation runs, and it needs neither: spare every message two reads.
+    if (g.aiMode === 'OFF') return { ...g, members: [], history: [] };
     const members: GroupState['members'] = await this.d.db.query(
       `SELECT u.id, u.display_name AS "displayName", u.username FROM group_members m JOIN users u ON u.id = m.user_id
         WHERE m.group_id = $1 ORDER BY m.joined_at`,
@@ -277,40 +293,29 @@ export class GroupResponder {
   }
 
   /** Creates the AI's message at once, as STREAMING, with its own seq. Null if the group closed. */
-  private async createAiMessage(trigger: MessageType): Promise<{ id: string; seq: number } | null> {
-    const result = await this.d.db.transaction(async (tx) => {
-      const [g]: Array<{ seq: number }> = await tx.query(
-        `WITH g AS (UPDATE groups SET last_seq = last_seq + 1, last_event_at = now() WHERE id = $1 AND closed_at IS NULL RETURNING last_seq)
-         SELECT last_seq::int AS seq FROM g`,
-        [trigger.groupId],
-      );
-      if (!g) return null;
-      const [m]: Array<{ id: string }> = await tx.query(
-        `INSERT INTO messages (group_id, seq, kind, body, status, reply_to_id) VALUES ($1, $2, 'AI', '', 'STREAMING', $3) RETURNING id`,
-        [trigger.groupId, g.seq, trigger.id],
-      );
-      const [e]: EventRow[] = await tx.query(
-        `INSERT INTO group_events (group_id, seq, type, message_id) VALUES ($1, $2, 'MESSAGE_CREATED', $3)
-         RETURNING group_id AS "groupId", seq::int AS seq, type, message_id AS "messageId", subject_user_id AS "subjectUserId",
-                   actor_id AS "actorId", data, created_at AS "createdAt"`,
-        [trigger.groupId, g.seq, m.id],
-      );
-      return { message: { id: m.id, seq: g.seq }, event: e };
-    });
-    if (!result) return null;
-    await this.d.publisher.publishStored([result.event]);
-    return result.message;
+  private async createAiMessage(trigger: MessageType): Promise<AiMessageRef | null> {
+    const created = await createAiMessage(this.d.db, trigger.groupId, trigger.id);
+    if (!created) return null;
+    this.d.publisher.publish([created.event]);
+    return created.message;
   }
 
-  private async finishMessage(message: { id: string }, status: 'COMPLETED' | 'FAILED' | 'BLOCKED', body: string, reason: string | null): Promise<void> {
-    const row = await this.d.db.transaction(async (tx) => {
-      const [m]: Array<{ groupId: string }> = await tx.query(`SELECT group_id AS "groupId" FROM messages WHERE id = $1`, [message.id]);
-      await this.lockGroup(tx, m.groupId);
-      await tx.query(`UPDATE messages SET body = $2, status = $3, status_reason = $4 WHERE id = $1`, [message.id, body, status, reason]);
-      return appendEvent(tx, { groupId: m.groupId, type: GroupEventKind.AI_COMPLETED, messageId: message.id });
-    });
-    this.d.metrics.aiResponses.inc({ status });
-    await this.d.publisher.publishStored([row]);
+  /**
+   * Ends the AI message. With `verdict`, a COMPLETED reply is re-judged under the profile the
+   * group has at the moment of publishing (the join that changes it locks the same row) and
+   * ends BLOCKED instead when that profile blocks it. Returns how it ended.
+   */
+  private async finishMessage(
+    message: AiMessageRef,
+    status: AiMessageEnd,
+    body: string,
+    reason: string | null,
+    verdict?: Verdict,
+  ): Promise<{ status: AiMessageEnd; profile: SafetyProfileName }> {
+    const ended = await finishAiMessage(this.d.db, message, { status, body, reason }, verdict);
+    this.d.metrics.aiResponses.inc({ status: ended.status });
+    this.d.publisher.publish([ended.event]);
+    return { status: ended.status, profile: ended.profile };
   }
 
   private async lockGroup(tx: EntityManager, groupId: string): Promise<void> {

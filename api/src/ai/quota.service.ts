@@ -66,11 +66,13 @@ export class QuotaService {
     await this.db.query(`INSERT INTO quota_exhaustions (user_id, plan, group_id, resets_at) VALUES ($1, $2, $3, $4)`, [user.id, user.plan, groupId, resetsAt]);
   }
 
-  /** Gives the unit back: the response failed and costs the user nothing. */
-  async release(responseId: string, reason: string, latencyMs: number | null = null): Promise<void> {
+  /** Gives the unit back: the response failed and costs the user nothing. `messageId` links the failed AI message to it. */
+  async release(responseId: string, reason: string, latencyMs: number | null = null, messageId: string | null = null): Promise<void> {
     await this.db.query(
-      `UPDATE model_responses SET charged = false, status = 'FAILED', status_reason = $2, latency_ms = $3, completed_at = now() WHERE id = $1`,
-      [responseId, reason, latencyMs],
+      `UPDATE model_responses SET charged = false, status = 'FAILED', status_reason = $2, latency_ms = $3,
+              message_id = coalesce($4, message_id), completed_at = now()
+        WHERE id = $1`,
+      [responseId, reason, latencyMs, messageId],
     );
   }
 

@@ -12,6 +12,7 @@ import { transcriptForCopy } from '../conversations/conversation-transcript';
 import { appendEvent, EventRow } from '../events/event-log';
 import type { EventPublisher } from '../events/event-publisher';
 import { GroupEventKind } from '../events/group-event.type';
+import type { RolloutService } from '../rollout/rollout.service';
 import { hasPublicProfile, UserEntity } from '../users/user.entity';
 import { copyTranscriptIntoGroup } from './copy-conversation';
 import { GroupEntity } from './group.entity';
@@ -34,9 +35,11 @@ export class GroupService {
     private readonly db: DataSource,
     private readonly config: Config,
     private readonly events: EventPublisher,
+    private readonly rollout: RolloutService,
   ) {}
 
   async create(user: UserEntity, input: CreateGroupInput): Promise<GroupEntity> {
+    await this.rollout.check(user, 'group_chats');
     assertCanJoinGroups(user);
     const problems = validateGroupSettings({ title: input.title });
     if (problems.length) throw badInput(problems.join('; '), 'title');
@@ -258,14 +261,17 @@ export class GroupService {
     if (usernames.length === 0) return [];
     const users: UserEntity[] = await tx.query(
       `SELECT id, username, display_name AS "displayName", age_band AS "ageBand", parental_group_chats AS "parentalGroupChats",
-              suspended_at AS "suspendedAt"
+              suspended_at AS "suspendedAt", region, plan
          FROM users WHERE username = ANY($1::text[])`,
       [usernames],
     );
     const found = new Set(users.map((u) => u.username));
     const missing = usernames.filter((u) => !found.has(u));
     if (missing.length) throw new DomainError('BAD_USER_INPUT', `Unknown usernames: ${missing.join(', ')}`, { field: 'usernames', usernames: missing });
-    const blocked = users.filter((u) => !hasPublicProfile(u) || (u.ageBand === 'minor' && !u.parentalGroupChats) || u.suspendedAt !== null);
+    const allowed = await Promise.all(users.map((u) => this.rollout.allows(u, 'group_chats', tx)));
+    // Nobody outside the group chats rollout is pulled into a group they could not join themselves.
+    const outside = new Set(users.filter((_, i) => !allowed[i]).map((u) => u.id));
+    const blocked = users.filter((u) => !hasPublicProfile(u) || (u.ageBand === 'minor' && !u.parentalGroupChats) || u.suspendedAt !== null || outside.has(u.id));
     if (blocked.length) throw forbidden(`These people cannot be added to group chats: ${blocked.map((u) => u.username).join(', ')}`);
     return users;
   }

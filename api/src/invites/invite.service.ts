@@ -11,6 +11,7 @@ import type { EventPublisher } from '../events/event-publisher';
 import type { GroupEntity } from '../groups/group.entity';
 import { requireMembership } from '../groups/group.policy';
 import type { GroupService } from '../groups/group.service';
+import type { RolloutService } from '../rollout/rollout.service';
 import { toUserView } from '../users/user.type';
 import type { UserEntity } from '../users/user.entity';
 import { InviteEntity } from './invite.entity';
@@ -33,6 +34,7 @@ export class InviteService {
     private readonly config: Config,
     private readonly groups: GroupService,
     private readonly events: EventPublisher,
+    private readonly rollout: RolloutService,
   ) {}
 
   async create(user: UserEntity, groupId: string, input: CreateInviteInput): Promise<InviteType> {
@@ -76,6 +78,7 @@ export class InviteService {
   }
 
   async join(user: UserEntity, token: string): Promise<GroupEntity> {
+    await this.rollout.check(user, 'group_chats');
     assertCanJoinGroups(user);
     // Uses are checked last, under the lock: an existing member's join (a retry) consumes none.
     const { groupId } = await this.findUsable(token, { ignoreUses: true });

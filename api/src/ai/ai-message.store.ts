@@ -1,0 +1,107 @@
+/**
+ * The AI's message in a group: created STREAMING, ended COMPLETED, FAILED or BLOCKED.
+ * Each step is one statement that locks the group row, writes the message and appends
+ * its event, and returns what the live event is built from. The end of a reply reaches
+ * subscribers one round trip after moderation, not a transaction and a re-read later.
+ */
+import type { DataSource } from 'typeorm';
+import { preparedQuery } from '../db/prepared';
+import { CategoryScores, moderationDecision } from '../domain/safety/moderation';
+import type { SafetyProfileName } from '../domain/safety/safety-profile';
+import { buildEventView } from '../events/event-log';
+import { GroupEventKind, GroupEventType } from '../events/group-event.type';
+import type { MessageEntity } from '../messages/message.entity';
+import { MESSAGE_COLUMNS } from '../messages/message.service';
+import { buildMessageView, loadMessageViews } from '../messages/message.views';
+import type { MessageType } from '../messages/message.type';
+
+export interface AiMessageRef {
+  id: string;
+  groupId: string;
+  seq: number;
+}
+
+export type AiMessageEnd = 'COMPLETED' | 'FAILED' | 'BLOCKED';
+
+/** A COMPLETED reply's moderation scores and the profile they were judged under. */
+export interface Verdict {
+  scores: CategoryScores;
+  profile: SafetyProfileName;
+}
+
+const PROFILES: readonly SafetyProfileName[] = ['STANDARD', 'TEEN'];
+
+/** Creates the AI's message as STREAMING, with its own seq and MESSAGE_CREATED event. Null if the group is closed. */
+export async function createAiMessage(db: DataSource, groupId: string, replyToId: string): Promise<{ message: AiMessageRef; event: GroupEventType } | null> {
+  const [row] = await preparedQuery<MessageEntity & { eventAt: Date }>(
+    db,
+    'ai-create-message',
+    `WITH g AS (
+       UPDATE groups SET last_seq = last_seq + 1, last_event_at = now() WHERE id = $1 AND closed_at IS NULL RETURNING last_seq),
+     m AS (
+       INSERT INTO messages (group_id, seq, kind, body, status, reply_to_id)
+       SELECT $1, g.last_seq, 'AI', '', 'STREAMING', $2 FROM g
+       RETURNING ${MESSAGE_COLUMNS}),
+     e AS (
+       INSERT INTO group_events (group_id, seq, type, message_id)
+       SELECT "groupId", seq, 'MESSAGE_CREATED', id FROM m
+       RETURNING created_at)
+     SELECT m.*, (SELECT created_at FROM e) AS "eventAt" FROM m`,
+    [groupId, replyToId],
+  );
+  if (!row) return null;
+  const { eventAt, ...message } = row;
+  return {
+    message: { id: message.id, groupId, seq: Number(message.seq) },
+    event: eventView(GroupEventKind.MESSAGE_CREATED, Number(message.seq), eventAt, buildMessageView(message, new Map())),
+  };
+}
+
+/**
+ * Ends the AI message and appends its AI_COMPLETED event. With a verdict, a COMPLETED
+ * reply is re-judged under the profile the group has under the row lock (the join that
+ * changes it takes the same lock) and ends BLOCKED when that profile blocks it.
+ */
+export async function finishAiMessage(
+  db: DataSource,
+  message: AiMessageRef,
+  end: { status: AiMessageEnd; body: string; reason: string | null },
+  verdict?: Verdict,
+): Promise<{ status: AiMessageEnd; profile: SafetyProfileName; event: GroupEventType }> {
+  // Decided here, applied in the statement: the profiles under which these scores block.
+  const blockedUnder = verdict ? PROFILES.filter((p) => p !== verdict.profile && moderationDecision(verdict.scores, p).block) : [];
+  const [row] = await preparedQuery<MessageEntity & { profile: SafetyProfileName; eventSeq: number; eventAt: Date; hasReactions: boolean }>(
+    db,
+    'ai-finish-message',
+    `WITH g AS (
+       UPDATE groups SET last_seq = last_seq + 1, last_event_at = now()
+        WHERE id = $1 AND EXISTS (SELECT 1 FROM messages WHERE id = $2 AND group_id = $1)
+        RETURNING last_seq, safety_profile, safety_profile = ANY($6::text[]) AS blocked),
+     m AS (
+       UPDATE messages
+          SET body = CASE WHEN g.blocked THEN '' ELSE $3 END,
+              status = CASE WHEN g.blocked THEN 'BLOCKED' ELSE $4 END,
+              status_reason = CASE WHEN g.blocked THEN 'CONTENT_BLOCKED' ELSE $5 END
+         FROM g
+        WHERE messages.id = $2
+        RETURNING ${MESSAGE_COLUMNS}, g.safety_profile AS profile),
+     e AS (
+       INSERT INTO group_events (group_id, seq, type, message_id)
+       SELECT $1, g.last_seq, 'AI_COMPLETED', $2 FROM g
+       RETURNING seq::int AS "eventSeq", created_at AS "eventAt")
+     SELECT m.*, e.*, EXISTS (SELECT 1 FROM reactions WHERE message_id = $2) AS "hasReactions" FROM m, e`,
+    [message.groupId, message.id, end.body, end.status, end.reason, blockedUnder],
+  );
+  if (!row) throw new Error(`AI message ${message.id} or its group ${message.groupId} no longer exists`);
+  const { profile, eventSeq, eventAt, hasReactions, ...stored } = row;
+  // Members may have reacted while it streamed: only then is there more to read.
+  const view = hasReactions ? (await loadMessageViews(db.manager, [stored]))[0] : buildMessageView(stored, new Map());
+  return { status: stored.status as AiMessageEnd, profile, event: eventView(GroupEventKind.AI_COMPLETED, eventSeq, eventAt, view) };
+}
+
+function eventView(type: GroupEventKind, seq: number, createdAt: Date, message: MessageType): GroupEventType {
+  return buildEventView(
+    { groupId: message.groupId, seq, type, messageId: message.id, subjectUserId: null, actorId: null, data: {}, createdAt },
+    { users: new Map(), messages: new Map([[message.id, message]]) },
+  );
+}
