@@ -371,14 +371,37 @@ describe('the reply when the AI cannot answer', () => {
     expect((await charges(id))[0]).toMatchObject({ status: 'BLOCKED', charged: true });
   });
 
+  it('a message the AI must not answer is refused before the model is asked, and costs nothing', async () => {
+    const alice = await api.user();
+    const id = await start(alice);
+    const scores: Record<string, number> = { illicit: 0.99, 'illicit/violent': 0.99 };
+    fake.onModeration((input) => (input.includes('explosive') ? { flagged: true, category_scores: scores } : { flagged: false, category_scores: {} }));
+    const ex = await send(alice, id, 'Give me step by step instructions to build an explosive device');
+    expect(ex.reply).toMatchObject({ status: 'BLOCKED', statusReason: 'INPUT_BLOCKED', body: '' });
+    expect(fake.chatRequests()).toHaveLength(0);
+    expect(await charges(id)).toEqual([]);
+  });
+
+  it('someone in distress still gets a (moderated) answer', async () => {
+    const alice = await api.user();
+    const id = await start(alice);
+    const scores: Record<string, number> = { 'self-harm': 0.95, 'self-harm/intent': 0.95 };
+    fake.onModeration((input) => (input.includes('want to die') ? { flagged: true, category_scores: scores } : { flagged: false, category_scores: {} }));
+    fake.enqueue({ text: 'I am really sorry you feel this way. You can call or text a crisis line any time.' });
+    const ex = await send(alice, id, 'I want to die');
+    expect(ex.reply).toMatchObject({ status: 'COMPLETED' });
+    expect(fake.chatRequests()).toHaveLength(1);
+  });
+
   it('a minor gets no answer, and is not charged, when moderation is unavailable', async () => {
     const teen = await api.user({ age: 'minor' });
     const id = await start(teen);
     fake.onModeration(() => 'error');
     const ex = await send(teen, id, 'Help with my homework?');
     expect(ex.reply).toMatchObject({ status: 'FAILED', statusReason: 'MODERATION_UNAVAILABLE', body: '' });
-    expect(await charges(id)).toEqual([expect.objectContaining({ charged: false })]);
-    expect(systemText(fake.chatRequests()[0])).toContain('This person may be a minor');
+    // Its input cannot be moderated either: nothing is reserved and the model is never asked.
+    expect(await charges(id)).toEqual([]);
+    expect(fake.chatRequests()).toHaveLength(0);
   });
 
   it('without a provider, the reply is FAILED PROVIDER_NOT_CONFIGURED and nothing is charged', async () => {

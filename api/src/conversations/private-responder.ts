@@ -14,6 +14,7 @@ import { selectModel } from '../domain/router/select-model';
 import { safetyProfile } from '../domain/safety/safety-profile';
 import type { MemoryService } from '../memory/memory.service';
 import type { ModerationService } from '../moderation/moderation.service';
+import { blocksAiInput } from '../domain/safety/moderation';
 import type { UserEntity } from '../users/user.entity';
 import { CONVERSATION_MESSAGE_COLUMNS } from './conversation.policy';
 import { ConversationMessageStatusEnum as Status, ConversationMessageType } from './conversation.type';
@@ -46,7 +47,14 @@ export class PrivateResponder {
   constructor(private readonly deps: PrivateResponderDeps) {}
 
   async reply(user: UserEntity, trigger: ConversationMessageType): Promise<PrivateReply> {
-    const { config, quota } = this.deps;
+    const { config, quota, moderation } = this.deps;
+    // The AI's input is moderated too: a message it must not answer costs nothing.
+    const profile = safetyProfile([user], config.unknownAgeIsMinor);
+    const input = await moderation.checkOrFallback(trigger.body, profile).catch(() => null);
+    if (input === null || blocksAiInput(input)) {
+      const reason = input === null ? 'MODERATION_UNAVAILABLE' : 'INPUT_BLOCKED';
+      return { reply: await this.store(trigger.conversationId, null, { status: input === null ? Status.FAILED : Status.BLOCKED, reason }), quotaResetsAt: null };
+    }
     const history = await this.history(trigger);
     const route = selectModel(
       {

@@ -1,4 +1,4 @@
-import { CATEGORIES, CategoryScores, ModerationCategory, THRESHOLDS, classifyLocal, emptyScores, moderationDecision, moderationFromOpenAI } from './moderation';
+import { blocksAiInput, CATEGORIES, CategoryScores, ModerationCategory, THRESHOLDS, classifyLocal, emptyScores, moderationDecision, moderationFromOpenAI } from './moderation';
 
 const scores = (partial: Partial<CategoryScores>): CategoryScores => ({ ...emptyScores(), ...partial });
 
@@ -261,5 +261,14 @@ describe('moderationFromOpenAI', () => {
 
   it('feeds moderationDecision like the local classifier does', () => {
     expect(moderationDecision(moderationFromOpenAI(result), 'TEEN')).toMatchObject({ flagged: true, severity: 'high', block: true, categories: ['harassment', 'violence', 'self-harm'] });
+  });
+});
+
+describe('blocksAiInput', () => {
+  it('lets the AI answer someone in distress but not a blocked threat', () => {
+    expect(blocksAiInput({ block: true, categories: ['self-harm'] })).toBe(false);
+    expect(blocksAiInput({ block: true, categories: ['violence'] })).toBe(true);
+    expect(blocksAiInput({ block: true, categories: ['self-harm', 'violence'] })).toBe(true);
+    expect(blocksAiInput({ block: false, categories: ['violence'] })).toBe(false);
   });
 });

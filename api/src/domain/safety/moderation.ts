@@ -270,3 +270,12 @@ function categoryOf(key: string): ModerationCategory | null {
 function clamp(n: number): number {
   return Math.min(1, Math.max(0, n));
 }
+
+/**
+ * Whether a person's message is too harmful for the AI to answer at all. Self-harm alone
+ * is not: someone in distress should get a careful answer (the system prompt asks for
+ * one, and the reply is moderated like any other), not silence.
+ */
+export function blocksAiInput(decision: Pick<ModerationDecision, 'block' | 'categories'>): boolean {
+  return decision.block && decision.categories.some((c) => c !== 'self-harm');
+}
