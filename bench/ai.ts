@@ -11,9 +11,10 @@
  * provider first token -> first AI_DELTA frame, and provider last token -> AI_COMPLETED;
  * both are the service's added latency. Provider timings of the same run sit beside them.
  *
- * Env: BENCH_AI_ROUNDS (10), BENCH_AI_TOKENS (tokens per reply, 200), BENCH_AI_CHUNK_MS
- * (delay between tokens, 2), BENCH_AI_FIRST_TOKEN_MS (model "thinking" before the first
- * token, 10), BENCH_CPU_PROF (a directory: CPU profile of the service).
+ * Env: BENCH_AI_GROUPS (concurrent replies, 16), BENCH_AI_ROUNDS (10), BENCH_AI_TOKENS
+ * (tokens per reply, 200), BENCH_AI_CHUNK_MS (delay between tokens, 2),
+ * BENCH_AI_FIRST_TOKEN_MS (model "thinking" before the first token, 10), BENCH_CPU_PROF
+ * (a directory: CPU profile of the service).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
@@ -26,9 +27,10 @@ import pino from 'pino';
 import { signDevToken } from '../api/src/auth/jwt';
 import { EmbeddedDatabase, freePort, startEmbeddedPostgres } from '../api/src/db/embedded';
 import { FakeOpenAI, RecordedRequest } from '../tests/support/fake-openai';
+import { cpuDelta, cpuSample, CpuSample, CpuUse } from './cpu-usage';
 import { GraphqlHttp, graphqlWsSubscriber } from './fanout-clients';
 
-const GROUPS = 16;
+const GROUPS = Number(process.env.BENCH_AI_GROUPS ?? 16);
 const SUBSCRIBERS = 3;
 const ROUNDS = Number(process.env.BENCH_AI_ROUNDS ?? 10);
 const TOKENS = Number(process.env.BENCH_AI_TOKENS ?? 200);
@@ -229,6 +231,11 @@ class Bench {
     return replies;
   }
 
+  /** CPU so far of the service, PostgreSQL and this process (fake provider and subscribers). */
+  cpu(): CpuSample | null {
+    return cpuSample(this.service!.pid!, 0, this.dataDir);
+  }
+
   async stop(): Promise<void> {
     await Promise.allSettled(this.clients.map((c) => c.dispose()));
     this.api?.close();
@@ -276,7 +283,7 @@ const LABEL = 54;
 const row = (label: string, s: Stats) => `${label.padEnd(LABEL)}${pad(String(s.n), 8)}${pad(fmt(s.p50), 9)}${pad(fmt(s.p99), 9)}${pad(fmt(s.max), 9)}`;
 
 /** The printed table; returns whether every correctness check passed. */
-function report(bench: Bench, replies: Reply[], load: string, seconds: number): boolean {
+function report(bench: Bench, replies: Reply[], cpu: CpuUse | null, load: string, seconds: number): boolean {
   const served = replies.filter((r) => r.request?.firstTokenAt !== undefined && r.request.lastTokenAt !== undefined);
   const ttft = stats(served.map((r) => r.request!.firstTokenAt! - r.request!.receivedAt));
   const streaming = stats(served.map((r) => r.request!.lastTokenAt! - r.request!.firstTokenAt!));
@@ -288,6 +295,7 @@ function report(bench: Bench, replies: Reply[], load: string, seconds: number): 
   const intact = replies.reduce((n, r) => n + r.text.filter((t) => t === REPLY_TEXT).length, 0);
   const expected = replies.length * SUBSCRIBERS;
 
+  const perReply = (ms: number | undefined) => fmt((ms ?? NaN) / replies.length, 1);
   const head = `${''.padEnd(LABEL)}${pad('samples', 8)}${pad('p50', 9)}${pad('p99', 9)}${pad('max', 9)}`;
   const line = '-'.repeat(head.length);
   const p50ok = first.p50 <= TARGET_P50_MS && last.p50 <= TARGET_P50_MS;
@@ -310,6 +318,7 @@ function report(bench: Bench, replies: Reply[], load: string, seconds: number): 
       'For context',
       row('  sendMessage sent -> provider request received', toProvider),
       row('  AI_DELTA frames per reply per subscriber (count)', frames),
+      `  CPU per reply: service ${perReply(cpu?.service)} ms, PostgreSQL ${perReply(cpu?.postgres)} ms, this process (provider + subscribers) ${perReply(cpu?.bench)} ms`,
       line,
       `Target added p50 <= ${TARGET_P50_MS} ms:  first token ${fmt(first.p50)}, completion ${fmt(last.p50)}  ${verdict(p50ok)}`,
       `Target added p99 <= ${TARGET_P99_MS} ms: first token ${fmt(first.p99)}, completion ${fmt(last.p99)}  ${verdict(p99ok)}`,
@@ -339,8 +348,9 @@ async function main(): Promise<void> {
     await bench.connect();
     await bench.round(-1); // warm-up, not measured
     const replies: Reply[] = [];
+    const before = bench.cpu();
     for (const r of range(ROUNDS)) replies.push(...(await bench.round(r)));
-    ok = report(bench, replies, load, (Date.now() - started) / 1000);
+    ok = report(bench, replies, cpuDelta(before, bench.cpu()), load, (Date.now() - started) / 1000);
   } catch (err) {
     console.error(err);
   } finally {

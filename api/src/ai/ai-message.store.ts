@@ -57,17 +57,24 @@ export async function createAiMessage(db: DataSource, groupId: string, replyToId
   };
 }
 
+/** How a reply's end is checked against the group's profile, read under the row lock (the join that changes it takes the same lock). */
+export interface FinishCheck {
+  /** A COMPLETED reply is re-judged under the profile in force and ends BLOCKED when that profile blocks it. */
+  verdict?: Verdict;
+  /** Nothing is stored unless the profile in force is this one: the caller judged under it. */
+  onlyUnder?: SafetyProfileName;
+}
+
 /**
- * Ends the AI message and appends its AI_COMPLETED event. With a verdict, a COMPLETED
- * reply is re-judged under the profile the group has under the row lock (the join that
- * changes it takes the same lock) and ends BLOCKED when that profile blocks it.
+ * Ends the AI message and appends its AI_COMPLETED event; null when `onlyUnder` is given
+ * and the group's profile is no longer that one (nothing was written).
  */
 export async function finishAiMessage(
   db: DataSource,
   message: AiMessageRef,
   end: { status: AiMessageEnd; body: string; reason: string | null },
-  verdict?: Verdict,
-): Promise<{ status: AiMessageEnd; profile: SafetyProfileName; event: GroupEventType }> {
+  { verdict, onlyUnder }: FinishCheck = {},
+): Promise<{ status: AiMessageEnd; profile: SafetyProfileName; event: GroupEventType } | null> {
   // Decided here, applied in the statement: the profiles under which these scores block.
   const blockedUnder = verdict ? PROFILES.filter((p) => p !== verdict.profile && moderationDecision(verdict.scores, p).block) : [];
   const [row] = await preparedQuery<MessageEntity & { profile: SafetyProfileName; eventSeq: number; eventAt: Date; hasReactions: boolean }>(
@@ -75,7 +82,7 @@ export async function finishAiMessage(
     'ai-finish-message',
     `WITH g AS (
        UPDATE groups SET last_seq = last_seq + 1, last_event_at = now()
-        WHERE id = $1 AND EXISTS (SELECT 1 FROM messages WHERE id = $2 AND group_id = $1)
+        WHERE id = $1 AND ($7::text IS NULL OR safety_profile = $7) AND EXISTS (SELECT 1 FROM messages WHERE id = $2 AND group_id = $1)
         RETURNING last_seq, safety_profile, safety_profile = ANY($6::text[]) AS blocked),
      m AS (
        UPDATE messages
@@ -90,8 +97,9 @@ export async function finishAiMessage(
        SELECT $1, g.last_seq, 'AI_COMPLETED', $2 FROM g
        RETURNING seq::int AS "eventSeq", created_at AS "eventAt")
      SELECT m.*, e.*, EXISTS (SELECT 1 FROM reactions WHERE message_id = $2) AS "hasReactions" FROM m, e`,
-    [message.groupId, message.id, end.body, end.status, end.reason, blockedUnder],
+    [message.groupId, message.id, end.body, end.status, end.reason, blockedUnder, onlyUnder ?? null],
   );
+  if (!row && onlyUnder) return null;
   if (!row) throw new Error(`AI message ${message.id} or its group ${message.groupId} no longer exists`);
   const { profile, eventSeq, eventAt, hasReactions, ...stored } = row;
   // Members may have reacted while it streamed: only then is there more to read.

@@ -8,6 +8,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
+import { preparedQuery } from '../db/prepared';
 import { buildGroupPrompt, PromptHistoryEntry } from '../domain/prompt/build-prompt';
 import { aiReactionFor } from '../domain/respond-policy/reaction';
 import { shouldRespond, RecentMessage } from '../domain/respond-policy/should-respond';
@@ -23,7 +24,7 @@ import { ModerationResult, ModerationService, ModerationUnavailable } from '../m
 import type { SafetyCaseService } from '../moderation/safety-case.service';
 import type { Metrics } from '../ops/metrics';
 import type { UserEntity } from '../users/user.entity';
-import { AiMessageEnd, AiMessageRef, createAiMessage, finishAiMessage, Verdict } from './ai-message.store';
+import { AiMessageEnd, AiMessageRef, createAiMessage, finishAiMessage, FinishCheck } from './ai-message.store';
 import { DeltaBatcher } from './delta-batcher';
 import type { ModelProvider } from './provider';
 import type { QuotaService } from './quota.service';
@@ -174,29 +175,27 @@ export class GroupResponder {
       const completion = await this.d.provider.stream({ model, messages, signal: controller.signal, onDelta: (t) => batcher.push(t) });
       batcher.flush();
 
-      // Judged by the policy in force now: a minor may have joined while it streamed.
-      const profile = await this.currentProfile(trigger.groupId);
-      let output: ModerationResult | null;
-      try {
-        output = await this.d.moderation.checkOrFallback(completion.text, profile);
-      } catch (err) {
-        if (!(err instanceof ModerationUnavailable)) throw err;
-        output = null;
+      // Judged by the policy in force when the reply is stored: a minor may have joined while it
+      // streamed. Usually the profile seen at the start still holds, and the statement storing the
+      // reply confirms that under the group's lock; only if it changed is it read and judged again.
+      let judged = group.safetyProfile;
+      let output = await this.moderateOutput(completion.text, judged);
+      let ended = await this.storeReply(aiMessage, completion.text, output, judged, true);
+      if (!ended) {
+        judged = await this.currentProfile(trigger.groupId);
+        output = await this.moderateOutput(completion.text, judged);
+        ended = (await this.storeReply(aiMessage, completion.text, output, judged, false))!;
       }
       const latencyMs = Date.now() - started;
       const usage = { promptTokens: completion.promptTokens, completionTokens: completion.completionTokens, latencyMs, messageId: aiMessage.id };
-      let judged = profile;
+      if (ended.status === 'COMPLETED') {
+        await this.d.quota.finish(responseId, { status: 'COMPLETED', ...usage });
+        return 'COMPLETED';
+      }
       if (output !== null && !output.block) {
-        const ended = await this.finishMessage(aiMessage, 'COMPLETED', completion.text, null, { scores: output.scores, profile });
-        if (ended.status === 'COMPLETED') {
-          await this.d.quota.finish(responseId, { status: 'COMPLETED', ...usage });
-          return 'COMPLETED';
-        }
         // A minor joined while the output was being moderated: the same scores, judged stricter.
         judged = ended.profile;
         output = { ...moderationDecision(output.scores, judged), scores: output.scores, source: output.source };
-      } else {
-        await this.finishMessage(aiMessage, 'BLOCKED', '', output ? 'CONTENT_BLOCKED' : 'MODERATION_UNAVAILABLE');
       }
       await this.d.quota.finish(responseId, { status: 'BLOCKED', reason: output ? output.categories.join(',') : 'MODERATION_UNAVAILABLE', ...usage });
       await this.d.safetyCases.open({
@@ -249,27 +248,46 @@ export class GroupResponder {
     }
   }
 
+  /**
+   * The group with its members and recent history, in one statement: every human message
+   * asks. With the AI off only moderation runs, and it needs neither list.
+   */
   private async loadGroup(groupId: string, uptoSeq: number): Promise<GroupState | null> {
-    const [g]: Array<Omit<GroupState, 'members' | 'history'>> = await this.d.db.query(
-      `SELECT ai_mode AS "aiMode", safety_profile AS "safetyProfile", custom_instructions AS "customInstructions", closed_at IS NOT NULL AS closed
-         FROM groups WHERE id = $1`,
-      [groupId],
-    );
-    if (!g) return null;
-    // With the AI off only moderation runs, and it needs neither: spare every message two reads.
-    if (g.aiMode === 'OFF') return { ...g, members: [], history: [] };
-    const members: GroupState['members'] = await this.d.db.query(
-      `SELECT u.id, u.display_name AS "displayName", u.username FROM group_members m JOIN users u ON u.id = m.user_id
-        WHERE m.group_id = $1 ORDER BY m.joined_at`,
-      [groupId],
-    );
-    const history: GroupState['history'] = await this.d.db.query(
-      `SELECT id, kind, author_id AS "authorId", body, status, mentions_ai AS "mentionsAi" FROM (
-         SELECT * FROM messages WHERE group_id = $1 AND seq <= $2 AND status IN ('SENT', 'COMPLETED') ORDER BY seq DESC LIMIT $3
-       ) recent ORDER BY seq`,
+    const [g] = await preparedQuery<GroupState>(
+      this.d.db,
+      'ai-load-group',
+      `SELECT g.ai_mode AS "aiMode", g.safety_profile AS "safetyProfile", g.custom_instructions AS "customInstructions", g.closed_at IS NOT NULL AS closed,
+              CASE WHEN g.ai_mode = 'OFF' THEN '[]'::json ELSE coalesce((
+                SELECT json_agg(json_build_object('id', u.id, 'displayName', u.display_name, 'username', u.username) ORDER BY m.joined_at)
+                  FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = g.id), '[]'::json) END AS members,
+              CASE WHEN g.ai_mode = 'OFF' THEN '[]'::json ELSE coalesce((
+                SELECT json_agg(json_build_object('id', r.id, 'kind', r.kind, 'authorId', r.author_id, 'body', r.body, 'status', r.status, 'mentionsAi', r.mentions_ai) ORDER BY r.seq)
+                  FROM (SELECT * FROM messages WHERE group_id = g.id AND seq <= $2 AND status IN ('SENT', 'COMPLETED') ORDER BY seq DESC LIMIT $3) r), '[]'::json) END AS history
+         FROM groups g WHERE g.id = $1`,
       [groupId, uptoSeq, HISTORY_MESSAGES],
     );
-    return { ...g, members, history };
+    return g ?? null;
+  }
+
+  /** The reply's moderation under `profile`; null when moderation is unavailable there (TEEN: fail closed). */
+  private async moderateOutput(text: string, profile: SafetyProfileName): Promise<ModerationResult | null> {
+    try {
+      return await this.d.moderation.checkOrFallback(text, profile);
+    } catch (err) {
+      if (!(err instanceof ModerationUnavailable)) throw err;
+      return null;
+    }
+  }
+
+  /**
+   * Stores the reply as judged under `profile`: COMPLETED with its text, or BLOCKED and empty.
+   * With `onlyIfUnchanged`, nothing is stored (null) unless the group still has that profile;
+   * without, a COMPLETED reply is re-judged under the profile in force.
+   */
+  private storeReply(message: AiMessageRef, text: string, output: ModerationResult | null, profile: SafetyProfileName, onlyIfUnchanged: boolean) {
+    const unchanged: FinishCheck = onlyIfUnchanged ? { onlyUnder: profile } : {};
+    if (output === null || output.block) return this.finishMessage(message, 'BLOCKED', '', output ? 'CONTENT_BLOCKED' : 'MODERATION_UNAVAILABLE', unchanged);
+    return this.finishMessage(message, 'COMPLETED', text, null, onlyIfUnchanged ? unchanged : { verdict: { scores: output.scores, profile } });
   }
 
   private async currentProfile(groupId: string): Promise<SafetyProfileName> {
@@ -301,18 +319,19 @@ export class GroupResponder {
   }
 
   /**
-   * Ends the AI message. With `verdict`, a COMPLETED reply is re-judged under the profile the
-   * group has at the moment of publishing (the join that changes it locks the same row) and
-   * ends BLOCKED instead when that profile blocks it. Returns how it ended.
+   * Ends the AI message and publishes its AI_COMPLETED event. `check` ties the end to the
+   * group's profile at the moment of storing (see FinishCheck). Returns how it ended, or
+   * null when `check.onlyUnder` no longer held and nothing was stored.
    */
   private async finishMessage(
     message: AiMessageRef,
     status: AiMessageEnd,
     body: string,
     reason: string | null,
-    verdict?: Verdict,
-  ): Promise<{ status: AiMessageEnd; profile: SafetyProfileName }> {
-    const ended = await finishAiMessage(this.d.db, message, { status, body, reason }, verdict);
+    check?: FinishCheck,
+  ): Promise<{ status: AiMessageEnd; profile: SafetyProfileName } | null> {
+    const ended = await finishAiMessage(this.d.db, message, { status, body, reason }, check);
+    if (!ended) return null;
     this.d.metrics.aiResponses.inc({ status: ended.status });
     this.d.publisher.publish([ended.event]);
     return { status: ended.status, profile: ended.profile };
