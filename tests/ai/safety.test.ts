@@ -200,6 +200,44 @@ describe('moderation unavailable', () => {
   });
 });
 
+describe('streaming text before moderation', () => {
+  it('is never shown in a TEEN group: the reply appears whole, moderated, with AI_COMPLETED', async () => {
+    const api = local;
+    const adult = await api.user({ age: 'adult' });
+    const minor = await api.user({ age: 'minor' });
+    const groupId = await api.group(adult, [minor]);
+    const sub = await watch(api, minor, groupId);
+    fake.enqueue({ chunks: ['Try ', 'the ', 'science ', 'museum.'], chunkDelayMs: 5 });
+
+    await api.send(adult, groupId, '@AI any ideas for a rainy day?');
+    const [done] = await untilAiCompleted(sub);
+    expect(done.message).toMatchObject({ status: 'COMPLETED', body: 'Try the science museum.' });
+    expect(ofType(sub, 'AI_DELTA')).toHaveLength(0);
+  });
+
+  it('stops in a STANDARD group from the moment someone joins while the reply streams', async () => {
+    const api = local;
+    const [alice, bob] = await api.users(2, { age: 'adult' });
+    const minor = await api.user({ age: 'minor' });
+    const groupId = await api.group(alice, [bob]);
+    const sub = await watch(api, bob, groupId);
+    // The first part streams at once, the second well after the minor has joined.
+    fake.enqueue({ chunks: ['First part. ', 'Second part.'], chunkDelayMs: 1500 });
+
+    await api.send(alice, groupId, '@AI what should we cook tonight?');
+    await sub.events.until((e) => e.some((x) => x.type === 'AI_DELTA'));
+    await joinByInvite(api, alice, groupId, minor);
+    const [done] = await untilAiCompleted(sub);
+
+    const events = sub.events.events;
+    const joinIndex = events.findIndex((x) => x.type === 'MEMBER_JOINED' && x.member?.user?.id === minor.id);
+    expect(joinIndex).toBeGreaterThan(-1);
+    expect(events.slice(0, joinIndex).filter((x) => x.type === 'AI_DELTA').map((x) => x.delta.text)).toEqual(['First part. ']);
+    expect(events.slice(joinIndex).filter((x) => x.type === 'AI_DELTA')).toHaveLength(0);
+    expect(done.message).toMatchObject({ status: 'COMPLETED', body: 'First part. Second part.' });
+  });
+});
+
 describe('human messages after delivery', () => {
   const SET = `seq type message { id status body }`;
 
@@ -227,6 +265,24 @@ describe('human messages after delivery', () => {
     const cases = await api.query(`SELECT source, severity, teen, author_id AS "authorId", categories FROM safety_cases WHERE message_id = $1`, [threat.id]);
     expect(cases).toEqual([{ source: 'AUTO_FLAG', severity: 'high', teen: true, authorId: adult.id, categories: ['violence'] }]);
     expect(fake.chatRequests()).toHaveLength(0);
+  });
+
+  it('moderates an edit too: a message edited into a threat in a TEEN group is hidden and opens a case', async () => {
+    const api = local;
+    const adult = await api.user({ age: 'adult' });
+    const minor = await api.user({ age: 'minor' });
+    const groupId = await api.group(adult, [minor]);
+    const msg = await api.send(adult, groupId, 'see you at the park');
+    await settled(api);
+    expect(await api.query(`SELECT source, categories, excerpt FROM safety_cases WHERE message_id = $1`, [msg.id])).toEqual([]);
+
+    await api.ok(adult.token, `mutation($id: ID!, $b: String!) { editMessage(messageId: $id, body: $b) { id } }`, { id: msg.id, b: 'I will kill you' });
+    await settled(api);
+
+    const m = (await history(api, minor, groupId)).find((x) => x.id === msg.id)!;
+    expect(m).toMatchObject({ status: 'HIDDEN', body: '' });
+    const cases = await api.query(`SELECT source, teen FROM safety_cases WHERE message_id = $1`, [msg.id]);
+    expect(cases).toEqual([{ source: 'AUTO_FLAG', teen: true }]);
   });
 
   it('in a STANDARD group keeps a flagged but not high-severity message visible and opens a case', async () => {

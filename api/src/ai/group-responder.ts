@@ -21,6 +21,7 @@ import type { EventPublisher } from '../events/event-publisher';
 import { GroupEventKind, GroupEventType } from '../events/group-event.type';
 import type { MessageType } from '../messages/message.type';
 import { ModerationResult, ModerationService, ModerationUnavailable } from '../moderation/moderation.service';
+import { blocksAiInput } from '../domain/safety/moderation';
 import type { SafetyCaseService } from '../moderation/safety-case.service';
 import type { Metrics } from '../ops/metrics';
 import type { UserEntity } from '../users/user.entity';
@@ -73,6 +74,21 @@ export class GroupResponder {
     this.pending.add(p);
   }
 
+  /** An edited message is moderated again (the AI does not answer edits). Never throws. */
+  onHumanMessageEdited(message: MessageType, author: UserEntity): void {
+    const p = this.reviewEdit(message, author)
+      .catch((err) => this.d.log.error({ err, messageId: message.id }, 'moderating an edit failed'))
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  private async reviewEdit(message: MessageType, author: UserEntity): Promise<void> {
+    const [g]: Array<{ profile: SafetyProfileName }> = await this.d.db.query(`SELECT safety_profile AS profile FROM groups WHERE id = $1`, [message.groupId]);
+    if (!g) return;
+    const result = await this.d.moderation.checkOrFallback(message.body, g.profile).catch(() => null);
+    if (result?.flagged) await this.flagHumanMessage(message, author, result, g.profile);
+  }
+
   /** Resolves when every response started so far has finished (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
@@ -111,7 +127,7 @@ export class GroupResponder {
       group.aiMode,
       { aiName: this.d.config.aiName, memberNames: group.members.flatMap((m) => [m.displayName, m.username]) },
     );
-    if (input === null || input.block) return 'none';
+    if (input === null || blocksAiInput(input)) return 'none';
     // Outside the group_chats_ai rollout the author gets no answer, reaction or classifier call, and pays nothing.
     if (!(await this.d.rollout.allows(author, 'group_chats_ai'))) return 'none';
     const respond =
@@ -143,22 +159,31 @@ export class GroupResponder {
     }
     const responseId = reserved.reservation.responseId;
     const started = Date.now();
-    const aiMessage = await this.createAiMessage(trigger);
+    // Watch the group before the message exists, so a close in between is not missed. In TEEN
+    // groups, and from the moment anyone joins, text is not shown before it is moderated: the
+    // reply then appears whole with AI_COMPLETED.
+    const controller = new AbortController();
+    let liveDeltas = group.safetyProfile === 'STANDARD';
+    const stopWatching = await this.watchGroup(trigger.groupId, controller, () => (liveDeltas = false));
+    const aiMessage = await this.createAiMessage(trigger).catch(async (err) => {
+      stopWatching();
+      throw err;
+    });
     if (!aiMessage) {
+      stopWatching();
       await this.d.quota.release(responseId, 'GROUP_CLOSED');
       return 'none';
     }
     if (!this.d.provider.configured) {
+      stopWatching();
       await this.d.quota.release(responseId, 'PROVIDER_NOT_CONFIGURED', Date.now() - started, aiMessage.id);
       await this.finishMessage(aiMessage, 'FAILED', '', 'PROVIDER_NOT_CONFIGURED');
       return 'FAILED';
     }
 
-    const controller = new AbortController();
-    const stopWatching = await this.watchForClose(trigger.groupId, controller);
-    const batcher = new DeltaBatcher(this.d.config.ai.deltaFlushMs, this.d.config.ai.deltaFlushChars, (text, offset) =>
-      this.d.publisher.publish([deltaEvent(trigger.groupId, aiMessage, text, offset)]),
-    );
+    const batcher = new DeltaBatcher(this.d.config.ai.deltaFlushMs, this.d.config.ai.deltaFlushChars, (text, offset) => {
+      if (liveDeltas) this.d.publisher.publish([deltaEvent(trigger.groupId, aiMessage, text, offset)]);
+    });
     try {
       const messages = buildGroupPrompt({
         aiName: this.d.config.aiName,
@@ -295,13 +320,14 @@ export class GroupResponder {
     return row?.p ?? 'TEEN';
   }
 
-  /** Cancels the stream when the group is closed, whichever process closes it. */
-  private async watchForClose(groupId: string, controller: AbortController): Promise<() => void> {
+  /** Cancels the stream when the group is closed, and reports joins, whichever process makes them. */
+  private async watchGroup(groupId: string, controller: AbortController, onJoin: () => void): Promise<() => void> {
     let set = this.inflight.get(groupId);
     if (!set) this.inflight.set(groupId, (set = new Set()));
     set.add(controller);
     const unsubscribe = await this.d.bus.subscribe(groupId, (e) => {
       if (e.type === GroupEventKind.GROUP_CLOSED) controller.abort(new Error('group closed'));
+      else if (e.type === GroupEventKind.MEMBER_JOINED) onJoin();
     });
     return () => {
       unsubscribe();

@@ -54,6 +54,7 @@ export class MessageService {
   private readonly sendsPerGroup = new KeyedGate(1);
 
   private readonly createdListeners: Array<(message: MessageType, author: UserEntity) => void> = [];
+  private readonly editedListeners: Array<(message: MessageType, author: UserEntity) => void> = [];
 
   constructor(
     private readonly db: DataSource,
@@ -160,7 +161,14 @@ export class MessageService {
       return { message, event };
     });
     await this.events.publishStored([event]);
-    return this.view(message.id);
+    const edited = await this.view(message.id);
+    for (const listener of this.editedListeners) listener(edited, user);
+    return edited;
+  }
+
+  /** Runs after a human message was edited and the edit published (moderation listens). */
+  onMessageEdited(listener: (message: MessageType, author: UserEntity) => void): void {
+    this.editedListeners.push(listener);
   }
 
   /** Deleting leaves a tombstone: the row and its seq stay, the text and reactions go. */
