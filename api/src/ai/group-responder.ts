@@ -18,7 +18,7 @@ import type { SafetyProfileName } from '../domain/safety/safety-profile';
 import { appendEvent } from '../events/event-log';
 import type { EventBus } from '../events/event-bus';
 import type { EventPublisher } from '../events/event-publisher';
-import { GroupEventKind, GroupEventType } from '../events/group-event.type';
+import { ephemeralEvent, GroupEventKind, GroupEventType } from '../events/group-event.type';
 import type { MessageType } from '../messages/message.type';
 import { ModerationResult, ModerationService, ModerationUnavailable } from '../moderation/moderation.service';
 import { blocksAiInput } from '../domain/safety/moderation';
@@ -384,20 +384,10 @@ export class GroupResponder {
   private notifyQuota(trigger: MessageType, author: UserEntity, resetsAt: Date | null): void {
     const when = resetsAt ? ` It resets at ${resetsAt.toISOString()}.` : '';
     this.d.publisher.publish([
-      {
-        seq: null,
-        groupId: trigger.groupId,
-        type: GroupEventKind.QUOTA_NOTICE,
-        occurredAt: new Date(),
-        actor: null,
-        message: null,
-        member: null,
-        group: null,
-        reaction: null,
-        typing: null,
+      ephemeralEvent(trigger.groupId, GroupEventKind.QUOTA_NOTICE, {
         notice: { code: 'QUOTA_EXCEEDED', message: `You have used up your AI responses for now.${when}`, resetsAt, messageId: trigger.id },
         visibleTo: author.id,
-      },
+      }),
     ]);
   }
 
@@ -433,17 +423,5 @@ export class GroupResponder {
 }
 
 function deltaEvent(groupId: string, message: { id: string }, text: string, offset: number): GroupEventType {
-  return {
-    seq: null,
-    groupId,
-    type: GroupEventKind.AI_DELTA,
-    occurredAt: new Date(),
-    actor: null,
-    message: null,
-    member: null,
-    group: null,
-    reaction: null,
-    typing: null,
-    delta: { messageId: message.id, text, offset },
-  };
+  return ephemeralEvent(groupId, GroupEventKind.AI_DELTA, { delta: { messageId: message.id, text, offset } });
 }

@@ -76,3 +76,8 @@ export class GroupEventType {
   /** Set for events only one member may see; never exposed. */
   visibleTo?: string | null;
 }
+
+/** An event with no seq: delivered live to members' streams, never stored or replayed. */
+export function ephemeralEvent(groupId: string, type: GroupEventKind, fields: Partial<GroupEventType>): GroupEventType {
+  return { seq: null, groupId, type, occurredAt: new Date(), actor: null, message: null, member: null, group: null, reaction: null, typing: null, ...fields };
+}

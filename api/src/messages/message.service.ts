@@ -13,7 +13,7 @@ import { preparedQuery } from '../db/prepared';
 import { badInput, DomainError, notFound } from '../errors';
 import { appendEvent, buildEventView } from '../events/event-log';
 import type { EventPublisher } from '../events/event-publisher';
-import { GroupEventKind } from '../events/group-event.type';
+import { ephemeralEvent, GroupEventKind } from '../events/group-event.type';
 import { isUuid, requireMembership } from '../groups/group.policy';
 import type { Metrics } from '../ops/metrics';
 import { toUserView, UserType } from '../users/user.type';
@@ -242,18 +242,10 @@ export class MessageService {
     await requireMembership(this.db.manager, groupId, user.id);
     const now = Date.now();
     this.events.publish([
-      {
-        seq: null,
-        groupId,
-        type: GroupEventKind.TYPING,
-        occurredAt: new Date(now),
+      ephemeralEvent(groupId, GroupEventKind.TYPING, {
         actor: toUserView(user),
-        message: null,
-        member: null,
-        group: null,
-        reaction: null,
         typing: { user: toUserView(user), isTyping, expiresAt: new Date(now + this.config.typingTtlMs) },
-      },
+      }),
     ]);
   }
 
