@@ -16,19 +16,14 @@
  * BENCH_AI_FIRST_TOKEN_MS (model "thinking" before the first token, 10), BENCH_CPU_PROF
  * (a directory: CPU profile of the service).
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'graphql-ws';
-import pino from 'pino';
 import { signDevToken } from '../api/src/auth/jwt';
-import { EmbeddedDatabase, freePort, startEmbeddedPostgres } from '../api/src/db/embedded';
 import { FakeOpenAI, RecordedRequest } from '../tests/support/fake-openai';
 import { cpuDelta, cpuSample, CpuSample, CpuUse } from './cpu-usage';
 import { GraphqlHttp, graphqlWsSubscriber } from './fanout-clients';
+import { runBench, ServiceProcess } from './service-process';
 
 const GROUPS = Number(process.env.BENCH_AI_GROUPS ?? 16);
 const SUBSCRIBERS = 3;
@@ -41,7 +36,6 @@ const TIME_LIMIT_MS = 110_000;
 const TARGET_P50_MS = 2;
 const TARGET_P99_MS = 10;
 const SECRET = 'ai-bench-secret-that-is-long-enough-0123456789';
-const ROOT = path.resolve(__dirname, '..', '..');
 const SEND = `mutation($i: SendMessageInput!) { sendMessage(input: $i) { id seq } }`;
 const SELECTION = `seq type message { id kind status } delta { messageId text offset }`;
 const MARKER = /\[bench g(\d+) r(-?\d+)\]/;
@@ -98,14 +92,11 @@ interface Member {
 }
 
 class Bench {
-  private embedded: EmbeddedDatabase | null = null;
-  private service: ChildProcess | null = null;
-  private readonly dataDir = path.join(ROOT, '.data', `bench-ai-${process.pid}`);
+  readonly service = new ServiceProcess('bench-ai');
   private readonly clients: Client[] = [];
   readonly subscriberErrors: unknown[] = [];
   fake!: FakeOpenAI;
   api!: GraphqlHttp;
-  port = 0;
   groups: Array<{ id: string; members: Member[] }> = [];
   /** The reply under way in each group. */
   current: Array<Reply | null> = range(GROUPS).map(() => null);
@@ -113,53 +104,12 @@ class Bench {
   async start(): Promise<void> {
     this.fake = await FakeOpenAI.start();
     this.fake.onChat(() => ({ chunks: REPLY, firstChunkDelayMs: FIRST_TOKEN_MS, chunkDelayMs: CHUNK_MS }));
-    await rm(this.dataDir, { recursive: true, force: true });
-    this.embedded = await startEmbeddedPostgres(this.dataDir, 0, pino({ level: 'warn' }));
-    this.port = await freePort();
-    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
-    this.service = spawn(process.execPath, [...prof, path.join(ROOT, 'dist/api/src/main.js')], {
-      cwd: ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(this.port),
-        DATABASE_URL: this.embedded.url,
-        REDIS_URL: '',
-        JWT_SECRET: SECRET,
-        MESSAGE_RATE_PER_MINUTE: '100000',
-        LOG_LEVEL: 'warn',
-        SHUTDOWN_GRACE_MS: '1000',
-        OPENAI_BASE_URL: this.fake.baseUrl,
-        OPENAI_API_KEY: 'bench',
-        AI_QUOTA: 'plus=100000/1h',
-      },
+    await this.service.start({
+      jwtSecret: SECRET,
+      env: { OPENAI_BASE_URL: this.fake.baseUrl, OPENAI_API_KEY: 'bench', AI_QUOTA: 'plus=100000/1h' },
+      cpuProfileDir: process.env.BENCH_CPU_PROF,
     });
-    this.api = new GraphqlHttp(new URL(`http://127.0.0.1:${this.port}/graphql`));
-    const deadline = Date.now() + 30_000;
-    while (!(await this.get('/healthz').then(() => true, () => false))) {
-      if (Date.now() > deadline || this.service.exitCode != null) throw new Error('the service did not become healthy');
-      await sleep(100);
-    }
-  }
-
-  get(pathname: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      http
-        .get({ host: '127.0.0.1', port: this.port, path: pathname }, (res) => {
-          let text = '';
-          res.on('data', (c) => (text += c));
-          res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`${pathname}: ${res.statusCode}`))));
-        })
-        .on('error', reject);
-    });
-  }
-
-  async metric(name: string): Promise<number> {
-    const text = await this.get('/metrics');
-    const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
-    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
+    this.api = new GraphqlHttp(new URL(`http://127.0.0.1:${this.service.port}/graphql`));
   }
 
   /** 48 adult plus-plan users with profiles, 16 groups of 3. */
@@ -185,7 +135,7 @@ class Bench {
   }
 
   async connect(): Promise<void> {
-    const wsUrl = `ws://127.0.0.1:${this.port}/graphql`;
+    const wsUrl = `ws://127.0.0.1:${this.service.port}/graphql`;
     for (const [g, group] of this.groups.entries()) {
       for (const [s, m] of group.members.entries()) {
         const hooks = {
@@ -198,11 +148,7 @@ class Bench {
         this.clients.push(graphqlWsSubscriber(wsUrl, m.token, group.id, hooks, SELECTION));
       }
     }
-    const deadline = Date.now() + 30_000;
-    while ((await this.metric('roundtable_subscriptions_active')) < GROUPS * SUBSCRIBERS) {
-      if (Date.now() > deadline || this.subscriberErrors.length) throw new Error(`subscriptions did not start: ${String(this.subscriberErrors[0])}`);
-      await sleep(100);
-    }
+    await this.service.waitForSubscriptions(GROUPS * SUBSCRIBERS, this.subscriberErrors);
   }
 
   /** All groups mention the AI at once; resolves when every subscriber has every reply's AI_COMPLETED. */
@@ -233,27 +179,14 @@ class Bench {
 
   /** CPU so far of the service, PostgreSQL and this process (fake provider and subscribers). */
   cpu(): CpuSample | null {
-    return cpuSample(this.service!.pid!, 0, this.dataDir);
+    return cpuSample(this.service.pid!, 0, this.service.dataDir);
   }
 
   async stop(): Promise<void> {
     await Promise.allSettled(this.clients.map((c) => c.dispose()));
     this.api?.close();
-    const service = this.service;
-    if (service && service.exitCode === null && service.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        const kill = setTimeout(() => service.kill('SIGKILL'), 15_000);
-        service.once('exit', () => {
-          clearTimeout(kill);
-          resolve();
-        });
-        service.kill('SIGTERM');
-      });
-    }
+    await this.service.stop();
     await this.fake?.stop();
-    await this.embedded?.stop().catch((err) => console.error('stopping PostgreSQL failed:', err));
-    this.embedded = null;
-    await rm(this.dataDir, { recursive: true, force: true });
   }
 }
 
@@ -330,33 +263,14 @@ function report(bench: Bench, replies: Reply[], cpu: CpuUse | null, load: string
   return completed === replies.length && served.length === replies.length && intact === expected && bench.subscriberErrors.length === 0;
 }
 
-async function main(): Promise<void> {
-  const bench = new Bench();
-  const watchdog = setTimeout(() => {
-    console.error(`bench exceeded ${TIME_LIMIT_MS / 1000} s; stopping`);
-    void bench.stop().finally(() => process.exit(2));
-  }, TIME_LIMIT_MS);
-  watchdog.unref();
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void bench.stop().finally(() => process.exit(130)));
-
+void runBench(new Bench(), TIME_LIMIT_MS, async (bench, load) => {
   const started = Date.now();
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-  let ok = false;
-  try {
-    await bench.start();
-    await bench.seed();
-    await bench.connect();
-    await bench.round(-1); // warm-up, not measured
-    const replies: Reply[] = [];
-    const before = bench.cpu();
-    for (const r of range(ROUNDS)) replies.push(...(await bench.round(r)));
-    ok = report(bench, replies, cpuDelta(before, bench.cpu()), load, (Date.now() - started) / 1000);
-  } catch (err) {
-    console.error(err);
-  } finally {
-    await bench.stop();
-  }
-  process.exit(ok ? 0 : 1);
-}
-
-void main();
+  await bench.start();
+  await bench.seed();
+  await bench.connect();
+  await bench.round(-1); // warm-up, not measured
+  const replies: Reply[] = [];
+  const before = bench.cpu();
+  for (const r of range(ROUNDS)) replies.push(...(await bench.round(r)));
+  return report(bench, replies, cpuDelta(before, bench.cpu()), load, (Date.now() - started) / 1000);
+});

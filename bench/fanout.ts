@@ -16,19 +16,16 @@
  * BENCH_SECONDS (seconds at the target load, 8), BENCH_LIGHT_RATE (messages/s of the
  * light load, 300), BENCH_CPU_PROF (a directory: CPU profile of the service).
  */
-import { ChildProcess, fork, spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import http from 'node:http';
+import { ChildProcess, fork } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'graphql-ws';
-import pino from 'pino';
 import type WebSocket from 'ws';
 import { signDevToken } from '../api/src/auth/jwt';
-import { EmbeddedDatabase, freePort, startEmbeddedPostgres } from '../api/src/db/embedded';
 import { cpuDelta, cpuSample, CpuSample } from './cpu-usage';
 import { GraphqlHttp, graphqlWsSubscriber, now, OrderCheck, PayloadCheck, rawSubscriber, Run, RunResult, SubscriberHooks } from './fanout-clients';
 import type { RawCommand, RawSend } from './raw-server';
+import { runBench, ServiceProcess, stopChild } from './service-process';
 
 const GROUPS = 8;
 const PER_GROUP = 20;
@@ -42,7 +39,6 @@ const SATURATE_MS = 8000;
 const IN_FLIGHT = 8 * GROUPS;
 const TIME_LIMIT_MS = 150_000;
 const SECRET = 'fanout-bench-secret-that-is-long-enough-0123456789';
-const ROOT = path.resolve(__dirname, '..', '..');
 const SEND = `mutation($i: SendMessageInput!) { sendMessage(input: $i) { id seq } }`;
 
 interface BenchUser {
@@ -64,11 +60,9 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const body = (n: number) => `Message ${n}: are we still on for dinner on Friday? I can book the place near the station.`;
 
 class Bench {
-  private embedded: EmbeddedDatabase | null = null;
-  private service: ChildProcess | null = null;
+  readonly service = new ServiceProcess('bench');
   private raw: ChildProcess | null = null;
   private rawPort: Promise<number> = Promise.resolve(0);
-  private readonly dataDir = path.join(ROOT, '.data', `bench-${process.pid}`);
   private readonly clients: Client[] = [];
   private readonly rawSockets: WebSocket[] = [];
   readonly subscriberErrors: unknown[] = [];
@@ -78,67 +72,18 @@ class Bench {
   current: Run | null = null;
   lastFrame = 0;
   api!: GraphqlHttp;
-  port = 0;
   groups: Array<{ id: string; members: BenchUser[] }> = [];
 
   async start(): Promise<void> {
-    await rm(this.dataDir, { recursive: true, force: true });
-    this.embedded = await startEmbeddedPostgres(this.dataDir, 0, pino({ level: 'warn' }));
-    this.port = await freePort();
-    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
-    this.service = spawn(process.execPath, [...prof, path.join(ROOT, 'dist/api/src/main.js')], {
-      cwd: ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: {
-        PATH: process.env.PATH,
-        NODE_ENV: 'production',
-        HOST: '127.0.0.1',
-        PORT: String(this.port),
-        DATABASE_URL: this.embedded.url,
-        REDIS_URL: '',
-        JWT_SECRET: SECRET,
-        MESSAGE_RATE_PER_MINUTE: '100000',
-        LOG_LEVEL: 'warn',
-        SHUTDOWN_GRACE_MS: '1000',
-      },
-    });
-    this.api = new GraphqlHttp(new URL(`http://127.0.0.1:${this.port}/graphql`));
-    await this.waitHealthy();
-    const raw = fork(path.join(__dirname, 'raw-server.js'), [], { env: { PATH: process.env.PATH, DATABASE_URL: this.embedded.url }, stdio: 'inherit' });
+    await this.service.start({ jwtSecret: SECRET, cpuProfileDir: process.env.BENCH_CPU_PROF });
+    this.api = new GraphqlHttp(new URL(`http://127.0.0.1:${this.service.port}/graphql`));
+    const raw = fork(path.join(__dirname, 'raw-server.js'), [], { env: { PATH: process.env.PATH, DATABASE_URL: this.service.databaseUrl }, stdio: 'inherit' });
     this.raw = raw;
     this.rawPort = new Promise<number>((resolve, reject) => {
       raw.once('message', (m: { t: string; port: number }) => (m.t === 'ready' ? resolve(m.port) : reject(new Error('raw server failed'))));
       raw.once('exit', () => reject(new Error('raw server exited')));
     });
     this.rawPort.catch(() => undefined);
-  }
-
-  private async waitHealthy(): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const ok = await this.get('/healthz').then(() => true, () => false);
-      if (ok) return;
-      if (Date.now() > deadline || this.service?.exitCode != null) throw new Error('the service did not become healthy');
-      await sleep(100);
-    }
-  }
-
-  get(pathname: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      http
-        .get({ host: '127.0.0.1', port: this.port, path: pathname }, (res) => {
-          let text = '';
-          res.on('data', (c) => (text += c));
-          res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`${pathname}: ${res.statusCode}`))));
-        })
-        .on('error', reject);
-    });
-  }
-
-  async metric(name: string): Promise<number> {
-    const text = await this.get('/metrics');
-    const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
-    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
   }
 
   /** 160 users with profiles, 8 groups of 20 members, the AI switched off in each. */
@@ -183,7 +128,7 @@ class Bench {
 
   /** One graphql-ws client per member of every group, and the same number of raw sockets. */
   async connect(): Promise<void> {
-    const wsUrl = `ws://127.0.0.1:${this.port}/graphql`;
+    const wsUrl = `ws://127.0.0.1:${this.service.port}/graphql`;
     for (const [g, group] of this.groups.entries()) {
       for (const m of group.members) {
         const order = new OrderCheck();
@@ -191,11 +136,7 @@ class Bench {
         this.clients.push(graphqlWsSubscriber(wsUrl, m.token, group.id, this.hooks(g, this.oursPayloads, order)));
       }
     }
-    const deadline = Date.now() + 30_000;
-    while ((await this.metric('roundtable_subscriptions_active')) < GROUPS * PER_GROUP) {
-      if (Date.now() > deadline || this.subscriberErrors.length) throw new Error(`subscriptions did not start: ${String(this.subscriberErrors[0])}`);
-      await sleep(100);
-    }
+    await this.service.waitForSubscriptions(GROUPS * PER_GROUP, this.subscriberErrors);
 
     const rawPort = await this.rawPort;
     for (const g of range(GROUPS)) {
@@ -243,7 +184,7 @@ class Bench {
   }
 
   private cpu(): CpuSample | null {
-    return cpuSample(this.service!.pid!, this.raw!.pid!, this.dataDir);
+    return cpuSample(this.service.pid!, this.raw!.pid!, this.service.dataDir);
   }
 
   async measure(send: Sender, load: (send: Sender, run: Run) => Promise<void>, baseline: boolean): Promise<Measured> {
@@ -266,21 +207,9 @@ class Bench {
     await Promise.allSettled(this.clients.map((c) => c.dispose()));
     for (const s of this.rawSockets) s.terminate();
     this.api?.close();
-    const exited = (p: ChildProcess | null, signal: () => void) =>
-      p && p.exitCode === null && p.signalCode === null
-        ? new Promise<void>((resolve) => {
-            const kill = setTimeout(() => p.kill('SIGKILL'), 15_000);
-            p.once('exit', () => {
-              clearTimeout(kill);
-              resolve();
-            });
-            signal();
-          })
-        : Promise.resolve();
-    await Promise.all([exited(this.raw, () => this.raw!.send({ t: 'stop' } satisfies RawCommand)), exited(this.service, () => this.service!.kill('SIGTERM'))]);
-    await this.embedded?.stop().catch((err) => console.error('stopping PostgreSQL failed:', err));
-    this.embedded = null;
-    await rm(this.dataDir, { recursive: true, force: true });
+    // The baseline holds PostgreSQL connections: it goes before the database does.
+    await stopChild(this.raw, (raw) => raw.send({ t: 'stop' } satisfies RawCommand));
+    await this.service.stop();
   }
 }
 
@@ -342,7 +271,7 @@ interface Tier {
 
 /** The same fixed-rate load through the raw baseline, then through the service. */
 async function compare(bench: Bench, name: string, rate: number, ms: number): Promise<Tier> {
-  const counters = () => Promise.all([bench.metric('roundtable_subscription_executions_total'), bench.metric('roundtable_group_events_delivered_total')]);
+  const counters = () => Promise.all([bench.service.metric('roundtable_subscription_executions_total'), bench.service.metric('roundtable_group_events_delivered_total')]);
   // The baseline goes first: a backlog the service may be left with must not run into it.
   const raw = await bench.measure(bench.baseline(name), fixedRate(rate, ms), true);
   const [exec0, handed0] = await counters();
@@ -413,36 +342,17 @@ function report(bench: Bench, { load, target, light, oursMax, rawMax, seconds }:
   return gaps === 0 && dups === 0 && bench.oursPayloads.mismatched === 0 && executions <= dispatched && bench.subscriberErrors.length === 0;
 }
 
-async function main(): Promise<void> {
-  const bench = new Bench();
-  const watchdog = setTimeout(() => {
-    console.error(`bench exceeded ${TIME_LIMIT_MS / 1000} s; stopping`);
-    void bench.stop().finally(() => process.exit(2));
-  }, TIME_LIMIT_MS);
-  watchdog.unref();
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void bench.stop().finally(() => process.exit(130)));
-
+void runBench(new Bench(), TIME_LIMIT_MS, async (bench, load) => {
   const started = Date.now();
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
-  let ok = false;
-  try {
-    await bench.start();
-    await bench.seed();
-    await bench.connect();
-    await bench.measure(bench.ours('warm'), fixedRate(400, WARMUP_MS), false);
-    await bench.measure(bench.baseline('warm'), fixedRate(400, WARMUP_MS / 2), true);
-    const light = await compare(bench, 'light', LIGHT_RATE, LIGHT_MS);
-    const rawMax = await bench.measure(bench.baseline('max'), saturate(IN_FLIGHT, SATURATE_MS), true);
-    const oursMax = await bench.measure(bench.ours('max'), saturate(IN_FLIGHT, SATURATE_MS), false);
-    // Last: if the service cannot keep up with the target load, its backlog delays nothing else.
-    const target = await compare(bench, 'target', RATE, FIXED_MS);
-    ok = report(bench, { load, target, light, oursMax, rawMax, seconds: (Date.now() - started) / 1000 });
-  } catch (err) {
-    console.error(err);
-  } finally {
-    await bench.stop();
-  }
-  process.exit(ok ? 0 : 1);
-}
-
-void main();
+  await bench.start();
+  await bench.seed();
+  await bench.connect();
+  await bench.measure(bench.ours('warm'), fixedRate(400, WARMUP_MS), false);
+  await bench.measure(bench.baseline('warm'), fixedRate(400, WARMUP_MS / 2), true);
+  const light = await compare(bench, 'light', LIGHT_RATE, LIGHT_MS);
+  const rawMax = await bench.measure(bench.baseline('max'), saturate(IN_FLIGHT, SATURATE_MS), true);
+  const oursMax = await bench.measure(bench.ours('max'), saturate(IN_FLIGHT, SATURATE_MS), false);
+  // Last: if the service cannot keep up with the target load, its backlog delays nothing else.
+  const target = await compare(bench, 'target', RATE, FIXED_MS);
+  return report(bench, { load, target, light, oursMax, rawMax, seconds: (Date.now() - started) / 1000 });
+});
