@@ -34,6 +34,7 @@ import { createMetrics } from './ops/metrics';
 import { RolloutService } from './rollout/rollout.service';
 import { clientSchema } from './schema';
 import { UserService } from './users/user.service';
+import { StaffService } from './admin/staff.service';
 
 export interface App {
   server: http.Server;
@@ -85,6 +86,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
     conversations,
     memories,
     rollout,
+    staff: new StaffService(db, config.staff),
   };
 
   const schema = await clientSchema();

@@ -18,6 +18,7 @@ import type { RolloutService } from './rollout/rollout.service';
 import type { UserEntity } from './users/user.entity';
 import type { UserService } from './users/user.service';
 import type { Loaders } from './loaders';
+import type { StaffService } from './admin/staff.service';
 
 export interface Services {
   config: Config;
@@ -38,6 +39,7 @@ export interface Services {
   conversations: ConversationService;
   memories: MemoryService;
   rollout: RolloutService;
+  staff: StaffService;
 }
 
 export interface Context {

@@ -7,6 +7,7 @@ import { createRemoteJWKSet, errors, JWTPayload, jwtVerify, SignJWT } from 'jose
 import type { Config } from '../config/env';
 import { DomainError, unauthenticated } from '../errors';
 import type { AgeBand, Plan } from '../users/user.entity';
+import { STAFF_AUDIENCE } from '../admin/staff-token';
 
 export interface Identity {
   subject: string;
@@ -39,6 +40,9 @@ export function createTokenVerifier(auth: Config['auth']): TokenVerifier {
       if (err instanceof errors.JWTExpired) throw unauthenticated('Token expired');
       throw unauthenticated('Invalid token');
     }
+    // A staff token is no client identity, even where both secrets are the same.
+    const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    if (aud.includes(STAFF_AUDIENCE)) throw unauthenticated('Invalid token');
     return identityFromClaims(payload);
   };
 }

@@ -23,6 +23,14 @@ export interface Config {
     /** True when the development default secret is in use. */
     usingDevSecret: boolean;
   };
+  staff: {
+    /** HS256 secret of staff tokens (audience `roundtable-staff`). */
+    jwtSecret: string;
+    tokenTtlSeconds: number;
+    usingDevSecret: boolean;
+    /** Folder of the built console served at /admin. */
+    consoleDir: string;
+  };
   unknownAgeIsMinor: boolean;
   maxGroupMembers: number;
   /** How members mention the AI: `@AI` by default. */
@@ -69,6 +77,7 @@ export interface AiConfig {
 }
 
 export const DEV_JWT_SECRET = 'roundtable-development-secret-do-not-use-in-production';
+export const DEV_STAFF_JWT_SECRET = 'roundtable-staff-development-secret-not-for-production';
 
 type Env = Record<string, string | undefined>;
 
@@ -180,6 +189,13 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const usingDevSecret = !production && hs256Secret === null && jwksUrl === null;
 
+  const staffSecret = r.optional('STAFF_JWT_SECRET');
+  if (staffSecret !== null && staffSecret.length < 32) r.problems.push('STAFF_JWT_SECRET must be at least 32 characters');
+  if (production && staffSecret === null) r.problems.push('STAFF_JWT_SECRET is required in production (the development secret is refused)');
+  if (production && staffSecret === DEV_STAFF_JWT_SECRET) r.problems.push('STAFF_JWT_SECRET must not be the development default in production');
+  // Tokens are kept apart by audience anyway; in production the secrets must differ as well.
+  if (production && staffSecret !== null && staffSecret === hs256Secret) r.problems.push('STAFF_JWT_SECRET must differ from JWT_SECRET');
+
   const config: Config = {
     nodeEnv,
     host: r.str('HOST', '0.0.0.0'),
@@ -196,6 +212,12 @@ export function loadConfig(env: Env = process.env): Config {
       issuer: r.optional('JWT_ISSUER'),
       audience: r.optional('JWT_AUDIENCE'),
       usingDevSecret,
+    },
+    staff: {
+      jwtSecret: staffSecret ?? DEV_STAFF_JWT_SECRET,
+      tokenTtlSeconds: r.int('STAFF_TOKEN_TTL_SECONDS', 1800, 60, 7 * 24 * 3600),
+      usingDevSecret: staffSecret === null,
+      consoleDir: r.str('ADMIN_DIST_DIR', 'admin/dist'),
     },
     unknownAgeIsMinor: r.bool('UNKNOWN_AGE_IS_MINOR', true),
     maxGroupMembers: r.int('MAX_GROUP_MEMBERS', 20, 2, 1000),
