@@ -6,6 +6,7 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AiConfig } from '../config/env';
+import { preparedQuery } from '../db/prepared';
 import { evaluateQuota, QuotaStatus } from '../domain/quota/evaluate-quota';
 import type { Tier } from '../domain/router/select-model';
 import type { Plan, UserEntity } from '../users/user.entity';
@@ -45,20 +46,22 @@ export class QuotaService {
     return evaluateQuota(rows.map((r) => r.createdAt), limit, now);
   }
 
-  /** Reserves one unit, or returns the exhausted status (and reserves nothing). */
+  /**
+   * Reserves one unit, or returns the exhausted status (and reserves nothing). One call of
+   * `reserve_ai_response` (see its migration): the user's row is locked, the usage in the
+   * window read and the reservation inserted only while a unit is left.
+   */
   async reserve(input: ReserveInput): Promise<{ ok: true; reservation: Reservation } | { ok: false; status: QuotaStatus }> {
-    return this.db.transaction(async (tx) => {
-      await tx.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [input.user.id]);
-      const now = new Date();
-      const status = await this.status(input.user, now, tx);
-      if (status.exhausted) return { ok: false as const, status };
-      const [row]: Array<{ id: string }> = await tx.query(
-        `INSERT INTO model_responses (group_id, conversation_id, trigger_message_id, charged_user_id, plan, tier, model, route_reason, status, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'STREAMING', $9) RETURNING id`,
-        [input.groupId ?? null, input.conversationId ?? null, input.triggerMessageId, input.user.id, input.user.plan, input.tier, input.model, input.routeReason, now],
-      );
-      return { ok: true as const, reservation: { responseId: row.id, status: await this.status(input.user, now, tx) } };
-    });
+    const limit = this.limitFor(input.user.plan);
+    const now = new Date();
+    const [row] = await preparedQuery<{ responseId: string | null; usage: Date[] }>(
+      this.db,
+      'quota-reserve',
+      `SELECT response_id AS "responseId", usage FROM reserve_ai_response($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [input.user.id, new Date(now.getTime() - limit.windowMs), limit.max, now, input.groupId ?? null, input.conversationId ?? null, input.triggerMessageId, input.user.plan, input.tier, input.model, input.routeReason],
+    );
+    const status = evaluateQuota(row.usage, limit, now);
+    return row.responseId ? { ok: true, reservation: { responseId: row.responseId, status } } : { ok: false, status };
   }
 
   /** Records that the AI stayed silent for lack of quota (the staff dashboard counts these). */
