@@ -1,0 +1,123 @@
+import { Box, Card, CardContent, Grid, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
+import { useQuery } from '@tanstack/react-query';
+import { Link, Loading, Title, useDataProvider } from 'react-admin';
+import type { AdminDataProvider, Dashboard as DashboardData } from '../dataProvider';
+import { EmptyState } from '../common/Empty';
+import { formatDateTime } from '../common/format';
+import { PlanLimitsCard } from '../users/PlanLimits';
+
+function Stat({ label, value, to, testId }: { label: string; value: number; to: string; testId: string }) {
+  return (
+    <Card variant="outlined" sx={{ height: '100%' }}>
+      <CardContent>
+        <Typography variant="overline" color="text.secondary">
+          {label}
+        </Typography>
+        <Typography variant="h3" data-testid={testId}>
+          {value}
+        </Typography>
+        <Link to={to}>Open the queue</Link>
+      </CardContent>
+    </Card>
+  );
+}
+
+function ResponsesByPlanModel({ d }: { d: DashboardData }) {
+  return (
+    <Card variant="outlined" sx={{ height: '100%' }}>
+      <CardContent>
+        <Typography variant="subtitle1">AI responses, last 24 h</Typography>
+        <Typography variant="caption" color="text.secondary">
+          since {formatDateTime(d.since)}
+        </Typography>
+        {d.responsesByPlanModel.length === 0 ? (
+          <EmptyState title="No AI responses in the last 24 h" />
+        ) : (
+          <Table size="small" data-testid="responses-by-plan-model">
+            <TableHead>
+              <TableRow>
+                <TableCell>Plan</TableCell>
+                <TableCell>Model</TableCell>
+                <TableCell align="right">Responses</TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {d.responsesByPlanModel.map((r) => (
+                <TableRow key={`${r.plan}-${r.model}`}>
+                  <TableCell>{r.plan}</TableCell>
+                  <TableCell>{r.model}</TableCell>
+                  <TableCell align="right">{r.count}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
+
+function Exhaustions({ d }: { d: DashboardData }) {
+  return (
+    <Card variant="outlined" sx={{ height: '100%' }}>
+      <CardContent>
+        <Typography variant="subtitle1">Quota exhaustions, last 24 h</Typography>
+        {d.exhaustionsByPlan.length === 0 ? (
+          <EmptyState title="Nobody ran out" />
+        ) : (
+          <Table size="small" data-testid="exhaustions-by-plan">
+            <TableHead>
+              <TableRow>
+                <TableCell>Plan</TableCell>
+                <TableCell align="right">Exhaustions</TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {d.exhaustionsByPlan.map((r) => (
+                <TableRow key={r.plan}>
+                  <TableCell>{r.plan}</TableCell>
+                  <TableCell align="right">{r.count}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
+
+const queueLink = (filter: Record<string, unknown>) => `/SafetyCase?filter=${encodeURIComponent(JSON.stringify(filter))}`;
+
+export function Dashboard() {
+  const dataProvider = useDataProvider<AdminDataProvider>();
+  const { data, error, isPending } = useQuery({ queryKey: ['dashboard'], queryFn: () => dataProvider.dashboard() });
+  return (
+    <Box sx={{ mt: 2 }} data-testid="dashboard">
+      <Title title="Roundtable staff console" />
+      {isPending ? (
+        <Loading />
+      ) : error ? (
+        <Typography color="error">{(error as Error).message}</Typography>
+      ) : (
+        <Grid container spacing={2}>
+          <Grid size={{ xs: 12, sm: 6, md: 3 }}>
+            <Stat label="Open safety cases" value={data!.openCases} to={queueLink({ status: 'OPEN' })} testId="open-cases" />
+          </Grid>
+          <Grid size={{ xs: 12, sm: 6, md: 3 }}>
+            <Stat label="Open cases in teen groups" value={data!.openTeenCases} to={queueLink({ status: 'OPEN', teen: true })} testId="open-teen-cases" />
+          </Grid>
+          <Grid size={{ xs: 12, md: 6 }}>
+            <PlanLimitsCard />
+          </Grid>
+          <Grid size={{ xs: 12, md: 7 }}>
+            <ResponsesByPlanModel d={data!} />
+          </Grid>
+          <Grid size={{ xs: 12, md: 5 }}>
+            <Exhaustions d={data!} />
+          </Grid>
+        </Grid>
+      )}
+    </Box>
+  );
+}

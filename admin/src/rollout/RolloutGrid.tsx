@@ -1,0 +1,136 @@
+import { useState } from 'react';
+import { Box, Card, CardContent, Chip, Switch, Table, TableBody, TableCell, TableHead, TableRow, Tooltip, Typography } from '@mui/material';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Loading, Title, useCanAccess, useDataProvider, useNotify } from 'react-admin';
+import type { AdminDataProvider, RolloutCell, RolloutGrid as Grid } from '../dataProvider';
+import { EmptyState } from '../common/Empty';
+
+/** The reference rollout pilots these first. */
+const PILOT_REGIONS = new Set(['JP', 'NZ', 'KR', 'TW']);
+
+function cellLabel(cell: RolloutCell | undefined): string {
+  if (!cell || !cell.enabled || cell.percentage === 0) return 'off';
+  return cell.percentage >= 100 ? 'on' : `${cell.percentage}%`;
+}
+
+function ruleSource(cell: RolloutCell | undefined): string {
+  if (!cell?.ruleId) return 'no rule matches: off';
+  const region = cell.ruleRegion === '*' ? 'all regions' : cell.ruleRegion;
+  const plan = cell.rulePlan === '*' ? 'all plans' : cell.rulePlan;
+  return `from the rule for ${region} / ${plan}`;
+}
+
+function Cell({ cell, feature, region, plan }: { cell: RolloutCell | undefined; feature: string; region: string; plan: string }) {
+  const label = cellLabel(cell);
+  const color = label === 'on' ? 'success' : label === 'off' ? 'default' : 'warning';
+  return (
+    <TableCell align="center" data-testid={`cell-${feature}-${region}-${plan}`} data-state={label} aria-label={`${feature} in ${region} for ${plan}: ${label}`}>
+      <Tooltip title={ruleSource(cell)}>
+        <Chip size="small" label={label} color={color} variant={cell?.ruleRegion === region && cell?.rulePlan === plan ? 'filled' : 'outlined'} />
+      </Tooltip>
+    </TableCell>
+  );
+}
+
+function FeatureGrid({ grid, feature, canToggle }: { grid: Grid; feature: string; canToggle: boolean }) {
+  const dataProvider = useDataProvider<AdminDataProvider>();
+  const queryClient = useQueryClient();
+  const notify = useNotify();
+  const [pending, setPending] = useState<string | null>(null);
+  const index = new Map(grid.cells.filter((c) => c.feature === feature).map((c) => [`${c.region}|${c.plan}`, c]));
+  const plans = ['*', ...grid.plans.filter((p) => p !== '*')];
+  const toggle = useMutation({
+    mutationFn: ({ region, enabled }: { region: string; enabled: boolean }) => {
+      const regionRule = index.get(`${region}|*`);
+      const ruleId = regionRule?.ruleRegion === region && regionRule?.rulePlan === '*' ? regionRule.ruleId : null;
+      return dataProvider.setRegionEnabled(feature, region, enabled, ruleId);
+    },
+    onMutate: ({ region }) => setPending(region),
+    onSettled: async () => {
+      await queryClient.invalidateQueries({ queryKey: ['rolloutGrid'] });
+      await queryClient.invalidateQueries({ queryKey: ['RolloutRule'] });
+      setPending(null);
+    },
+    onSuccess: (_r, { region, enabled }) => notify(`${feature} ${enabled ? 'enabled' : 'disabled'} in ${region === '*' ? 'all regions' : region}`, { type: 'success' }),
+    onError: (e: Error) => notify(e.message, { type: 'error' }),
+  });
+
+  return (
+    <Card variant="outlined" sx={{ mb: 3 }} data-testid={`grid-${feature}`}>
+      <CardContent>
+        <Typography variant="h6" gutterBottom>
+          {feature}
+        </Typography>
+        <Box sx={{ overflowX: 'auto' }}>
+          <Table size="small">
+            <TableHead>
+              <TableRow>
+                <TableCell>Region</TableCell>
+                {plans.map((p) => (
+                  <TableCell key={p} align="center">
+                    {p === '*' ? 'all plans' : p}
+                  </TableCell>
+                ))}
+                <TableCell align="center">Region on/off</TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {grid.regions.map((region) => {
+                const whole = index.get(`${region}|*`);
+                const on = !!whole && whole.enabled && whole.percentage > 0;
+                return (
+                  <TableRow key={region} hover>
+                    <TableCell>
+                      <Box sx={{ display: 'flex', gap: 1, alignItems: 'center' }}>
+                        <Typography variant="body2" sx={{ fontWeight: 600 }}>
+                          {region === '*' ? 'all regions (*)' : region}
+                        </Typography>
+                        {PILOT_REGIONS.has(region) && <Chip size="small" color="info" variant="outlined" label="pilot" data-testid={`pilot-${region}`} />}
+                      </Box>
+                    </TableCell>
+                    {plans.map((plan) => (
+                      <Cell key={plan} cell={index.get(`${region}|${plan}`)} feature={feature} region={region} plan={plan} />
+                    ))}
+                    <TableCell align="center">
+                      <Switch
+                        checked={on}
+                        disabled={!canToggle || pending !== null}
+                        onChange={(_e, checked) => toggle.mutate({ region, enabled: checked })}
+                        slotProps={{ input: { 'aria-label': `${feature} in ${region}`, ...({ 'data-testid': `toggle-${feature}-${region}` } as object) } }}
+                      />
+                    </TableCell>
+                  </TableRow>
+                );
+              })}
+            </TableBody>
+          </Table>
+        </Box>
+      </CardContent>
+    </Card>
+  );
+}
+
+/** Effective state of every feature per region × plan, from the same evaluation the API gates with. */
+export function RolloutGridPage() {
+  const dataProvider = useDataProvider<AdminDataProvider>();
+  const { canAccess: canToggle } = useCanAccess({ action: 'toggle', resource: 'RolloutRule' });
+  const { data, error, isPending } = useQuery({ queryKey: ['rolloutGrid'], queryFn: () => dataProvider.rolloutGrid() });
+  return (
+    <Box sx={{ mt: 2 }} data-testid="rollout-grid">
+      <Title title="Rollout: region × plan" />
+      <Typography variant="body2" color="text.secondary" sx={{ mb: 2 }}>
+        Each cell is the effective state for a user of that region and plan (the most specific rule wins). A filled chip comes from a rule for exactly that cell.
+        {canToggle ? ' The switch turns a whole region on or off for all plans through its region rule.' : ' Only admins can change rules.'}
+      </Typography>
+      {isPending ? (
+        <Loading />
+      ) : error ? (
+        <Typography color="error">{(error as Error).message}</Typography>
+      ) : data!.features.length === 0 ? (
+        <EmptyState title="No features" />
+      ) : (
+        data!.features.map((f) => <FeatureGrid key={f} grid={data!} feature={f} canToggle={canToggle ?? false} />)
+      )}
+    </Box>
+  );
+}

@@ -1,0 +1,173 @@
+import { Box, Card, CardContent, Chip, Grid, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
+import { Labeled, Link, Show, useRecordContext } from 'react-admin';
+import type { User } from '../dataProvider';
+import { EmptyState } from '../common/Empty';
+import { formatDateTime, formatRelative, formatWindow, StatusChip } from '../common/format';
+import { PlanLimitsCard } from './PlanLimits';
+import { UserActions } from './UserActions';
+
+function UserTitle() {
+  const u = useRecordContext<User>();
+  return <span>User {u ? (u.username ? `@${u.username}` : u.subject) : ''}</span>;
+}
+
+function Profile() {
+  const u = useRecordContext<User>()!;
+  return (
+    <Card variant="outlined">
+      <CardContent sx={{ display: 'flex', flexWrap: 'wrap', gap: 3 }}>
+        <Labeled label="Name">
+          <span>{u.displayName ?? '—'}</span>
+        </Labeled>
+        <Labeled label="Plan">
+          <span data-testid="user-plan">{u.plan}</span>
+        </Labeled>
+        <Labeled label="Region">
+          <span>{u.region ?? '—'}</span>
+        </Labeled>
+        <Labeled label="Age band">
+          <span>{u.ageBand ?? 'unknown'}</span>
+        </Labeled>
+        <Labeled label="Group chats (parental)">
+          <span>{u.parentalGroupChats ? 'allowed' : 'off'}</span>
+        </Labeled>
+        <Labeled label="Joined">
+          <span>{formatDateTime(u.createdAt)}</span>
+        </Labeled>
+        <Labeled label="Suspension">
+          {u.suspended ? (
+            <span data-testid="user-suspension">
+              <Chip size="small" color="error" label="suspended" /> {formatDateTime(u.suspendedAt)}
+              {u.suspendedReason ? ` — ${u.suspendedReason}` : ''}
+            </span>
+          ) : (
+            <span data-testid="user-suspension">not suspended</span>
+          )}
+        </Labeled>
+      </CardContent>
+    </Card>
+  );
+}
+
+function QuotaTable() {
+  const u = useRecordContext<User>()!;
+  return (
+    <Card variant="outlined">
+      <CardContent>
+        <Typography variant="subtitle1" gutterBottom>
+          AI quota
+        </Typography>
+        {u.quota.length === 0 ? (
+          <EmptyState title="No quota windows" />
+        ) : (
+          <Table size="small" data-testid="quota-table">
+            <TableHead>
+              <TableRow>
+                <TableCell>Window</TableCell>
+                <TableCell align="right">Limit</TableCell>
+                <TableCell align="right">Used</TableCell>
+                <TableCell align="right">Remaining</TableCell>
+                <TableCell>Resets</TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {u.quota.map((w) => (
+                <TableRow key={w.window} data-testid={`quota-${w.window}`}>
+                  <TableCell>{formatWindow(w.windowSeconds)}</TableCell>
+                  <TableCell align="right">{w.limit}</TableCell>
+                  <TableCell align="right" data-testid="quota-used">
+                    {w.used}
+                  </TableCell>
+                  <TableCell align="right" data-testid="quota-remaining">
+                    <Typography variant="body2" color={w.remaining === 0 ? 'error' : 'inherit'} component="span">
+                      {w.remaining}
+                    </Typography>
+                  </TableCell>
+                  <TableCell>{w.resetsAt ? `${formatDateTime(w.resetsAt)} (${formatRelative(w.resetsAt)})` : w.used === 0 ? 'nothing used' : '—'}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
+
+function RecentResponses() {
+  const u = useRecordContext<User>()!;
+  return (
+    <Card variant="outlined">
+      <CardContent>
+        <Box sx={{ display: 'flex', alignItems: 'center' }}>
+          <Typography variant="subtitle1" gutterBottom>
+            Recent AI responses charged to this user
+          </Typography>
+          <Box sx={{ ml: 'auto' }}>
+            <Link to={{ pathname: '/ModelResponse', search: `filter=${encodeURIComponent(JSON.stringify({ chargedUserId: u.id }))}` }}>All responses</Link>
+          </Box>
+        </Box>
+        {u.recentResponses.length === 0 ? (
+          <EmptyState title="No AI responses yet" />
+        ) : (
+          <Table size="small" data-testid="responses-table">
+            <TableHead>
+              <TableRow>
+                <TableCell>When</TableCell>
+                <TableCell>Model</TableCell>
+                <TableCell>Route reason</TableCell>
+                <TableCell align="right">Tokens (in / out)</TableCell>
+                <TableCell align="right">Latency</TableCell>
+                <TableCell>Status</TableCell>
+                <TableCell>Charged</TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {u.recentResponses.map((r) => (
+                <TableRow key={r.id}>
+                  <TableCell>{formatDateTime(r.createdAt)}</TableCell>
+                  <TableCell>
+                    {r.model} <Typography component="span" variant="caption" color="text.secondary">({r.tier})</Typography>
+                  </TableCell>
+                  <TableCell>{r.routeReason}</TableCell>
+                  <TableCell align="right">
+                    {r.promptTokens ?? '—'} / {r.completionTokens ?? '—'}
+                  </TableCell>
+                  <TableCell align="right">{r.latencyMs != null ? `${r.latencyMs} ms` : '—'}</TableCell>
+                  <TableCell>
+                    <StatusChip status={r.status} />
+                  </TableCell>
+                  <TableCell>{r.charged ? 'yes' : 'no'}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
+
+export function UserShow() {
+  return (
+    <Show title={<UserTitle />} actions={false} sx={{ '& .RaShow-card': { background: 'transparent', boxShadow: 'none' } }}>
+      <Grid container spacing={2} sx={{ pt: 1 }}>
+        <Grid size={12}>
+          <UserActions />
+        </Grid>
+        <Grid size={12}>
+          <Profile />
+        </Grid>
+        <Grid size={{ xs: 12, md: 8 }}>
+          <QuotaTable />
+        </Grid>
+        <Grid size={{ xs: 12, md: 4 }}>
+          <PlanLimitsCard title="Plan limits (all plans)" />
+        </Grid>
+        <Grid size={12}>
+          <RecentResponses />
+        </Grid>
+      </Grid>
+    </Show>
+  );
+}
