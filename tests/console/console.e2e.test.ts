@@ -1,0 +1,272 @@
+/**
+ * The staff console end to end (PRODUCT.md §8): a real headless Chromium drives the
+ * built console served by the API at /admin, and every staff action is checked where
+ * it matters — on the client API, a member's live subscription, the AI, the staff API.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { FakeOpenAI } from '../support/fake-openai';
+import { errorOf, liveSubscription, startApi, TestApi, TestUser } from '../support/harness';
+import { createStaff, origin, staffGql, staffOk, TestStaff } from '../support/admin';
+import { aiMessages, MODELS, quotaOf, settled } from '../ai/ai-support';
+import { ensureConsoleBuilt, freshContext, launchBrowser, pageErrors, screenshot } from './browser';
+
+jest.setTimeout(90_000);
+
+let fake: FakeOpenAI;
+let api: TestApi;
+let browser: Browser;
+let admin: TestStaff;
+let moderator: TestStaff;
+let adminContext: BrowserContext;
+let page: Page;
+let errors: Error[];
+
+const consoleUrl = (hash = '') => `${origin(api)}/admin/${hash ? `#/${hash}` : ''}`;
+const CREATE_GROUP = `mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }`;
+
+beforeAll(async () => {
+  ensureConsoleBuilt();
+  fake = await FakeOpenAI.start();
+  [api, browser] = await Promise.all([
+    startApi({
+      OPENAI_BASE_URL: fake.baseUrl,
+      OPENAI_API_KEY: 'test',
+      AI_MAX_RETRIES: '0',
+      AI_MODEL_FAST: MODELS.fast,
+      AI_MODEL_REASONING: MODELS.reasoning,
+      AI_MODEL_TOP: MODELS.top,
+      // One AI response an hour on the free plan: easy to exhaust, then reset from the console.
+      AI_QUOTA: 'free=1/1h',
+    }),
+    launchBrowser(),
+  ]);
+  [admin, moderator] = await Promise.all([createStaff(api, { role: 'admin' }), createStaff(api, { role: 'moderator' })]);
+  adminContext = await freshContext(browser);
+  page = await adminContext.newPage();
+  errors = pageErrors(page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (api) {
+    await settled(api);
+    await api.stop();
+  }
+  await fake?.stop();
+});
+
+afterEach(() => {
+  // The console must never crash while staff use it.
+  expect(errors.map((e) => e.message)).toEqual([]);
+});
+
+async function signIn(p: Page, email: string, password: string): Promise<void> {
+  await p.goto(consoleUrl('login'));
+  await p.getByTestId('login-email').fill(email);
+  await p.getByTestId('login-password').fill(password);
+  await p.getByTestId('login-submit').click();
+}
+
+/** The staff token the console keeps after signing in. */
+async function consoleToken(p: Page): Promise<string> {
+  const raw = await p.evaluate<string | null>("localStorage.getItem('roundtable.staff.session')");
+  if (!raw) throw new Error('the console holds no session');
+  return JSON.parse(raw).token;
+}
+
+/** Types a reason in the action's dialog and confirms it. */
+async function confirmWithReason(p: Page, testId: string, reason: string): Promise<void> {
+  await p.getByTestId(testId).click();
+  await p.getByTestId(`${testId}-reason`).fill(reason);
+  await p.getByTestId(`${testId}-confirm`).click();
+  await p.getByTestId(`${testId}-confirm`).waitFor({ state: 'detached' });
+}
+
+describe('staff console', () => {
+  it('signs in: a wrong password shows an error, the right one lands on the dashboard', async () => {
+    await signIn(page, admin.email, 'not-the-password');
+    await expectText(page.getByTestId('login-error'), /invalid email or password/i);
+    expect(await page.evaluate<string | null>("localStorage.getItem('roundtable.staff.session')")).toBeNull();
+
+    await signIn(page, admin.email, admin.password);
+    await page.getByTestId('dashboard').waitFor();
+    await page.getByTestId('open-cases').waitFor();
+    await screenshot(page, 'dashboard');
+
+    // The token the console keeps is a working staff session for this account.
+    const me = await staffOk(api, await consoleToken(page), `{ me { email role } }`);
+    expect(me.me).toEqual({ email: admin.email, role: 'ADMIN' });
+    const signIns = await staffOk(api, admin.token, `query($f: AuditEntryFilter) { allAuditEntries(filter: $f) { action actorEmail } }`, {
+      f: { action: 'SIGN_IN', actorEmail: admin.email },
+    });
+    expect(signIns.allAuditEntries).toHaveLength(1);
+  });
+
+  it("removing a reported message from its case tombstones it live on a member's subscription", async () => {
+    const [alice, bob, carol] = await api.users(3);
+    const groupId = await api.group(alice, [bob, carol], 'Weekend hike');
+    await api.send(alice, groupId, 'who is bringing the map?');
+    const body = `nobody cares about your map, idiot ${randomUUID().slice(0, 6)}`;
+    const flagged = await api.send(bob, groupId, body);
+    await api.send(carol, groupId, 'let us keep it friendly');
+    await api.ok(alice.token, `mutation($m: ID!, $r: String!) { reportMessage(messageId: $m, reason: $r) { id } }`, { m: flagged.id, r: 'insults another member' });
+    const live = await liveSubscription(api, carol, groupId);
+
+    await page.goto(consoleUrl('SafetyCase'));
+    const row = page.locator('tr', { hasText: body });
+    await row.waitFor();
+    await screenshot(page, 'case-list');
+    await row.click();
+
+    await expectText(page.getByTestId('flagged-message'), body);
+    expect(await page.getByTestId('context-message').count()).toBeGreaterThanOrEqual(2);
+    await expectText(page.getByTestId('report-reasons'), 'insults another member');
+    await screenshot(page, 'case-show');
+    const caseId = decodeURIComponent(page.url().match(/SafetyCase\/([^/]+)\/show/)![1]);
+
+    await confirmWithReason(page, 'decide-remove', 'Insult aimed at a member');
+    await expectText(page.getByTestId('case-decision'), /message removed/i);
+
+    const events = await live.events.until((evs) => evs.some((e) => e.type === 'MESSAGE_DELETED' && e.message?.id === flagged.id));
+    expect(events.find((e) => e.type === 'MESSAGE_DELETED')).toMatchObject({ groupId, message: { id: flagged.id } });
+    const decided = await staffOk(api, admin.token, `query($id: ID!) { SafetyCase(id: $id) { status decidedBy decisionReason } }`, { id: caseId });
+    expect(decided.SafetyCase).toMatchObject({ status: 'MESSAGE_REMOVED', decisionReason: 'Insult aimed at a member' });
+    const seen = await api.ok(carol.token, `query($g: ID!) { messages(groupId: $g, first: 20) { edges { node { id body status } } } }`, { g: groupId });
+    const tombstone = seen.messages.edges.map((e: any) => e.node).find((m: any) => m.id === flagged.id);
+    expect(tombstone.body ?? '').not.toContain('idiot');
+  });
+
+  it('resetting a quota from the user page lets the exhausted user trigger the AI again', async () => {
+    const alice = await api.user({ plan: 'free' });
+    const bob = await api.user({ plan: 'plus' });
+    const groupId = await api.group(alice, [bob], 'Trip planning');
+    await api.send(alice, groupId, '@AI what is the best time to visit Kyoto?');
+    await settled(api);
+    await api.send(alice, groupId, '@AI and Osaka?');
+    await settled(api);
+    expect(await aiMessages(api, bob, groupId)).toHaveLength(1);
+    expect((await quotaOf(api, alice)).remaining).toBe(0);
+
+    await page.goto(consoleUrl('User'));
+    await page.getByPlaceholder('Username, name or subject').fill(alice.username);
+    const row = page.locator('tr', { hasText: `@${alice.username}` });
+    await row.waitFor();
+    await screenshot(page, 'user-list');
+    await row.click();
+    await expectText(page.getByTestId('quota-remaining').first(), '0');
+    await page.getByTestId('responses-table').waitFor();
+    await screenshot(page, 'user-show');
+
+    await confirmWithReason(page, 'reset-quota', 'Goodwill after an outage');
+    await expectText(page.getByTestId('quota-remaining').first(), '1');
+
+    expect((await quotaOf(api, alice)).remaining).toBe(1);
+    await api.send(alice, groupId, '@AI and Nara?');
+    await settled(api);
+    const replies = await aiMessages(api, bob, groupId);
+    expect(replies).toHaveLength(2);
+    expect(replies[1]).toMatchObject({ status: 'COMPLETED', modelResponse: { charged: true, chargedUser: { id: alice.id } } });
+  });
+
+  it('turning group_chats off for one region on the grid refuses its users, not the others', async () => {
+    const fr = await api.user({ region: 'FR' });
+    const de = await api.user({ region: 'DE' });
+    expect((await api.gql(fr.token, CREATE_GROUP, { i: { title: 'Before', memberUsernames: [] } })).errors).toBeUndefined();
+
+    await page.goto(consoleUrl('rollout-grid'));
+    const cell = page.getByTestId('cell-group_chats-FR-*');
+    await expectAttribute(cell, 'data-state', 'on');
+    await page.getByTestId('pilot-JP').first().waitFor();
+    await page.getByTestId('toggle-group_chats-FR').uncheck();
+    await expectAttribute(cell, 'data-state', 'off');
+    await expectAttribute(page.getByTestId('cell-group_chats-DE-*'), 'data-state', 'on');
+    await screenshot(page, 'rollout-grid');
+
+    expect(errorOf(await api.gql(fr.token, CREATE_GROUP, { i: { title: 'After', memberUsernames: [] } })).code).toBe('FEATURE_NOT_AVAILABLE');
+    const ok = await api.gql(de.token, CREATE_GROUP, { i: { title: 'Elsewhere', memberUsernames: [] } });
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data.createGroup.id).toBeTruthy();
+    const rules = await staffOk(api, admin.token, `query($f: RolloutRuleFilter) { allRolloutRules(filter: $f) { feature region plan enabled updatedBy } }`, {
+      f: { feature: 'group_chats', region: 'FR' },
+    });
+    expect(rules.allRolloutRules).toEqual([expect.objectContaining({ region: 'FR', plan: '*', enabled: false, updatedBy: admin.email })]);
+
+    await page.goto(consoleUrl('RolloutRule'));
+    await page.locator('tr', { hasText: 'FR' }).first().waitFor();
+    expect(await page.getByRole('link', { name: /create/i }).count()).toBe(1);
+    await screenshot(page, 'rollout-rules');
+  });
+
+  it('shows staff actions in the audit log and AI responses with their charged user', async () => {
+    await page.goto(consoleUrl('AuditEntry'));
+    for (const action of ['message removed', 'quota reset', 'rollout rule created']) await page.locator('tr', { hasText: action }).first().waitFor();
+    await screenshot(page, 'audit-log');
+
+    await page.goto(consoleUrl('ModelResponse'));
+    await page.locator('tr', { hasText: MODELS.fast }).first().waitFor();
+    await screenshot(page, 'model-responses');
+  });
+
+  it('a moderator sees no rollout or quota controls, and the API refuses them anyway', async () => {
+    const context = await freshContext(browser);
+    const mod = await context.newPage();
+    const modErrors = pageErrors(mod);
+    const user = await api.user({ plan: 'free', region: 'NZ' });
+    try {
+      await signIn(mod, moderator.email, moderator.password);
+      await mod.getByTestId('dashboard').waitFor();
+
+      await mod.goto(consoleUrl('RolloutRule'));
+      await mod.locator('tr', { hasText: 'group_chats' }).first().waitFor();
+      expect(await mod.getByRole('link', { name: /create/i }).count()).toBe(0);
+      expect(await mod.getByRole('link', { name: /^edit$/i }).count()).toBe(0);
+      expect(await mod.getByRole('button', { name: /delete/i }).count()).toBe(0);
+      await screenshot(mod, 'rollout-rules-moderator');
+
+      await mod.goto(consoleUrl('rollout-grid'));
+      await expectAttribute(mod.getByTestId('cell-group_chats-NZ-*'), 'data-state', /on|off|%/);
+      expect(await mod.getByTestId('toggle-group_chats-NZ').isDisabled()).toBe(true);
+
+      await mod.goto(consoleUrl(`User/${encodeURIComponent(user.id)}/show`));
+      await mod.getByTestId('quota-table').waitFor();
+      expect(await mod.getByTestId('reset-quota').count()).toBe(0);
+      expect(await mod.getByTestId('suspend-user').count()).toBe(0);
+      await screenshot(mod, 'user-show-moderator');
+
+      const token = await consoleToken(mod);
+      const refused = await Promise.all([
+        staffGql(api, token, `mutation($u: ID!) { resetQuota(userId: $u, reason: "try") { id } }`, { u: user.id }),
+        staffGql(api, token, `mutation($u: ID!) { suspendUser(id: $u, reason: "try") { id } }`, { u: user.id }),
+        staffGql(api, token, `mutation { createRolloutRule(feature: "group_chats", region: "NZ", plan: "*", enabled: false, percentage: 100) { id } }`),
+      ]);
+      expect(refused.map((r) => errorOf(r).code)).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN']);
+      expect((await api.gql(user.token, CREATE_GROUP, { i: { title: 'Still on', memberUsernames: [] } })).errors).toBeUndefined();
+      expect(modErrors.map((e) => e.message)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+async function expectText(locator: ReturnType<Page['getByTestId']>, expected: string | RegExp, timeout = 15_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = (await locator.textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => '')) ?? '';
+    if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`expected ${String(expected)} in the element, last saw ${JSON.stringify(last)}`);
+}
+
+async function expectAttribute(locator: ReturnType<Page['getByTestId']>, name: string, expected: string | RegExp, timeout = 15_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  let last: string | null = null;
+  while (Date.now() < deadline) {
+    last = await locator.getAttribute(name, { timeout: Math.max(1, deadline - Date.now()) }).catch(() => null);
+    if (last !== null && (typeof expected === 'string' ? last === expected : expected.test(last))) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`expected ${name}=${String(expected)}, last saw ${JSON.stringify(last)}`);
+}
