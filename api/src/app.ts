@@ -35,6 +35,7 @@ import { RolloutService } from './rollout/rollout.service';
 import { clientSchema } from './schema';
 import { UserService } from './users/user.service';
 import { StaffService } from './admin/staff.service';
+import { createAdminEndpoint } from './admin/admin-server';
 
 export interface App {
   server: http.Server;
@@ -113,7 +114,8 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   });
   await apollo.start();
 
-  const handler = createHttpHandler(apollo, services, verify);
+  const admin = await createAdminEndpoint(services);
+  const handler = createHttpHandler(apollo, services, verify, admin);
   const server = http.createServer((req, res) => void handler(req, res));
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: config.graphql.bodyLimitBytes });
   const ws = attachGraphqlWs(wss, { schema, services, verify });
@@ -138,6 +140,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
       });
       wss.close();
       await apollo.stop();
+      await admin.apollo.stop();
       await bus.close();
       await db.destroy();
     },

@@ -40,7 +40,10 @@ export class QuotaService {
     const limit = this.limitFor(user.plan);
     const rows: Array<{ createdAt: Date }> = await db.query(
       `SELECT created_at AS "createdAt" FROM model_responses
-        WHERE charged_user_id = $1 AND charged AND created_at > $2 ORDER BY created_at`,
+        WHERE charged_user_id = $1 AND charged AND created_at > $2
+          -- A staff quota reset forgives everything charged before it.
+          AND created_at > coalesce((SELECT quota_reset_at FROM users WHERE id = $1), '-infinity')
+        ORDER BY created_at`,
       [user.id, new Date(now.getTime() - limit.windowMs)],
     );
     return evaluateQuota(rows.map((r) => r.createdAt), limit, now);

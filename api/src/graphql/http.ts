@@ -1,6 +1,7 @@
 /**
- * The HTTP edge: GraphQL via Apollo Server's HTTP API, health, readiness and metrics on
- * a plain Node server (the WebSocket server shares its port).
+ * The HTTP edge: GraphQL via Apollo Server's HTTP API (the client API at /graphql, the
+ * staff API at /admin/graphql), the staff console at /admin, health, readiness and
+ * metrics on a plain Node server (the WebSocket server shares its port).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
@@ -8,6 +9,8 @@ import type { Context, Services } from '../context';
 import { DomainError } from '../errors';
 import { createLoaders } from '../loaders';
 import type { TokenVerifier } from '../auth/jwt';
+import type { AdminEndpoint } from '../admin/admin-server';
+import { createConsoleHandler, isConsolePath } from '../admin/console-static';
 
 class BodyTooLarge extends Error {}
 
@@ -39,8 +42,9 @@ const sendJson = (res: ServerResponse, status: number, body: unknown) => {
 
 const errorBody = (code: string, message: string) => ({ errors: [{ message, extensions: { code } }] });
 
-export function createHttpHandler(apollo: ApolloServer<Context>, services: Services, verify: TokenVerifier) {
+export function createHttpHandler(apollo: ApolloServer<Context>, services: Services, verify: TokenVerifier, admin: AdminEndpoint) {
   const { config, db, metrics, log } = services;
+  const serveConsole = createConsoleHandler(config.staff.consoleDir);
 
   async function context(req: IncomingMessage): Promise<Context> {
     const header = req.headers.authorization;
@@ -75,10 +79,13 @@ export function createHttpHandler(apollo: ApolloServer<Context>, services: Servi
           return void res.end(await metrics.registry.metrics());
         }
         case '/graphql':
+        case '/admin/graphql':
           break;
         default:
+          if (isConsolePath(url.pathname)) return await serveConsole(req, res, url.pathname);
           return sendJson(res, 404, { error: 'not found' });
       }
+      const staffApi = url.pathname === '/admin/graphql';
 
       let body: unknown = undefined;
       if (req.method === 'POST') {
@@ -92,10 +99,11 @@ export function createHttpHandler(apollo: ApolloServer<Context>, services: Servi
       const headers = new HeaderMap();
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
       const started = process.hrtime.bigint();
-      const result = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-        context: () => context(req),
-      });
+      const httpGraphQLRequest = { method: req.method ?? 'GET', headers, search: url.search, body };
+      // Two servers, two contexts: a client token means nothing to the staff API and vice versa.
+      const result = staffApi
+        ? await admin.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => admin.context(req) })
+        : await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => context(req) });
       for (const [k, v] of result.headers) res.setHeader(k, v);
       res.statusCode = result.status ?? 200;
       if (result.body.kind === 'complete') {
@@ -105,7 +113,7 @@ export function createHttpHandler(apollo: ApolloServer<Context>, services: Servi
         res.end();
       }
       const op = (body as { operationName?: string } | undefined)?.operationName ?? 'anonymous';
-      metrics.operationDuration.observe({ operation: op.slice(0, 64), type: 'http', status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.operationDuration.observe({ operation: op.slice(0, 64), type: staffApi ? 'admin' : 'http', status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
         // The unread rest of the body must not be taken for the next request on this socket.

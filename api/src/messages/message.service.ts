@@ -11,7 +11,7 @@ import { FixedWindowLimiter } from '../domain/rate-limit/fixed-window';
 import { KeyedGate } from '../common/keyed-gate';
 import { preparedQuery } from '../db/prepared';
 import { badInput, DomainError, notFound } from '../errors';
-import { appendEvent, buildEventView } from '../events/event-log';
+import { appendEvent, buildEventView, EventRow } from '../events/event-log';
 import type { EventPublisher } from '../events/event-publisher';
 import { ephemeralEvent, GroupEventKind } from '../events/group-event.type';
 import { isUuid, requireMembership } from '../groups/group.policy';
@@ -19,6 +19,7 @@ import type { Metrics } from '../ops/metrics';
 import { toUserView, UserType } from '../users/user.type';
 import type { UserEntity } from '../users/user.entity';
 import type { MessageEntity } from './message.entity';
+import { fileUserReport } from '../moderation/safety-case.service';
 import type { MessageType } from './message.type';
 import { buildMessageView, loadMessageViews, loadUsers } from './message.views';
 
@@ -176,16 +177,39 @@ export class MessageService {
     assertCanWrite(user);
     const { message, event } = await this.db.transaction(async (tx) => {
       const message = await this.ownMessage(tx, user, messageId);
-      await tx.query(
-        `UPDATE messages SET body = '', status = 'DELETED', deleted_at = now(), mention_user_ids = '{}', mentions_ai = false WHERE id = $1`,
-        [messageId],
-      );
-      await tx.query(`DELETE FROM reactions WHERE message_id = $1`, [messageId]);
-      const event = await appendEvent(tx, { groupId: message.groupId, type: GroupEventKind.MESSAGE_DELETED, messageId, actorId: user.id });
-      return { message, event };
+      return { message, event: await this.tombstone(tx, message, user.id) };
     });
     await this.events.publishStored([event]);
     return this.view(message.id);
+  }
+
+  /**
+   * Staff removal (a safety decision): the same tombstone as `delete`, for any message
+   * kind and without the author check, inside the caller's transaction so the decision
+   * and its audit entry commit with it. Publish the returned event after the commit with
+   * `publishRemoval`; null when the message was already deleted.
+   */
+  async removeByStaff(tx: EntityManager, messageId: string): Promise<EventRow | null> {
+    // The group row first, as `delete` locks it: a member deleting the same message at once then
+    // waits (or is waited for) and the status read below is current, so only one tombstone is made.
+    await tx.query(`SELECT 1 FROM groups WHERE id = (SELECT group_id FROM messages WHERE id = $1) FOR UPDATE`, [messageId]);
+    const [message]: MessageEntity[] = await tx.query(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1`, [messageId]);
+    if (!message) throw notFound('Message');
+    if (message.status === 'DELETED') return null;
+    return this.tombstone(tx, message, null);
+  }
+
+  async publishRemoval(event: EventRow | null): Promise<void> {
+    if (event) await this.events.publishStored([event]);
+  }
+
+  private async tombstone(tx: EntityManager, message: MessageEntity, actorId: string | null): Promise<EventRow> {
+    await tx.query(
+      `UPDATE messages SET body = '', status = 'DELETED', deleted_at = now(), mention_user_ids = '{}', mentions_ai = false WHERE id = $1`,
+      [message.id],
+    );
+    await tx.query(`DELETE FROM reactions WHERE message_id = $1`, [message.id]);
+    return appendEvent(tx, { groupId: message.groupId, type: GroupEventKind.MESSAGE_DELETED, messageId: message.id, actorId });
   }
 
   async react(user: UserEntity, messageId: string, emoji: string, add: boolean): Promise<MessageType> {
@@ -227,13 +251,17 @@ export class MessageService {
   async report(user: UserEntity, messageId: string, reason: string): Promise<string> {
     const text = reason.trim();
     if (text.length < 1 || text.length > 1000 || hasNul(text)) throw badInput('reason must be 1 to 1000 characters other than NUL', 'reason');
-    const message = await this.visibleMessage(this.db.manager, user, messageId, false);
-    const [row]: Array<{ id: string }> = await this.db.query(
-      `INSERT INTO message_reports (message_id, group_id, reporter_id, reason) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (message_id, reporter_id) DO UPDATE SET reason = EXCLUDED.reason RETURNING id`,
-      [messageId, message.groupId, user.id, text],
-    );
-    return row.id;
+    return this.db.transaction(async (tx) => {
+      const message = await this.visibleMessage(tx, user, messageId, false);
+      const [row]: Array<{ id: string }> = await tx.query(
+        `INSERT INTO message_reports (message_id, group_id, reporter_id, reason) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (message_id, reporter_id) DO UPDATE SET reason = EXCLUDED.reason RETURNING id`,
+        [messageId, message.groupId, user.id, text],
+      );
+      // Staff review reports as safety cases: one open case per reported message.
+      await fileUserReport(tx, { reportId: row.id, messageId, groupId: message.groupId, authorId: message.authorId, excerpt: message.body });
+      return row.id;
+    });
   }
 
   /** Typing is ephemeral: no seq, nothing stored, delivered only to members' live streams. */

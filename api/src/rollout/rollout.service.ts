@@ -40,6 +40,14 @@ const UNAVAILABLE: Record<Feature, string> = {
 
 type Action = 'CREATE' | 'UPDATE' | 'DELETE';
 
+/** A change as it commits, for callers that record more in the same transaction (the staff audit). */
+export interface RuleChange {
+  action: Action;
+  before: RolloutRuleRow | null;
+  after: RolloutRuleRow | null;
+}
+export type OnRuleChange = (tx: EntityManager, change: RuleChange) => Promise<void>;
+
 export class RolloutService {
   private readonly cacheMs: number;
   private readonly now: () => number;
@@ -112,7 +120,7 @@ export class RolloutService {
    * Creates a rule or changes one, by `id` or else by its feature, region and plan, and
    * records the change with `actor` in the same transaction.
    */
-  async upsertRule(input: UpsertRuleInput, actor: string): Promise<RolloutRuleRow> {
+  async upsertRule(input: UpsertRuleInput, actor: string, onChange?: OnRuleChange): Promise<RolloutRuleRow> {
     const rule = normalize(input);
     const problems = validateRule(rule);
     if (problems.length) throw badInput(problems.join('; '));
@@ -127,7 +135,7 @@ export class RolloutService {
              ON CONFLICT (feature, region, plan) DO NOTHING RETURNING ${RULE_COLUMNS}`,
             values,
           );
-          if (created) return this.audit(tx, 'CREATE', null, created, actor);
+          if (created) return this.audit(tx, 'CREATE', null, created, actor, onChange);
         }
         // The row lock orders concurrent changes of one rule, so each audit row's `before` is exact.
         const [before]: RolloutRuleRow[] =
@@ -142,7 +150,7 @@ export class RolloutService {
            SELECT ${RULE_COLUMNS} FROM u`,
           [...values, before.id],
         );
-        return this.audit(tx, 'UPDATE', before, after, actor);
+        return this.audit(tx, 'UPDATE', before, after, actor, onChange);
       });
       return saved;
     } catch (err) {
@@ -154,7 +162,7 @@ export class RolloutService {
   }
 
   /** Deletes a rule and records it; returns the rule as it was. */
-  async deleteRule(id: string, actor: string): Promise<RolloutRuleRow> {
+  async deleteRule(id: string, actor: string, onChange?: OnRuleChange): Promise<RolloutRuleRow> {
     assertActor(actor);
     if (!isUuid(id)) throw notFound('Rollout rule');
     try {
@@ -164,7 +172,7 @@ export class RolloutService {
           [id],
         );
         if (!before) throw notFound('Rollout rule');
-        await this.audit(tx, 'DELETE', before, null, actor);
+        await this.audit(tx, 'DELETE', before, null, actor, onChange);
         return before;
       });
     } finally {
@@ -172,7 +180,7 @@ export class RolloutService {
     }
   }
 
-  private async audit(tx: EntityManager, action: Action, before: RolloutRuleRow | null, after: RolloutRuleRow | null, actor: string): Promise<RolloutRuleRow> {
+  private async audit(tx: EntityManager, action: Action, before: RolloutRuleRow | null, after: RolloutRuleRow | null, actor: string, onChange?: OnRuleChange): Promise<RolloutRuleRow> {
     const subject = (after ?? before)!;
     // clock_timestamp(), not now(): entries of one rule then sort in the order its row lock was granted.
     await tx.query(
@@ -180,6 +188,7 @@ export class RolloutService {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, clock_timestamp())`,
       [subject.id, subject.feature, subject.region, subject.plan, action, before && JSON.stringify(before), after && JSON.stringify(after), actor],
     );
+    await onChange?.(tx, { action, before, after });
     return subject;
   }
 

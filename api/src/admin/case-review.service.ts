@@ -1,0 +1,150 @@
+/**
+ * The safety review queue (PRODUCT.md §8): listing cases, showing one with its message
+ * in context, and deciding it. Staff reach group content only through here.
+ */
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config/env';
+import { badInput, notFound } from '../errors';
+import { isUuid } from '../groups/group.policy';
+import type { MessageService } from '../messages/message.service';
+import { AuditActor, AuditAction, writeAudit } from './audit';
+import { likePattern, ListArgs, orderBy, pageOf, Where } from './list-query';
+import { CaseDecisionEnum, CaseMessageType, SafetyCaseFilter, SafetyCaseType } from './safety-case.type';
+
+const CASE_COLUMNS = `c.id, c.source, c.status, c.categories, c.categories[1] AS category, c.severity, c.teen, c.region, c.excerpt,
+  c.group_id AS "groupId", g.title AS "groupTitle", c.message_id AS "messageId", c.author_id AS "authorId",
+  c.report_count AS "reportCount",
+  coalesce((SELECT array_agg(r.reason ORDER BY r.created_at) FROM message_reports r WHERE r.case_id = c.id), '{}') AS "reportReasons",
+  c.created_at AS "createdAt", c.decided_at AS "decidedAt", c.decided_by AS "decidedBy", c.decision_reason AS "decisionReason"`;
+
+const SEVERITY_RANK = `CASE c.severity WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END`;
+/** priority: teen cases first, then the most severe, then the oldest. */
+const SORT_FIELDS: Record<string, string[]> = {
+  priority: ['c.teen DESC', `${SEVERITY_RANK} DESC`, 'c.created_at ASC'],
+  createdAt: ['c.created_at ASC'],
+  severity: [`${SEVERITY_RANK} ASC`],
+  status: ['c.status ASC'],
+};
+
+const OUTCOME: Record<CaseDecisionEnum, { status: string; action: AuditAction }> = {
+  [CaseDecisionEnum.DISMISS]: { status: 'DISMISSED', action: 'CASE_DISMISSED' },
+  [CaseDecisionEnum.REMOVE_MESSAGE]: { status: 'MESSAGE_REMOVED', action: 'MESSAGE_REMOVED' },
+  [CaseDecisionEnum.SUSPEND_AUTHOR]: { status: 'AUTHOR_SUSPENDED', action: 'AUTHOR_SUSPENDED' },
+};
+
+const CONTEXT_SPAN = 3;
+
+export class CaseReviewService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly config: Config,
+    private readonly messages: MessageService,
+  ) {}
+
+  async list(args: ListArgs, filter: SafetyCaseFilter | null | undefined): Promise<SafetyCaseType[]> {
+    const where = this.where(filter);
+    const { limit, offset } = pageOf(args);
+    const order = orderBy(args, SORT_FIELDS, { field: 'priority', order: 'ASC' }, 'c.id');
+    return this.db.query(
+      `SELECT ${CASE_COLUMNS} FROM safety_cases c LEFT JOIN groups g ON g.id = c.group_id ${where.sql}
+        ORDER BY ${order} LIMIT ${where.next(limit)} OFFSET ${where.next(offset)}`,
+      where.params,
+    );
+  }
+
+  async count(filter: SafetyCaseFilter | null | undefined): Promise<number> {
+    const where = this.where(filter);
+    const [row]: Array<{ count: number }> = await this.db.query(`SELECT count(*)::int AS count FROM safety_cases c ${where.sql}`, where.params);
+    return row.count;
+  }
+
+  async get(id: string): Promise<SafetyCaseType | null> {
+    if (!isUuid(id)) return null;
+    const [row]: SafetyCaseType[] = await this.db.query(`SELECT ${CASE_COLUMNS} FROM safety_cases c LEFT JOIN groups g ON g.id = c.group_id WHERE c.id = $1`, [id]);
+    return row ?? null;
+  }
+
+  /** The flagged message and up to three messages either side of it, by seq. */
+  async context(c: Pick<SafetyCaseType, 'messageId'>): Promise<CaseMessageType[]> {
+    if (!c.messageId) return [];
+    const rows: Array<Omit<CaseMessageType, 'authorName' | 'flagged'> & { status: string; displayName: string | null; username: string | null }> = await this.db.query(
+      `SELECT m.id, m.seq::int AS seq, m.kind, m.author_id AS "authorId", m.body, m.status, m.created_at AS "createdAt",
+              u.display_name AS "displayName", u.username
+         FROM messages f
+         JOIN messages m ON m.group_id = f.group_id AND m.seq BETWEEN f.seq - $2 AND f.seq + $2
+         LEFT JOIN users u ON u.id = m.author_id
+        WHERE f.id = $1
+        ORDER BY m.seq`,
+      [c.messageId, CONTEXT_SPAN],
+    );
+    return rows.map(({ status, displayName, username, ...m }) => ({
+      ...m,
+      authorName: m.kind === 'AI' ? this.config.aiName : m.kind === 'SYSTEM' ? 'System' : displayName ?? username ?? 'Unknown',
+      deleted: status === 'DELETED',
+      hidden: status === 'HIDDEN' || status === 'BLOCKED',
+      body: status === 'DELETED' ? null : m.body,
+      flagged: m.id === c.messageId,
+    }));
+  }
+
+  /**
+   * Decides an open case. The case row is locked first, so of concurrent decisions
+   * exactly one applies; the others find it decided (BAD_USER_INPUT). The decision,
+   * its effect and the audit entry commit together; a removal is published after.
+   */
+  async decide(id: string, decision: CaseDecisionEnum, rawReason: string, actor: AuditActor): Promise<SafetyCaseType> {
+    const reason = rawReason.trim();
+    if (reason.length < 1 || reason.length > 1000 || reason.includes('\u0000')) throw badInput('reason must be 1 to 1000 characters', 'reason');
+    if (!isUuid(id)) throw notFound('Safety case');
+    const outcome = OUTCOME[decision];
+    const removal = await this.db.transaction(async (tx) => {
+      const [c]: Array<{ status: string; messageId: string | null; authorId: string | null }> = await tx.query(
+        `SELECT status, message_id AS "messageId", author_id AS "authorId" FROM safety_cases WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+      if (!c) throw notFound('Safety case');
+      if (c.status !== 'OPEN') throw badInput(`This case was decided already (${c.status})`, 'id');
+      let event = null;
+      if (decision === CaseDecisionEnum.REMOVE_MESSAGE) {
+        if (!c.messageId) throw badInput('This case has no message to remove', 'decision');
+        event = await this.messages.removeByStaff(tx, c.messageId);
+      }
+      if (decision === CaseDecisionEnum.SUSPEND_AUTHOR) {
+        if (!c.authorId) throw badInput('This case has no author to suspend', 'decision');
+        // An earlier suspension keeps its time and reason.
+        await tx.query(
+          `UPDATE users SET suspended_at = coalesce(suspended_at, now()), suspended_reason = coalesce(suspended_reason, $2), updated_at = now() WHERE id = $1`,
+          [c.authorId, reason],
+        );
+      }
+      await tx.query(
+        `UPDATE safety_cases SET status = $2, decided_at = now(), decided_by = $3, decision_reason = $4 WHERE id = $1`,
+        [id, outcome.status, actor.actorEmail, reason],
+      );
+      await tx.query(`UPDATE message_reports SET status = 'RESOLVED' WHERE case_id = $1`, [id]);
+      await writeAudit(tx, actor, {
+        action: outcome.action,
+        targetType: 'SafetyCase',
+        targetId: id,
+        reason,
+        details: { decision, messageId: c.messageId, authorId: c.authorId },
+      });
+      return event;
+    });
+    await this.messages.publishRemoval(removal);
+    return (await this.get(id))!;
+  }
+
+  private where(filter: SafetyCaseFilter | null | undefined): Where {
+    const w = new Where();
+    if (!filter) return w;
+    w.ids(filter.ids, 'c.id')
+      .maybe(filter.status, 'c.status = ?')
+      .maybe(filter.source, 'c.source = ?')
+      .maybe(filter.region, 'c.region = ?')
+      .maybe(filter.teen, 'c.teen = ?')
+      .maybe(filter.category, '? = ANY(c.categories)');
+    if (filter.q) w.add(`c.excerpt ILIKE ?`, likePattern(filter.q));
+    return w;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Rollout rules for staff: reads, the effective grid, and changes made through
+ * RolloutService (so rollout_audit and the cache behave as for any change) with the
+ * staff audit entry written in the same transaction.
+ */
+import type { DataSource } from 'typeorm';
+import { effectiveGrid, FEATURES, REGION_PATTERN, RULE_PLANS } from '../domain/rollout/effective-rollout';
+import { badInput, notFound } from '../errors';
+import type { OnRuleChange, RolloutRuleRow, RolloutService } from '../rollout/rollout.service';
+import { AuditActor, AuditAction, writeAudit } from './audit';
+import { ListArgs, pageOf } from './list-query';
+import type { RolloutCellType, RolloutGridType, RolloutRuleFilter } from './rollout-admin.type';
+
+export interface RuleFields {
+  feature: string;
+  region: string;
+  plan: string;
+  enabled: boolean;
+  percentage: number;
+}
+
+const SORTABLE = ['feature', 'region', 'plan', 'enabled', 'percentage', 'updatedAt'] as const;
+const ACTION: Record<'CREATE' | 'UPDATE' | 'DELETE', AuditAction> = {
+  CREATE: 'ROLLOUT_RULE_CREATED',
+  UPDATE: 'ROLLOUT_RULE_UPDATED',
+  DELETE: 'ROLLOUT_RULE_DELETED',
+};
+
+export class RolloutAdminService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly rollout: RolloutService,
+  ) {}
+
+  /** Rules are few: filtered, sorted and paged in memory. */
+  async list(args: ListArgs, filter: RolloutRuleFilter | null | undefined): Promise<RolloutRuleRow[]> {
+    const rules = this.filter(await this.rollout.listRules(), filter);
+    const field = (args.sortField ?? 'feature') as (typeof SORTABLE)[number];
+    if (!SORTABLE.includes(field)) throw badInput(`sortField must be one of ${SORTABLE.join(', ')}`, 'sortField');
+    const order = (args.sortOrder ?? 'ASC').toUpperCase();
+    if (order !== 'ASC' && order !== 'DESC') throw badInput('sortOrder must be ASC or DESC', 'sortOrder');
+    const key = (r: RolloutRuleRow) => (field === 'updatedAt' ? r.updatedAt.getTime() : r[field]);
+    const sorted = [...rules].sort((a, b) => {
+      const [x, y] = [key(a), key(b)];
+      const c = x < y ? -1 : x > y ? 1 : a.id.localeCompare(b.id);
+      return order === 'ASC' ? c : -c;
+    });
+    const { limit, offset } = pageOf(args);
+    return sorted.slice(offset, offset + limit);
+  }
+
+  async count(filter: RolloutRuleFilter | null | undefined): Promise<number> {
+    return this.filter(await this.rollout.listRules(), filter).length;
+  }
+
+  async get(id: string): Promise<RolloutRuleRow | null> {
+    return (await this.rollout.listRules()).find((r) => r.id === id) ?? null;
+  }
+
+  create(fields: RuleFields, actor: AuditActor): Promise<RolloutRuleRow> {
+    return this.rollout.upsertRule({ ...fields, id: null }, actor.actorEmail, this.audit(actor, 'CREATE'));
+  }
+
+  /** Fields left out keep their current values. */
+  async update(id: string, fields: Partial<RuleFields>, actor: AuditActor): Promise<RolloutRuleRow> {
+    const current = await this.get(id);
+    if (!current) throw notFound('Rollout rule');
+    const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== null));
+    const merged = { feature: current.feature, region: current.region, plan: current.plan, enabled: current.enabled, percentage: current.percentage, ...defined };
+    return this.rollout.upsertRule({ ...merged, id }, actor.actorEmail, this.audit(actor, 'UPDATE'));
+  }
+
+  delete(id: string, actor: AuditActor): Promise<RolloutRuleRow> {
+    return this.rollout.deleteRule(id, actor.actorEmail, this.audit(actor, 'DELETE'));
+  }
+
+  /**
+   * The effective state per feature, region and plan. Regions default to '*', every
+   * region a rule names, and every region users come from.
+   */
+  async grid(regionsArg: string[] | null | undefined): Promise<RolloutGridType> {
+    const rules = await this.rollout.listRules();
+    let regions: string[];
+    if (regionsArg && regionsArg.length) {
+      regions = [...new Set(regionsArg.map((r) => r.trim().toUpperCase()))];
+      const bad = regions.filter((r) => r !== '*' && !REGION_PATTERN.test(r));
+      if (bad.length) throw badInput(`regions must be '*' or ISO 3166-1 alpha-2 codes: ${bad.join(', ')}`, 'regions');
+    } else {
+      const fromUsers: Array<{ region: string }> = await this.db.query(`SELECT DISTINCT region FROM users WHERE region IS NOT NULL`);
+      regions = [...new Set(['*', ...rules.map((r) => r.region), ...fromUsers.map((u) => u.region)])].sort();
+    }
+    const cells: RolloutCellType[] = FEATURES.flatMap((feature) =>
+      effectiveGrid(rules, feature, regions, RULE_PLANS).map((c) => ({
+        feature,
+        region: c.region,
+        plan: c.plan,
+        enabled: c.state !== 'off',
+        percentage: c.percentage,
+        ruleId: c.rule?.id ?? null,
+        ruleRegion: c.rule?.region ?? null,
+        rulePlan: c.rule?.plan ?? null,
+      })),
+    );
+    return { features: [...FEATURES], regions, plans: [...RULE_PLANS], cells };
+  }
+
+  /** Writes the staff audit entry inside RolloutService's transaction; a create that met an existing rule is refused. */
+  private audit(actor: AuditActor, expected: 'CREATE' | 'UPDATE' | 'DELETE'): OnRuleChange {
+    return async (tx, change) => {
+      if (expected === 'CREATE' && change.action !== 'CREATE') {
+        const r = change.after!;
+        throw badInput(`A rule for ${r.feature}, region ${r.region} and plan ${r.plan} exists already`);
+      }
+      const subject = (change.after ?? change.before)!;
+      await writeAudit(tx, actor, { action: ACTION[change.action], targetType: 'RolloutRule', targetId: subject.id, details: { before: change.before, after: change.after } });
+    };
+  }
+
+  private filter(rules: readonly RolloutRuleRow[], f: RolloutRuleFilter | null | undefined): RolloutRuleRow[] {
+    if (!f) return [...rules];
+    return rules.filter(
+      (r) =>
+        (!f.ids || f.ids.includes(r.id)) &&
+        (f.feature == null || r.feature === f.feature) &&
+        (f.region == null || r.region === f.region.toUpperCase()) &&
+        (f.plan == null || r.plan === f.plan.toLowerCase()),
+    );
+  }
+}
