@@ -62,6 +62,9 @@ const DB_NAME = 'roundtable';
 const USER = 'roundtable';
 const PASSWORD = 'roundtable';
 
+/** The URL of the embedded database on `port` (also used to reach one another process started). */
+export const embeddedUrl = (port: number): string => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DB_NAME}`;
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
@@ -102,7 +105,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
   if (fresh) await pg.createDatabase(DB_NAME);
   log.info({ port: chosenPort, databaseDir }, 'embedded PostgreSQL started');
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${chosenPort}/${DB_NAME}`,
+    url: embeddedUrl(chosenPort),
     stop: () => stopServer(pg),
   };
 }
