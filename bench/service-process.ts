@@ -70,6 +70,7 @@ export class ServiceProcess {
         DATABASE_URL: this.embedded.url,
         REDIS_URL: '',
         JWT_SECRET: jwtSecret,
+        STAFF_JWT_SECRET: `staff-${jwtSecret}`,
         MESSAGE_RATE_PER_MINUTE: '100000',
         LOG_LEVEL: 'warn',
         SHUTDOWN_GRACE_MS: '1000',
