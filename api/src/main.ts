@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   const config = configOrExit();
   const log = createLogger(config.logLevel);
   if (config.auth.usingDevSecret) log.warn('using the development JWT secret: set JWT_SECRET or JWT_JWKS_URL for real use');
+  if (config.staff.usingDevSecret) log.warn('using the development staff token secret: set STAFF_JWT_SECRET for real use');
 
   let embedded: EmbeddedDatabase | null = null;
   let app: App | null = null;
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
     await (embedded as EmbeddedDatabase | null)?.stop().catch(() => undefined);
     process.exit(1);
   }
-  if (!stopping) log.info({ port, graphql: `http://localhost:${port}/graphql`, redis: !!config.redisUrl }, 'Roundtable is listening');
+  if (!stopping) log.info({ port, graphql: `http://localhost:${port}/graphql`, console: `http://localhost:${port}/admin`, redis: !!config.redisUrl }, 'Roundtable is listening');
 }
 
 main().catch((err) => {

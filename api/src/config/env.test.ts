@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'dotenv';
-import { ConfigError, DEV_JWT_SECRET, loadConfig } from './env';
+import { ConfigError, DEV_JWT_SECRET, DEV_STAFF_JWT_SECRET, loadConfig } from './env';
 
 const SECRET = 'a-production-secret-that-is-32-chars-or-more';
+/** Production also needs its own staff-token secret; these tests are about the client one. */
+const STAFF = { STAFF_JWT_SECRET: 'a-staff-token-secret-that-is-32-chars-or-more' };
 
 /** The problems loadConfig reports for `env`, or [] when it accepts it. */
 function problems(env: Record<string, string>): string[] {
@@ -18,21 +20,21 @@ function problems(env: Record<string, string>): string[] {
 
 describe('loadConfig', () => {
   it('refuses production without JWT_SECRET or JWT_JWKS_URL, saying which to set', () => {
-    expect(problems({ NODE_ENV: 'production' })).toEqual([
+    expect(problems({ NODE_ENV: 'production', ...STAFF })).toEqual([
       'JWT_SECRET or JWT_JWKS_URL is required in production (the development secret is refused)',
     ]);
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/Invalid configuration:\n {2}- JWT_SECRET or JWT_JWKS_URL is required in production/);
+    expect(() => loadConfig({ NODE_ENV: 'production', ...STAFF })).toThrow(/Invalid configuration:\n {2}- JWT_SECRET or JWT_JWKS_URL is required in production/);
   });
 
   it('refuses the development secret in production', () => {
-    expect(problems({ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET })).toEqual(['JWT_SECRET must not be the development default in production']);
+    expect(problems({ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET, ...STAFF })).toEqual(['JWT_SECRET must not be the development default in production']);
   });
 
   it('accepts production with a secret or a JWKS URL, with introspection off by default', () => {
-    const withSecret = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET });
+    const withSecret = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, ...STAFF });
     expect(withSecret.auth).toMatchObject({ hs256Secret: SECRET, usingDevSecret: false });
     expect(withSecret.graphql.introspection).toBe(false);
-    const withJwks = loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://id.example.test/.well-known/jwks.json' });
+    const withJwks = loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://id.example.test/.well-known/jwks.json', ...STAFF });
     expect(withJwks.auth).toMatchObject({ hs256Secret: null, jwksUrl: 'https://id.example.test/.well-known/jwks.json' });
   });
 
@@ -73,7 +75,7 @@ describe('loadConfig', () => {
   });
 
   it('lists the production secret problem together with the others', () => {
-    const found = problems({ NODE_ENV: 'production', PORT: '-1', GRAPHQL_INTROSPECTION: 'sometimes' });
+    const found = problems({ NODE_ENV: 'production', PORT: '-1', GRAPHQL_INTROSPECTION: 'sometimes', ...STAFF });
     expect(found).toHaveLength(3);
     expect(found).toEqual(
       expect.arrayContaining([
@@ -82,6 +84,20 @@ describe('loadConfig', () => {
         'GRAPHQL_INTROSPECTION must be true or false, got "sometimes"',
       ]),
     );
+  });
+
+  it('needs its own staff-token secret in production: set, not the development one, not the client secret', () => {
+    expect(problems({ NODE_ENV: 'production', JWT_SECRET: SECRET })).toEqual(['STAFF_JWT_SECRET is required in production (the development secret is refused)']);
+    expect(problems({ NODE_ENV: 'production', JWT_SECRET: SECRET, STAFF_JWT_SECRET: DEV_STAFF_JWT_SECRET })).toEqual([
+      'STAFF_JWT_SECRET must not be the development default in production',
+    ]);
+    expect(problems({ NODE_ENV: 'production', JWT_SECRET: SECRET, STAFF_JWT_SECRET: SECRET })).toEqual(['STAFF_JWT_SECRET must differ from JWT_SECRET']);
+    expect(problems({ STAFF_JWT_SECRET: 'short' })).toEqual(['STAFF_JWT_SECRET must be at least 32 characters']);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, ...STAFF }).staff).toMatchObject({ jwtSecret: STAFF.STAFF_JWT_SECRET, tokenTtlSeconds: 1800, usingDevSecret: false });
+  });
+
+  it('uses the development staff secret outside production', () => {
+    expect(loadConfig({}).staff).toMatchObject({ jwtSecret: DEV_STAFF_JWT_SECRET, usingDevSecret: true, tokenTtlSeconds: 1800 });
   });
 
   it('treats empty values as unset', () => {
