@@ -10,6 +10,8 @@ import { randomUUID } from 'node:crypto';
 import type { GqlResult, TestApi } from './harness';
 
 export type TestStaffRole = 'admin' | 'moderator';
+/** Either spelling: the database's (`admin`) or the schema's (`ADMIN`). */
+export type TestStaffRoleInput = TestStaffRole | 'ADMIN' | 'MODERATOR';
 
 export interface TestStaff {
   id: string;
@@ -22,7 +24,7 @@ export interface TestStaff {
 
 export interface CreateStaffInput {
   email?: string;
-  role?: TestStaffRole;
+  role?: TestStaffRoleInput;
   password?: string;
 }
 
@@ -42,7 +44,7 @@ export function origin(api: TestApi): string {
  */
 export async function createStaff(api: TestApi, input: CreateStaffInput = {}): Promise<TestStaff> {
   const email = (input.email ?? `staff-${randomUUID().slice(0, 8)}@example.test`).toLowerCase();
-  const role = input.role ?? 'admin';
+  const role = (input.role ?? 'admin').toLowerCase() as TestStaffRole;
   const password = input.password ?? `pw-${randomUUID()}`;
   const { staff } = api.app.services;
   const created = await staff.create({ email, role, password }, { actorId: null, actorEmail: 'test-harness' });

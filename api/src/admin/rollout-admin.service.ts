@@ -62,7 +62,7 @@ export class RolloutAdminService {
   }
 
   /** Fields left out keep their current values. */
-  async update(id: string, fields: Partial<RuleFields>, actor: AuditActor): Promise<RolloutRuleRow> {
+  async update(id: string, fields: { [K in keyof RuleFields]?: RuleFields[K] | null }, actor: AuditActor): Promise<RolloutRuleRow> {
     const current = await this.get(id);
     if (!current) throw notFound('Rollout rule');
     const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== null));

@@ -53,7 +53,7 @@ export class RolloutRuleResolver {
     @Arg('percentage', () => Int, { nullable: true }) percentage: number | null,
     @Ctx() ctx: AdminContext,
   ) {
-    return ctx.admin.rollout.update(id, { feature, region, plan, enabled, percentage } as never, actorOf(currentStaff(ctx)));
+    return ctx.admin.rollout.update(id, { feature, region, plan, enabled, percentage }, actorOf(currentStaff(ctx)));
   }
 
   @Authorized('ADMIN')

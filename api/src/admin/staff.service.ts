@@ -5,7 +5,7 @@
 import argon2 from 'argon2';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/env';
-import { badInput, DomainError, unauthenticated } from '../errors';
+import { badInput, unauthenticated } from '../errors';
 import { isUuid } from '../groups/group.policy';
 import { AuditActor, writeAudit } from './audit';
 import { SignInThrottle } from './sign-in-throttle';
@@ -124,7 +124,3 @@ export class StaffService {
     return this.dummyHash;
   }
 }
-
-export const assertRole = (staff: StaffRow, role: StaffRole): void => {
-  if (role === 'admin' && staff.role !== 'admin') throw new DomainError('FORBIDDEN', 'This needs the admin role');
-};
