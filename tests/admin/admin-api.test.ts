@@ -91,6 +91,19 @@ describe('a case', () => {
     expect(c.message).toMatchObject({ deleted: true, body: null });
   });
 
+  it('DISMISS shows a message that moderation hid for review to members again, live', async () => {
+    const [author, bob] = await api.users(2);
+    const groupId = await api.group(author, [bob]);
+    const m = await api.send(author, groupId, 'I will find you after school');
+    // As moderation leaves a high-severity message in a TEEN group: hidden, with an open case.
+    await api.query(`UPDATE messages SET status = 'HIDDEN', status_reason = 'UNDER_REVIEW' WHERE id = $1`, [m.id]);
+    const caseId = await api.app.services.safetyCases.open({ source: 'AUTO_FLAG', groupId, messageId: m.id, authorId: author.id, categories: ['violence'], severity: 'high', teen: true, excerpt: m.body });
+    const live = await liveSubscription(api, bob, groupId);
+    await staffOk(api, moderator.token, DECIDE, { id: caseId, d: 'DISMISS', r: 'a game they play' });
+    const events = await live.events.until((e) => e.some((x) => x.type === 'MESSAGE_UPDATED' && x.seq > live.since));
+    expect(events.find((x) => x.type === 'MESSAGE_UPDATED' && x.seq > live.since).message).toMatchObject({ id: m.id, status: 'SENT', body: 'I will find you after school' });
+  });
+
   it('SUSPEND_AUTHOR suspends the author: their next message is refused with SUSPENDED', async () => {
     const { author, groupId, caseId } = await reportedMessage();
     await staffOk(api, moderator.token, DECIDE, { id: caseId, d: 'SUSPEND_AUTHOR', r: 'repeated abuse' });

@@ -90,14 +90,15 @@ export class CaseReviewService {
   /**
    * Decides an open case. The case row is locked first, so of concurrent decisions
    * exactly one applies; the others find it decided (BAD_USER_INPUT). The decision,
-   * its effect and the audit entry commit together; a removal is published after.
+   * its effect and the audit entry commit together; what members see change (a removal,
+   * or a message hidden for review shown again) is published after.
    */
   async decide(id: string, decision: CaseDecisionEnum, rawReason: string, actor: AuditActor): Promise<SafetyCaseType> {
     const reason = rawReason.trim();
     if (reason.length < 1 || reason.length > 1000 || reason.includes('\u0000')) throw badInput('reason must be 1 to 1000 characters', 'reason');
     if (!isUuid(id)) throw notFound('Safety case');
     const outcome = OUTCOME[decision];
-    const removal = await this.db.transaction(async (tx) => {
+    const change = await this.db.transaction(async (tx) => {
       const [c]: Array<{ status: string; messageId: string | null; authorId: string | null }> = await tx.query(
         `SELECT status, message_id AS "messageId", author_id AS "authorId" FROM safety_cases WHERE id = $1 FOR UPDATE`,
         [id],
@@ -105,6 +106,8 @@ export class CaseReviewService {
       if (!c) throw notFound('Safety case');
       if (c.status !== 'OPEN') throw badInput(`This case was decided already (${c.status})`, 'id');
       let event = null;
+      // Moderation hides some messages until review; a dismissal lets members see them again.
+      if (decision === CaseDecisionEnum.DISMISS && c.messageId) event = await this.messages.restoreByStaff(tx, c.messageId);
       if (decision === CaseDecisionEnum.REMOVE_MESSAGE) {
         if (!c.messageId) throw badInput('This case has no message to remove', 'decision');
         event = await this.messages.removeByStaff(tx, c.messageId);
@@ -131,7 +134,7 @@ export class CaseReviewService {
       });
       return event;
     });
-    await this.messages.publishRemoval(removal);
+    await this.messages.publishStaffChange(change);
     return (await this.get(id))!;
   }
 

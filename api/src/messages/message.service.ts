@@ -187,7 +187,7 @@ export class MessageService {
    * Staff removal (a safety decision): the same tombstone as `delete`, for any message
    * kind and without the author check, inside the caller's transaction so the decision
    * and its audit entry commit with it. Publish the returned event after the commit with
-   * `publishRemoval`; null when the message was already deleted.
+   * `publishStaffChange`; null when the message was already deleted.
    */
   async removeByStaff(tx: EntityManager, messageId: string): Promise<EventRow | null> {
     // The group row first, as `delete` locks it: a member deleting the same message at once then
@@ -199,7 +199,25 @@ export class MessageService {
     return this.tombstone(tx, message, null);
   }
 
-  async publishRemoval(event: EventRow | null): Promise<void> {
+  /**
+   * Staff dismissed the case of a message moderation hid for review: members see it
+   * again (MESSAGE_UPDATED). Inside the caller's transaction, like `removeByStaff`; null
+   * when the message is not hidden for review.
+   */
+  async restoreByStaff(tx: EntityManager, messageId: string): Promise<EventRow | null> {
+    await tx.query(`SELECT 1 FROM groups WHERE id = (SELECT group_id FROM messages WHERE id = $1) FOR UPDATE`, [messageId]);
+    const [restored]: Array<{ groupId: string }> = await tx.query(
+      `WITH r AS (UPDATE messages SET status = 'SENT', status_reason = NULL WHERE id = $1 AND status = 'HIDDEN' AND status_reason = 'UNDER_REVIEW'
+                  RETURNING group_id AS "groupId")
+       SELECT * FROM r`,
+      [messageId],
+    );
+    if (!restored) return null;
+    return appendEvent(tx, { groupId: restored.groupId, type: GroupEventKind.MESSAGE_UPDATED, messageId });
+  }
+
+  /** Publishes what `removeByStaff` or `restoreByStaff` committed. */
+  async publishStaffChange(event: EventRow | null): Promise<void> {
     if (event) await this.events.publishStored([event]);
   }
 
