@@ -53,5 +53,6 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export function pageErrors(page: Page): Error[] {
   const errors: Error[] = [];
   page.on('pageerror', (e) => errors.push(e));
+  if (process.env.CONSOLE_E2E_DEBUG) page.on('console', (m) => m.type() === 'error' && console.error(`[browser] ${m.text()}`));
   return errors;
 }

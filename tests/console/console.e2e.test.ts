@@ -178,8 +178,10 @@ describe('staff console', () => {
     const cell = page.getByTestId('cell-group_chats-FR-*');
     await expectAttribute(cell, 'data-state', 'on');
     await page.getByTestId('pilot-JP').first().waitFor();
-    await page.getByTestId('toggle-group_chats-FR').uncheck();
+    await page.getByTestId('toggle-group_chats-FR').click();
     await expectAttribute(cell, 'data-state', 'off');
+    await expectAttribute(page.getByTestId('cell-group_chats-FR-plus'), 'data-state', 'off');
+    expect(await page.getByTestId('toggle-group_chats-FR').isChecked()).toBe(false);
     await expectAttribute(page.getByTestId('cell-group_chats-DE-*'), 'data-state', 'on');
     await screenshot(page, 'rollout-grid');
 
@@ -257,6 +259,7 @@ async function expectText(locator: ReturnType<Page['getByTestId']>, expected: st
     if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
+  await screenshot(locator.page(), `failed-${Date.now()}`);
   throw new Error(`expected ${String(expected)} in the element, last saw ${JSON.stringify(last)}`);
 }
 
@@ -268,5 +271,6 @@ async function expectAttribute(locator: ReturnType<Page['getByTestId']>, name: s
     if (last !== null && (typeof expected === 'string' ? last === expected : expected.test(last))) return;
     await new Promise((r) => setTimeout(r, 100));
   }
+  await screenshot(locator.page(), `failed-${Date.now()}`);
   throw new Error(`expected ${name}=${String(expected)}, last saw ${JSON.stringify(last)}`);
 }

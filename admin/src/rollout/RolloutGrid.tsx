@@ -1,5 +1,5 @@
-import { useState } from 'react';
-import { Box, Card, CardContent, Chip, Switch, Table, TableBody, TableCell, TableHead, TableRow, Tooltip, Typography } from '@mui/material';
+import { FormEvent, useState } from 'react';
+import { Box, Button, Card, CardContent, Chip, Switch, Table, TableBody, TableCell, TableHead, TableRow, TextField, Tooltip, Typography } from '@mui/material';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Loading, Title, useCanAccess, useDataProvider, useNotify } from 'react-admin';
 import type { AdminDataProvider, RolloutCell, RolloutGrid as Grid } from '../dataProvider';
@@ -114,7 +114,23 @@ function FeatureGrid({ grid, feature, canToggle }: { grid: Grid; feature: string
 export function RolloutGridPage() {
   const dataProvider = useDataProvider<AdminDataProvider>();
   const { canAccess: canToggle } = useCanAccess({ action: 'toggle', resource: 'RolloutRule' });
-  const { data, error, isPending } = useQuery({ queryKey: ['rolloutGrid'], queryFn: () => dataProvider.rolloutGrid() });
+  const [extraRegions, setExtraRegions] = useState<string[]>([]);
+  const [newRegion, setNewRegion] = useState('');
+  const { data, error, isPending } = useQuery({
+    queryKey: ['rolloutGrid', extraRegions],
+    queryFn: async () => {
+      // The API lists '*', regions named by rules and regions of users; pilots and asked-for regions are always shown.
+      const grid = await dataProvider.rolloutGrid();
+      const missing = [...PILOT_REGIONS, ...extraRegions].filter((r) => !grid.regions.includes(r));
+      return missing.length ? dataProvider.rolloutGrid([...new Set([...grid.regions, ...missing])].sort()) : grid;
+    },
+  });
+  const addRegion = (e: FormEvent) => {
+    e.preventDefault();
+    const r = newRegion.trim().toUpperCase();
+    if (/^[A-Z]{2}$/.test(r) && !extraRegions.includes(r)) setExtraRegions([...extraRegions, r]);
+    setNewRegion('');
+  };
   return (
     <Box sx={{ mt: 2 }} data-testid="rollout-grid">
       <Title title="Rollout: region × plan" />
@@ -122,6 +138,12 @@ export function RolloutGridPage() {
         Each cell is the effective state for a user of that region and plan (the most specific rule wins). A filled chip comes from a rule for exactly that cell.
         {canToggle ? ' The switch turns a whole region on or off for all plans through its region rule.' : ' Only admins can change rules.'}
       </Typography>
+      <Box component="form" onSubmit={addRegion} sx={{ display: 'flex', gap: 1, mb: 2, alignItems: 'center' }}>
+        <TextField size="small" label="Show region" placeholder="e.g. FR" value={newRegion} onChange={(e) => setNewRegion(e.target.value)} slotProps={{ htmlInput: { maxLength: 2 } }} />
+        <Button type="submit" size="small" disabled={!/^[A-Za-z]{2}$/.test(newRegion.trim())}>
+          Add row
+        </Button>
+      </Box>
       {isPending ? (
         <Loading />
       ) : error ? (

@@ -37,7 +37,9 @@ function MessageRow({ m }: { m: CaseMessage }) {
 export function CaseContext() {
   const record = useRecordContext<SafetyCase>();
   if (!record) return null;
-  const messages = record.context.length > 0 ? record.context : record.message ? [{ ...record.message, flagged: true }] : [];
+  // A record taken from the list has no context yet: the full one is on its way.
+  if (record.context === undefined) return <Typography variant="body2">Loading messages…</Typography>;
+  const messages = record.context?.length ? record.context : record.message ? [{ ...record.message, flagged: true }] : [];
   if (messages.length === 0) return <EmptyState title="No messages" hint="The flagged content is no longer stored; see the excerpt." />;
   return (
     <Box sx={{ display: 'flex', flexDirection: 'column', gap: 1 }} data-testid="case-context">

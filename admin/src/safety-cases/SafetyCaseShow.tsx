@@ -22,7 +22,7 @@ function CaseDetails() {
               {c.teen && <TeenChip />}
               <SeverityChip severity={c.severity} />
               <StatusChip status={c.status} />
-              {c.categories.map((cat) => (
+              {(c.categories ?? []).map((cat) => (
                 <Chip key={cat} size="small" variant="outlined" label={cat} />
               ))}
             </Box>
@@ -69,7 +69,7 @@ function CaseDetails() {
             </Labeled>
             <Divider />
             <Typography variant="subtitle2">Reports ({c.reportCount})</Typography>
-            {c.reportReasons.length === 0 ? (
+            {!c.reportReasons?.length ? (
               <Typography variant="body2" color="text.secondary">
                 No user reports: flagged automatically.
               </Typography>

@@ -15,7 +15,7 @@ const filters = [
 ];
 
 function remainingOf(u: User): string {
-  if (u.quota.length === 0) return '—';
+  if (!u.quota?.length) return '—';
   return u.quota.map((w) => `${w.remaining}/${w.limit}`).join(' · ');
 }
 

@@ -12,7 +12,8 @@ function UserTitle() {
 }
 
 function Profile() {
-  const u = useRecordContext<User>()!;
+  const u = useRecordContext<User>();
+  if (!u) return null;
   return (
     <Card variant="outlined">
       <CardContent sx={{ display: 'flex', flexWrap: 'wrap', gap: 3 }}>
@@ -50,14 +51,15 @@ function Profile() {
 }
 
 function QuotaTable() {
-  const u = useRecordContext<User>()!;
+  const u = useRecordContext<User>();
+  if (!u) return null;
   return (
     <Card variant="outlined">
       <CardContent>
         <Typography variant="subtitle1" gutterBottom>
           AI quota
         </Typography>
-        {u.quota.length === 0 ? (
+        {(u.quota ?? []).length === 0 ? (
           <EmptyState title="No quota windows" />
         ) : (
           <Table size="small" data-testid="quota-table">
@@ -71,7 +73,7 @@ function QuotaTable() {
               </TableRow>
             </TableHead>
             <TableBody>
-              {u.quota.map((w) => (
+              {(u.quota ?? []).map((w) => (
                 <TableRow key={w.window} data-testid={`quota-${w.window}`}>
                   <TableCell>{formatWindow(w.windowSeconds)}</TableCell>
                   <TableCell align="right">{w.limit}</TableCell>
@@ -95,7 +97,8 @@ function QuotaTable() {
 }
 
 function RecentResponses() {
-  const u = useRecordContext<User>()!;
+  const u = useRecordContext<User>();
+  if (!u) return null;
   return (
     <Card variant="outlined">
       <CardContent>
@@ -107,7 +110,9 @@ function RecentResponses() {
             <Link to={{ pathname: '/ModelResponse', search: `filter=${encodeURIComponent(JSON.stringify({ chargedUserId: u.id }))}` }}>All responses</Link>
           </Box>
         </Box>
-        {u.recentResponses.length === 0 ? (
+        {u.recentResponses === undefined ? (
+          <Typography variant="body2">Loading…</Typography>
+        ) : u.recentResponses.length === 0 ? (
           <EmptyState title="No AI responses yet" />
         ) : (
           <Table size="small" data-testid="responses-table">
@@ -123,7 +128,7 @@ function RecentResponses() {
               </TableRow>
             </TableHead>
             <TableBody>
-              {u.recentResponses.map((r) => (
+              {(u.recentResponses ?? []).map((r) => (
                 <TableRow key={r.id}>
                   <TableCell>{formatDateTime(r.createdAt)}</TableCell>
                   <TableCell>
