@@ -114,14 +114,14 @@ describe('users', () => {
 });
 
 describe('rollout', () => {
-  it('lists rules, and the grid shows the effective state per region and plan, incl. the regions of rules and users', async () => {
+  it('lists rules, and the grid shows the effective state per region and plan, incl. the pilot regions and the regions of rules and users', async () => {
     const admin = await createStaff(api, { role: 'admin' });
     await staffOk(api, admin.token, `mutation { createRolloutRule(feature: "group_chats_ai", region: "KR", plan: "*", enabled: true, percentage: 25) { id } }`);
     const dup = await staffGql(api, admin.token, `mutation { createRolloutRule(feature: "group_chats_ai", region: "KR", plan: "*", enabled: false, percentage: 0) { id } }`);
     expect(errorOf(dup).code).toBe('BAD_USER_INPUT');
     const r = await staffOk(api, staff.token, `{ _allRolloutRulesMeta(filter: { region: "KR" }) { count } rolloutGrid { features regions plans cells { feature region plan enabled percentage ruleRegion rulePlan } } }`);
     expect(r._allRolloutRulesMeta.count).toBe(1);
-    expect(r.rolloutGrid.regions).toEqual(['*', 'JP', 'KR', 'NZ']);
+    expect(r.rolloutGrid.regions).toEqual(['*', 'JP', 'KR', 'NZ', 'TW']);
     expect(r.rolloutGrid.plans).toEqual(['*', 'free', 'go', 'plus', 'pro']);
     const cell = (feature: string, region: string, plan: string) => r.rolloutGrid.cells.find((c: any) => c.feature === feature && c.region === region && c.plan === plan);
     expect(cell('group_chats_ai', 'KR', 'pro')).toMatchObject({ enabled: true, percentage: 25, ruleRegion: 'KR', rulePlan: '*' });

@@ -19,6 +19,9 @@ export interface RuleFields {
   percentage: number;
 }
 
+/** The reference rollout's pilot regions (PRODUCT.md §7): always on the grid, so staff can see them before any rule names them. */
+const PILOT_REGIONS = ['JP', 'NZ', 'KR', 'TW'];
+
 const SORTABLE = ['feature', 'region', 'plan', 'enabled', 'percentage', 'updatedAt'] as const;
 const ACTION: Record<'CREATE' | 'UPDATE' | 'DELETE', AuditAction> = {
   CREATE: 'ROLLOUT_RULE_CREATED',
@@ -75,8 +78,8 @@ export class RolloutAdminService {
   }
 
   /**
-   * The effective state per feature, region and plan. Regions default to '*', every
-   * region a rule names, and every region users come from.
+   * The effective state per feature, region and plan. Regions default to '*', the pilot
+   * regions, every region a rule names, and every region users come from.
    */
   async grid(regionsArg: string[] | null | undefined): Promise<RolloutGridType> {
     const rules = await this.rollout.listRules();
@@ -87,7 +90,7 @@ export class RolloutAdminService {
       if (bad.length) throw badInput(`regions must be '*' or ISO 3166-1 alpha-2 codes: ${bad.join(', ')}`, 'regions');
     } else {
       const fromUsers: Array<{ region: string }> = await this.db.query(`SELECT DISTINCT region FROM users WHERE region IS NOT NULL`);
-      regions = [...new Set(['*', ...rules.map((r) => r.region), ...fromUsers.map((u) => u.region)])].sort();
+      regions = [...new Set(['*', ...PILOT_REGIONS, ...rules.map((r) => r.region), ...fromUsers.map((u) => u.region)])].sort();
     }
     const cells: RolloutCellType[] = FEATURES.flatMap((feature) =>
       effectiveGrid(rules, feature, regions, RULE_PLANS).map((c) => ({

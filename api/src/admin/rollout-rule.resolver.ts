@@ -24,7 +24,7 @@ export class RolloutRuleResolver {
     return ctx.admin.rollout.get(id);
   }
 
-  @Query(() => RolloutGridType, { description: "Effective state per feature, region and plan; regions default to '*', rule regions and user regions" })
+  @Query(() => RolloutGridType, { description: "Effective state per feature, region and plan; regions default to '*', the pilot regions (JP, KR, NZ, TW), rule regions and user regions" })
   rolloutGrid(@Arg('regions', () => [String], { nullable: true }) regions: string[] | null, @Ctx() ctx: AdminContext) {
     return ctx.admin.rollout.grid(regions);
   }
