@@ -4,7 +4,7 @@
  * it matters — on the client API, a member's live subscription, the AI, the staff API.
  */
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { FakeOpenAI } from '../support/fake-openai';
 import { errorOf, liveSubscription, startApi, TestApi, TestUser } from '../support/harness';
 import { createStaff, origin, staffGql, staffOk, TestStaff } from '../support/admin';
@@ -112,10 +112,20 @@ describe('staff console', () => {
     await api.send(carol, groupId, 'let us keep it friendly');
     await api.ok(alice.token, `mutation($m: ID!, $r: String!) { reportMessage(messageId: $m, reason: $r) { id } }`, { m: flagged.id, r: 'insults another member' });
     const live = await liveSubscription(api, carol, groupId);
+    // A later report in a group with a minor: the queue puts teen groups first.
+    const teen = await api.user({ age: 'minor' });
+    const teenGroup = await api.group(alice, [teen], 'Study group');
+    const teenBody = `stop spamming the chat ${randomUUID().slice(0, 6)}`;
+    const teenMessage = await api.send(alice, teenGroup, teenBody);
+    await api.ok(teen.token, `mutation($m: ID!, $r: String!) { reportMessage(messageId: $m, reason: $r) { id } }`, { m: teenMessage.id, r: 'rude' });
 
     await page.goto(consoleUrl('SafetyCase'));
     const row = page.locator('tr', { hasText: body });
     await row.waitFor();
+    const firstRow = page.locator('tbody tr').first();
+    await expectText(firstRow, teenBody);
+    expect(await firstRow.getByTestId('teen-chip').count()).toBe(1);
+    expect(await row.getByTestId('teen-chip').count()).toBe(0);
     await screenshot(page, 'case-list');
     await row.click();
 
@@ -251,7 +261,7 @@ describe('staff console', () => {
   });
 });
 
-async function expectText(locator: ReturnType<Page['getByTestId']>, expected: string | RegExp, timeout = 15_000): Promise<void> {
+async function expectText(locator: Locator, expected: string | RegExp, timeout = 15_000): Promise<void> {
   const deadline = Date.now() + timeout;
   let last = '';
   while (Date.now() < deadline) {
@@ -263,7 +273,7 @@ async function expectText(locator: ReturnType<Page['getByTestId']>, expected: st
   throw new Error(`expected ${String(expected)} in the element, last saw ${JSON.stringify(last)}`);
 }
 
-async function expectAttribute(locator: ReturnType<Page['getByTestId']>, name: string, expected: string | RegExp, timeout = 15_000): Promise<void> {
+async function expectAttribute(locator: Locator, name: string, expected: string | RegExp, timeout = 15_000): Promise<void> {
   const deadline = Date.now() + timeout;
   let last: string | null = null;
   while (Date.now() < deadline) {

@@ -2,7 +2,7 @@ import { Datagrid, FunctionField, List, SelectInput, TextField, TextInput } from
 import { Typography } from '@mui/material';
 import type { ReactElement } from 'react';
 import { EmptyState } from '../common/Empty';
-import { formatDateTime } from '../common/format';
+import { DateTimeText } from '../common/format';
 
 interface AuditEntry {
   id: string;
@@ -56,10 +56,14 @@ export function AuditList() {
   return (
     <List title="Audit log" filters={filters} sort={{ field: 'createdAt', order: 'DESC' }} perPage={50} empty={false} exporter={false}>
       <Datagrid rowClick={false} bulkActionButtons={false} empty={<EmptyState title="No audit entries" hint="Nothing matches these filters." />}>
-        <FunctionField label="When" source="createdAt" render={(e: AuditEntry) => formatDateTime(e.createdAt)} />
+        <FunctionField label="When" source="createdAt" render={(e: AuditEntry) => <DateTimeText iso={e.createdAt} />} />
         <TextField source="actorEmail" label="Actor" sortable={false} />
         <FunctionField label="Action" sortable={false} render={(e: AuditEntry) => e.action.replace(/_/g, ' ').toLowerCase()} />
-        <FunctionField label="Target" sortable={false} render={(e: AuditEntry) => `${e.targetType}${e.targetId ? ' ' + e.targetId : ''}`} />
+        <FunctionField label="Target" sortable={false} render={(e: AuditEntry) => (
+            <span title={e.targetId ?? undefined} style={{ whiteSpace: 'nowrap' }}>
+              {e.targetType} {e.targetId ? (e.targetId.length > 12 ? `${e.targetId.slice(0, 8)}…` : e.targetId) : ''}
+            </span>
+          )} />
         <TextField source="reason" sortable={false} emptyText="—" />
         <FunctionField label="Details" sortable={false} render={(e: AuditEntry) => <Details entry={e} />} />
       </Datagrid>

@@ -55,3 +55,12 @@ export function SeverityChip({ severity }: { severity: string | null | undefined
   if (!severity) return null;
   return <Chip size="small" variant="outlined" label={severity.toLowerCase()} color={SEVERITY_COLOR[severity] ?? 'default'} />;
 }
+
+/** A date-time that never wraps, with the ISO instant on hover. */
+export function DateTimeText({ iso }: { iso: string | null | undefined }) {
+  return (
+    <span style={{ whiteSpace: 'nowrap' }} title={iso ?? undefined}>
+      {formatDateTime(iso)}
+    </span>
+  );
+}

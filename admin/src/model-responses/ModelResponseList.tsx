@@ -1,7 +1,7 @@
 import { Datagrid, FunctionField, List, ReferenceField, SelectInput, TextField, TextInput } from 'react-admin';
 import type { ModelResponse } from '../dataProvider';
 import { EmptyState } from '../common/Empty';
-import { formatDateTime, StatusChip } from '../common/format';
+import { DateTimeText, StatusChip } from '../common/format';
 
 const filters = [
   <TextInput key="chargedUserId" source="chargedUserId" label="Charged user id" alwaysOn />,
@@ -15,7 +15,7 @@ export function ModelResponseList() {
   return (
     <List title="AI responses" filters={filters} sort={{ field: 'createdAt', order: 'DESC' }} perPage={50} empty={false} exporter={false}>
       <Datagrid rowClick={false} bulkActionButtons={false} empty={<EmptyState title="No AI responses" hint="Nothing matches these filters." />}>
-        <FunctionField label="When" source="createdAt" render={(r: ModelResponse) => formatDateTime(r.createdAt)} />
+        <FunctionField label="When" source="createdAt" render={(r: ModelResponse) => <DateTimeText iso={r.createdAt} />} />
         <ReferenceField source="chargedUserId" reference="User" label="Charged user" link="show" sortable={false} />
         <TextField source="plan" sortable={false} />
         <FunctionField label="Model" sortable={false} render={(r: ModelResponse) => `${r.model} (${r.tier})`} />

@@ -139,7 +139,7 @@ export function RolloutGridPage() {
         {canToggle ? ' The switch turns a whole region on or off for all plans through its region rule.' : ' Only admins can change rules.'}
       </Typography>
       <Box component="form" onSubmit={addRegion} sx={{ display: 'flex', gap: 1, mb: 2, alignItems: 'center' }}>
-        <TextField size="small" label="Show region" placeholder="e.g. FR" value={newRegion} onChange={(e) => setNewRegion(e.target.value)} slotProps={{ htmlInput: { maxLength: 2 } }} />
+        <TextField size="small" sx={{ width: 180 }} label="Show region" placeholder="e.g. FR" value={newRegion} onChange={(e) => setNewRegion(e.target.value)} slotProps={{ htmlInput: { maxLength: 2 } }} />
         <Button type="submit" size="small" disabled={!/^[A-Za-z]{2}$/.test(newRegion.trim())}>
           Add row
         </Button>

@@ -4,7 +4,7 @@ import GridIcon from '@mui/icons-material/GridOn';
 import { Link as RouterLink } from 'react-router-dom';
 import type { RolloutRule } from '../dataProvider';
 import { EmptyState } from '../common/Empty';
-import { formatDateTime } from '../common/format';
+import { DateTimeText } from '../common/format';
 
 const filters = [<TextInput key="feature" source="feature" alwaysOn />, <TextInput key="region" source="region" alwaysOn />, <TextInput key="plan" source="plan" />];
 
@@ -29,7 +29,7 @@ export function RolloutRuleList() {
         <FunctionField label="Region" source="region" render={(r: RolloutRule) => (r.region === '*' ? 'all regions' : r.region)} />
         <FunctionField label="Plan" source="plan" render={(r: RolloutRule) => (r.plan === '*' ? 'all plans' : r.plan)} />
         <FunctionField label="State" sortable={false} render={(r: RolloutRule) => (r.enabled ? <Chip size="small" color="success" label={r.percentage === 100 ? 'on' : `${r.percentage}%`} /> : <Chip size="small" label="off" />)} />
-        <FunctionField label="Updated" source="updatedAt" render={(r: RolloutRule) => formatDateTime(r.updatedAt)} />
+        <FunctionField label="Updated" source="updatedAt" render={(r: RolloutRule) => <DateTimeText iso={r.updatedAt} />} />
         <TextField source="updatedBy" label="By" sortable={false} />
         {canEdit && <EditButton />}
         {canDelete && <DeleteButton mutationMode="pessimistic" />}

@@ -2,7 +2,7 @@ import { BooleanInput, Datagrid, FunctionField, List, SelectInput, TextField, Te
 import { Box, Typography } from '@mui/material';
 import type { SafetyCase } from '../dataProvider';
 import { EmptyState } from '../common/Empty';
-import { formatDateTime, SeverityChip, StatusChip, TeenChip } from '../common/format';
+import { DateTimeText, SeverityChip, StatusChip, TeenChip } from '../common/format';
 
 const STATUSES = ['OPEN', 'DISMISSED', 'MESSAGE_REMOVED', 'AUTHOR_SUSPENDED'].map((id) => ({ id, name: id.replace(/_/g, ' ').toLowerCase() }));
 const SOURCES = [
@@ -58,7 +58,7 @@ export function SafetyCaseList() {
         <TextField source="region" sortable={false} emptyText="—" />
         <FunctionField label="Reports" sortable={false} render={(c: SafetyCase) => (c.reportCount > 0 ? c.reportCount : '—')} />
         <FunctionField label="Status" source="status" render={(c: SafetyCase) => <StatusChip status={c.status} />} />
-        <FunctionField label="Opened" source="createdAt" render={(c: SafetyCase) => formatDateTime(c.createdAt)} />
+        <FunctionField label="Opened" source="createdAt" render={(c: SafetyCase) => <DateTimeText iso={c.createdAt} />} />
       </Datagrid>
     </List>
   );

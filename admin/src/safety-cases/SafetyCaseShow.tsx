@@ -1,6 +1,7 @@
 import { Box, Card, CardContent, Chip, Divider, Grid, Typography } from '@mui/material';
-import { Labeled, Link, Show, useRecordContext } from 'react-admin';
+import { Link, Show, useRecordContext } from 'react-admin';
 import type { SafetyCase } from '../dataProvider';
+import { Detail } from '../common/Detail';
 import { formatDateTime, SeverityChip, StatusChip, TeenChip } from '../common/format';
 import { CaseContext } from './CaseContext';
 import { DecisionButtons } from './DecisionButtons';
@@ -47,10 +48,10 @@ function CaseDetails() {
         </Card>
         <Card variant="outlined">
           <CardContent sx={{ display: 'flex', flexDirection: 'column', gap: 1 }}>
-            <Labeled label="Source">
+            <Detail label="Source">
               <span>{c.source.replace(/_/g, ' ').toLowerCase()}</span>
-            </Labeled>
-            <Labeled label="Author">
+            </Detail>
+            <Detail label="Author">
               {c.author ? (
                 <Link to={`/User/${c.author.id}/show`}>
                   {c.author.displayName ?? c.author.username ?? c.author.id}
@@ -60,13 +61,13 @@ function CaseDetails() {
               ) : (
                 <span>—</span>
               )}
-            </Labeled>
-            <Labeled label="Region">
+            </Detail>
+            <Detail label="Region">
               <span>{c.region ?? '—'}</span>
-            </Labeled>
-            <Labeled label="Opened">
+            </Detail>
+            <Detail label="Opened">
               <span>{formatDateTime(c.createdAt)}</span>
-            </Labeled>
+            </Detail>
             <Divider />
             <Typography variant="subtitle2">Reports ({c.reportCount})</Typography>
             {!c.reportReasons?.length ? (

@@ -2,7 +2,7 @@ import { Datagrid, FunctionField, List, NullableBooleanInput, SearchInput, Selec
 import { Chip } from '@mui/material';
 import type { User } from '../dataProvider';
 import { EmptyState } from '../common/Empty';
-import { formatDateTime } from '../common/format';
+import { DateTimeText } from '../common/format';
 import { PlanLimitsAside } from './PlanLimits';
 
 export const PLANS = ['free', 'go', 'plus', 'pro'].map((id) => ({ id, name: id }));
@@ -30,7 +30,7 @@ export function UserList() {
         <TextField source="ageBand" label="Age" sortable={false} emptyText="unknown" />
         <FunctionField label="AI quota left" sortable={false} render={remainingOf} />
         <FunctionField label="Status" sortable={false} render={(u: User) => (u.suspended ? <Chip size="small" color="error" label="suspended" /> : <Chip size="small" variant="outlined" label="active" />)} />
-        <FunctionField label="Joined" source="createdAt" render={(u: User) => formatDateTime(u.createdAt)} />
+        <FunctionField label="Joined" source="createdAt" render={(u: User) => <DateTimeText iso={u.createdAt} />} />
       </Datagrid>
     </List>
   );

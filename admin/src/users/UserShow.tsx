@@ -1,7 +1,8 @@
 import { Box, Card, CardContent, Chip, Grid, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
-import { Labeled, Link, Show, useRecordContext } from 'react-admin';
+import { Link, Show, useRecordContext } from 'react-admin';
 import type { User } from '../dataProvider';
 import { EmptyState } from '../common/Empty';
+import { Detail } from '../common/Detail';
 import { formatDateTime, formatRelative, formatWindow, StatusChip } from '../common/format';
 import { PlanLimitsCard } from './PlanLimits';
 import { UserActions } from './UserActions';
@@ -17,25 +18,25 @@ function Profile() {
   return (
     <Card variant="outlined">
       <CardContent sx={{ display: 'flex', flexWrap: 'wrap', gap: 3 }}>
-        <Labeled label="Name">
+        <Detail label="Name">
           <span>{u.displayName ?? '—'}</span>
-        </Labeled>
-        <Labeled label="Plan">
+        </Detail>
+        <Detail label="Plan">
           <span data-testid="user-plan">{u.plan}</span>
-        </Labeled>
-        <Labeled label="Region">
+        </Detail>
+        <Detail label="Region">
           <span>{u.region ?? '—'}</span>
-        </Labeled>
-        <Labeled label="Age band">
+        </Detail>
+        <Detail label="Age band">
           <span>{u.ageBand ?? 'unknown'}</span>
-        </Labeled>
-        <Labeled label="Group chats (parental)">
+        </Detail>
+        <Detail label="Group chats (parental)">
           <span>{u.parentalGroupChats ? 'allowed' : 'off'}</span>
-        </Labeled>
-        <Labeled label="Joined">
+        </Detail>
+        <Detail label="Joined">
           <span>{formatDateTime(u.createdAt)}</span>
-        </Labeled>
-        <Labeled label="Suspension">
+        </Detail>
+        <Detail label="Suspension">
           {u.suspended ? (
             <span data-testid="user-suspension">
               <Chip size="small" color="error" label="suspended" /> {formatDateTime(u.suspendedAt)}
@@ -44,7 +45,7 @@ function Profile() {
           ) : (
             <span data-testid="user-suspension">not suspended</span>
           )}
-        </Labeled>
+        </Detail>
       </CardContent>
     </Card>
   );
