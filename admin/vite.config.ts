@@ -21,6 +21,8 @@ export default defineConfig({
     },
   },
   server: {
+    // The bundled schema snapshot lives in schema/ at the repository root.
+    fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] },
     proxy: { '/admin/graphql': `http://localhost:${apiPort}` },
   },
 });

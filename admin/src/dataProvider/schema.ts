@@ -3,6 +3,7 @@
  * introspection (the API may disable it in production).
  */
 import { buildSchema, introspectionFromSchema } from 'graphql';
-import sdl from './admin-schema.graphql?raw';
+// The generated snapshot the API is tested against (npm run schema:print).
+import sdl from '../../../schema/admin.graphql?raw';
 
 export const adminIntrospection = introspectionFromSchema(buildSchema(sdl)).__schema;
