@@ -2,15 +2,16 @@
  * Rollout flags (PRODUCT.md §7): reads the rules for every check through a small
  * in-process cache, and changes them with an audit row in the same transaction.
  *
- * Rules are few, so each process keeps all of them and re-reads them when its copy is
- * older than `cacheMs` (at most a second). That bounds how long any process, whichever
- * changed the rule, may act on an old rule without Redis or notifications; the process
- * that makes a change drops its copy at once.
+ * Rules are few, so each process keeps all of them. Every change notifies all processes
+ * in its own transaction (see RolloutListener), and each drops its copy when told; a copy
+ * older than `cacheMs` (at most a second) is re-read anyway, which bounds staleness should
+ * a notification be missed. The process that makes a change drops its copy at once.
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { effectiveRollout, Feature, RolloutDecision, RolloutRule, RolloutUser, RuleInput, validateRule } from '../domain/rollout/effective-rollout';
 import { badInput, DomainError, notFound } from '../errors';
 import { isUuid } from '../groups/group.policy';
+import { ROLLOUT_CHANNEL } from './rollout-listener';
 
 export interface RolloutRuleRow extends RolloutRule {
   id: string;
@@ -188,6 +189,8 @@ export class RolloutService {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, clock_timestamp())`,
       [subject.id, subject.feature, subject.region, subject.plan, action, before && JSON.stringify(before), after && JSON.stringify(after), actor],
     );
+    // Delivered to every listening process when (and only if) this transaction commits.
+    await tx.query(`SELECT pg_notify($1, $2)`, [ROLLOUT_CHANNEL, subject.id]);
     await onChange?.(tx, { action, before, after });
     return subject;
   }
