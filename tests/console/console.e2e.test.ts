@@ -122,7 +122,7 @@ describe('staff console', () => {
     await page.goto(consoleUrl('SafetyCase'));
     const row = page.locator('tr', { hasText: body });
     await row.waitFor();
-    const firstRow = page.locator('tbody tr').first();
+    const firstRow = page.locator('.RaDatagrid-tbody > tr').first();
     await expectText(firstRow, teenBody);
     expect(await firstRow.getByTestId('teen-chip').count()).toBe(1);
     expect(await row.getByTestId('teen-chip').count()).toBe(0);
@@ -160,8 +160,11 @@ describe('staff console', () => {
 
     await page.goto(consoleUrl('User'));
     await page.getByPlaceholder('Username, name or subject').fill(alice.username);
+    // The search is debounced into the URL; clicking before it lands would bounce back to the list.
+    await page.waitForURL((u) => decodeURIComponent(u.hash).includes(alice.username));
     const row = page.locator('tr', { hasText: `@${alice.username}` });
     await row.waitFor();
+    await expectCount(page.locator('.RaDatagrid-tbody > tr'), 1);
     await screenshot(page, 'user-list');
     await row.click();
     await expectText(page.getByTestId('quota-remaining').first(), '0');
@@ -208,6 +211,34 @@ describe('staff console', () => {
     await page.locator('tr', { hasText: 'FR' }).first().waitFor();
     expect(await page.getByRole('link', { name: /create/i }).count()).toBe(1);
     await screenshot(page, 'rollout-rules');
+  });
+
+  it('an admin creates, edits and deletes a rollout rule through the forms', async () => {
+    const RULES = `query($f: RolloutRuleFilter) { allRolloutRules(filter: $f) { id feature region plan enabled percentage } }`;
+    const krRules = async () => (await staffOk(api, admin.token, RULES, { f: { feature: 'group_chats_ai', region: 'KR' } })).allRolloutRules;
+
+    await page.goto(consoleUrl('RolloutRule/create'));
+    await page.getByLabel('Feature').click();
+    await page.getByRole('option', { name: 'group_chats_ai' }).click();
+    await page.getByLabel('Region').fill('kr');
+    await page.getByLabel('Plan').click();
+    await page.getByRole('option', { name: 'pro' }).click();
+    await page.getByLabel('Percentage').fill('50');
+    await page.getByRole('button', { name: /save/i }).click();
+    await page.locator('tr', { hasText: 'KR' }).first().waitFor();
+    expect(await krRules()).toEqual([expect.objectContaining({ feature: 'group_chats_ai', region: 'KR', plan: 'pro', enabled: true, percentage: 50 })]);
+
+    const [created] = await krRules();
+    await page.goto(consoleUrl(`RolloutRule/${encodeURIComponent(created.id)}`));
+    await page.getByLabel('Percentage').fill('25');
+    await page.getByRole('button', { name: /save/i }).click();
+    await page.locator('tr', { hasText: '25%' }).first().waitFor();
+    expect(await krRules()).toEqual([expect.objectContaining({ id: created.id, percentage: 25 })]);
+
+    await page.locator('tr', { hasText: '25%' }).getByRole('button', { name: /delete/i }).click();
+    await page.getByRole('button', { name: /confirm/i }).click();
+    await page.locator('tr', { hasText: '25%' }).waitFor({ state: 'detached' });
+    expect(await krRules()).toEqual([]);
   });
 
   it('shows staff actions in the audit log and AI responses with their charged user', async () => {
@@ -271,6 +302,18 @@ async function expectText(locator: Locator, expected: string | RegExp, timeout =
   }
   await screenshot(locator.page(), `failed-${Date.now()}`);
   throw new Error(`expected ${String(expected)} in the element, last saw ${JSON.stringify(last)}`);
+}
+
+async function expectCount(locator: Locator, expected: number, timeout = 15_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  let last = -1;
+  while (Date.now() < deadline) {
+    last = await locator.count();
+    if (last === expected) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await screenshot(locator.page(), `failed-${Date.now()}`);
+  throw new Error(`expected ${expected} elements, last saw ${last}`);
 }
 
 async function expectAttribute(locator: Locator, name: string, expected: string | RegExp, timeout = 15_000): Promise<void> {

@@ -11,7 +11,7 @@ const SOURCES = [
   { id: 'AI_BLOCKED', name: 'blocked AI output' },
   { id: 'AI_INPUT', name: 'AI input' },
 ];
-const CATEGORIES = ['harassment', 'hate', 'self-harm', 'sexual', 'sexual/minors', 'violence', 'illicit'].map((id) => ({ id, name: id }));
+const CATEGORIES = ['harassment', 'hate', 'self-harm', 'sexual', 'sexual/minors', 'violence', 'illicit', 'reported'].map((id) => ({ id, name: id }));
 
 const filters = [
   <SelectInput key="status" source="status" choices={STATUSES} alwaysOn emptyText="any status" />,
