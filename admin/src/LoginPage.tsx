@@ -2,6 +2,15 @@ import { FormEvent, useState } from 'react';
 import { Alert, Box, Button, Card, CardContent, TextField, Typography } from '@mui/material';
 import { useLogin } from 'react-admin';
 
+function signInError(err: unknown): string {
+  const e = err as { message?: string; body?: { code?: string; extensions?: { retryAfterSeconds?: number } } };
+  const retry = e.body?.extensions?.retryAfterSeconds;
+  if (e.body?.code === 'RATE_LIMITED' && typeof retry === 'number') {
+    return `Too many sign-in attempts: try again in ${Math.max(1, Math.ceil(retry / 60))} min`;
+  }
+  return e.message || 'Sign-in failed';
+}
+
 /** Email + password sign-in for staff; the error stays on the page. */
 export function LoginPage() {
   const login = useLogin();
@@ -17,7 +26,7 @@ export function LoginPage() {
     try {
       await login({ username: email, password });
     } catch (err) {
-      setError((err as Error).message || 'Sign-in failed');
+      setError(signInError(err));
       setBusy(false);
     }
   };

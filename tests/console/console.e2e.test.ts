@@ -273,6 +273,7 @@ describe('staff console', () => {
 
       await mod.goto(consoleUrl(`User/${encodeURIComponent(user.id)}/show`));
       await mod.getByTestId('quota-table').waitFor();
+      await mod.getByTestId('admin-only-hint').waitFor();
       expect(await mod.getByTestId('reset-quota').count()).toBe(0);
       expect(await mod.getByTestId('suspend-user').count()).toBe(0);
       await screenshot(mod, 'user-show-moderator');
@@ -285,6 +286,12 @@ describe('staff console', () => {
       ]);
       expect(refused.map((r) => errorOf(r).code)).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN']);
       expect((await api.gql(user.token, CREATE_GROUP, { i: { title: 'Still on', memberUsernames: [] } })).errors).toBeUndefined();
+
+      // A token the API no longer accepts (401) signs the console out.
+      await mod.evaluate(`(() => { const k = 'roundtable.staff.session'; const s = JSON.parse(localStorage.getItem(k)); s.token = 'revoked'; localStorage.setItem(k, JSON.stringify(s)); })()`);
+      await mod.goto(consoleUrl('User'));
+      await mod.getByTestId('login-email').waitFor();
+      expect(await mod.evaluate<string | null>("localStorage.getItem('roundtable.staff.session')")).toBeNull();
       expect(modErrors.map((e) => e.message)).toEqual([]);
     } finally {
       await context.close();

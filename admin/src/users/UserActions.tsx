@@ -1,4 +1,4 @@
-import { Box } from '@mui/material';
+import { Box, Typography } from '@mui/material';
 import BlockIcon from '@mui/icons-material/Block';
 import RestartIcon from '@mui/icons-material/RestartAlt';
 import UndoIcon from '@mui/icons-material/Undo';
@@ -13,6 +13,14 @@ export function UserActions() {
   const reset = useCanAccess({ action: 'reset-quota', resource: 'User' });
   const suspend = useCanAccess({ action: 'suspend', resource: 'User' });
   if (!user) return null;
+  if (reset.isPending || suspend.isPending) return null;
+  if (!reset.canAccess && !suspend.canAccess) {
+    return (
+      <Typography variant="body2" color="text.secondary" data-testid="admin-only-hint">
+        Resetting quotas and suspending users is for admins.
+      </Typography>
+    );
+  }
   return (
     <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap' }}>
       {reset.canAccess && (
