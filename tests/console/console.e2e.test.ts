@@ -68,6 +68,14 @@ async function signIn(p: Page, email: string, password: string): Promise<void> {
   await p.getByTestId('login-submit').click();
 }
 
+/** Signs the shared admin page in unless it already is (so any test can run alone with -t). */
+async function asAdmin(): Promise<void> {
+  if (!page.url().startsWith(origin(api))) await page.goto(consoleUrl());
+  if (await page.evaluate<string | null>("localStorage.getItem('roundtable.staff.session')")) return;
+  await signIn(page, admin.email, admin.password);
+  await page.getByTestId('dashboard').waitFor();
+}
+
 /** The staff token the console keeps after signing in. */
 async function consoleToken(p: Page): Promise<string> {
   const raw = await p.evaluate<string | null>("localStorage.getItem('roundtable.staff.session')");
@@ -104,6 +112,7 @@ describe('staff console', () => {
   });
 
   it("removing a reported message from its case tombstones it live on a member's subscription", async () => {
+    await asAdmin();
     const [alice, bob, carol] = await api.users(3);
     const groupId = await api.group(alice, [bob, carol], 'Weekend hike');
     await api.send(alice, groupId, 'who is bringing the map?');
@@ -148,6 +157,7 @@ describe('staff console', () => {
   });
 
   it('resetting a quota from the user page lets the exhausted user trigger the AI again', async () => {
+    await asAdmin();
     const alice = await api.user({ plan: 'free' });
     const bob = await api.user({ plan: 'plus' });
     const groupId = await api.group(alice, [bob], 'Trip planning');
@@ -182,7 +192,27 @@ describe('staff console', () => {
     expect(replies[1]).toMatchObject({ status: 'COMPLETED', modelResponse: { charged: true, chargedUser: { id: alice.id } } });
   });
 
+  it('suspending a user from their page stops their messages; unsuspending lets them back', async () => {
+    await asAdmin();
+    const [alice, bob] = await api.users(2);
+    const groupId = await api.group(alice, [bob], 'Book club');
+    await api.send(bob, groupId, 'chapter 3 tonight?');
+
+    await page.goto(consoleUrl(`User/${encodeURIComponent(bob.id)}/show`));
+    await confirmWithReason(page, 'suspend-user', 'Repeated spam');
+    await expectText(page.getByTestId('user-suspension'), 'Repeated spam');
+    const refused = await api.gql(bob.token, `mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }`, {
+      i: { groupId, body: 'still here', clientMessageId: randomUUID() },
+    });
+    expect(errorOf(refused).code).toBe('SUSPENDED');
+
+    await confirmWithReason(page, 'unsuspend-user', 'Appeal accepted');
+    await expectText(page.getByTestId('user-suspension'), 'not suspended');
+    await api.send(bob, groupId, 'thanks, back to chapter 3');
+  });
+
   it('turning group_chats off for one region on the grid refuses its users, not the others', async () => {
+    await asAdmin();
     const fr = await api.user({ region: 'FR' });
     const de = await api.user({ region: 'DE' });
     expect((await api.gql(fr.token, CREATE_GROUP, { i: { title: 'Before', memberUsernames: [] } })).errors).toBeUndefined();
@@ -214,6 +244,7 @@ describe('staff console', () => {
   });
 
   it('an admin creates, edits and deletes a rollout rule through the forms', async () => {
+    await asAdmin();
     const RULES = `query($f: RolloutRuleFilter) { allRolloutRules(filter: $f) { id feature region plan enabled percentage } }`;
     const krRules = async () => (await staffOk(api, admin.token, RULES, { f: { feature: 'group_chats_ai', region: 'KR' } })).allRolloutRules;
 
@@ -241,9 +272,11 @@ describe('staff console', () => {
     expect(await krRules()).toEqual([]);
   });
 
+  // Reads what the tests above did: run the whole file.
   it('shows staff actions in the audit log and AI responses with their charged user', async () => {
+    await asAdmin();
     await page.goto(consoleUrl('AuditEntry'));
-    for (const action of ['message removed', 'quota reset', 'rollout rule created']) await page.locator('tr', { hasText: action }).first().waitFor();
+    for (const action of ['message removed', 'quota reset', 'user suspended', 'user unsuspended', 'rollout rule created']) await page.locator('tr', { hasText: action }).first().waitFor();
     await screenshot(page, 'audit-log');
 
     await page.goto(consoleUrl('ModelResponse'));
