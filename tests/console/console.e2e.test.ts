@@ -282,6 +282,17 @@ describe('staff console', () => {
     await page.goto(consoleUrl('ModelResponse'));
     await page.locator('tr', { hasText: MODELS.fast }).first().waitFor();
     await screenshot(page, 'model-responses');
+
+    // The dashboard shows what the staff API counts: the open teen case, the AI responses and the exhausted free quota.
+    const { dashboard } = await staffOk(api, admin.token, `{ dashboard { openCases openTeenCases responsesByPlanModel { plan model count } exhaustionsByPlan { plan count } } }`);
+    expect(dashboard.openTeenCases).toBeGreaterThanOrEqual(1);
+    expect(dashboard.responsesByPlanModel).toEqual(expect.arrayContaining([{ plan: 'free', model: MODELS.fast, count: 2 }]));
+    await page.goto(consoleUrl());
+    await expectText(page.getByTestId('open-cases'), String(dashboard.openCases));
+    await expectText(page.getByTestId('open-teen-cases'), String(dashboard.openTeenCases));
+    await expectText(page.getByTestId('responses-by-plan-model'), `free${MODELS.fast}2`);
+    if (dashboard.exhaustionsByPlan.length) await expectText(page.getByTestId('exhaustions-by-plan'), `free${dashboard.exhaustionsByPlan.find((e: any) => e.plan === 'free')?.count}`);
+    await screenshot(page, 'dashboard-after');
   });
 
   it('a moderator sees no rollout or quota controls, and the API refuses them anyway', async () => {
@@ -292,6 +303,17 @@ describe('staff console', () => {
     try {
       await signIn(mod, moderator.email, moderator.password);
       await mod.getByTestId('dashboard').waitFor();
+
+      // Moderators decide cases: dismiss the open teen case.
+      await mod.goto(consoleUrl('SafetyCase'));
+      const teenRow = mod.locator('.RaDatagrid-tbody > tr', { has: mod.getByTestId('teen-chip') }).first();
+      await teenRow.click();
+      await mod.getByTestId('flagged-message').waitFor();
+      const caseId = decodeURIComponent(mod.url().match(/SafetyCase\/([^/]+)\/show/)![1]);
+      await confirmWithReason(mod, 'decide-dismiss', 'Banter between classmates');
+      await expectText(mod.getByTestId('case-decision'), /dismissed/i);
+      const dismissed = await staffOk(api, admin.token, `query($id: ID!) { SafetyCase(id: $id) { status decidedBy } }`, { id: caseId });
+      expect(dismissed.SafetyCase).toEqual({ status: 'DISMISSED', decidedBy: moderator.email });
 
       await mod.goto(consoleUrl('RolloutRule'));
       await mod.locator('tr', { hasText: 'group_chats' }).first().waitFor();
