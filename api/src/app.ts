@@ -97,6 +97,8 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   const verify = createTokenVerifier(config.auth);
   const apollo = new ApolloServer<Context>({
     schema,
+    // main.ts owns SIGINT/SIGTERM: Apollo must not stop itself while requests are drained.
+    stopOnTerminationSignals: false,
     introspection: config.graphql.introspection,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,

@@ -2,21 +2,19 @@
  * The built CLIs against real databases: `staff:create` (through DATABASE_URL, and beside
  * a running embedded PostgreSQL found through its postmaster.pid) and `migration:run`.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { runningEmbeddedPort } from '../../api/src/db/cli-database';
 import { staffSignIn } from '../support/admin';
+import { ensureBuilt, ROOT } from '../support/build';
 import { createDatabase, startApi } from '../support/harness';
 
-const ROOT = path.resolve(__dirname, '../..');
 const CLI = (name: string) => path.join(ROOT, 'dist/api/src/cli', `${name}.js`);
 
-beforeAll(() => {
-  // The CLIs run compiled, as `npm run staff:create` runs them.
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
-}, 120_000);
+// The CLIs run compiled, as `npm run staff:create` runs them.
+beforeAll(ensureBuilt, 120_000);
 
 function run(name: string, args: string[], env: Record<string, string | undefined>) {
   const { DATABASE_URL: _d, STAFF_PASSWORD: _p, ...rest } = process.env;

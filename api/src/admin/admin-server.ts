@@ -35,6 +35,8 @@ export async function createAdminEndpoint(services: Services): Promise<AdminEndp
   const admin = createAdminServices(services);
   const apollo = new ApolloServer<AdminContext>({
     schema,
+    // main.ts owns SIGINT/SIGTERM: Apollo must not stop itself while requests are drained.
+    stopOnTerminationSignals: false,
     introspection: config.graphql.introspection,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
