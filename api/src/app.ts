@@ -67,7 +67,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   const safetyCases = new SafetyCaseService(db);
   const responder = new GroupResponder({ db, config, log, metrics, provider, quota, moderation, safetyCases, publisher, bus, rollout });
   const messages = new MessageService(db, config, publisher, metrics);
-  messages.onMessageCreated((message, author) => responder.onHumanMessage(message, author));
+  messages.onMessageCreated((message, author, group) => responder.onHumanMessage(message, author, group));
   messages.onMessageEdited((message, author) => responder.onHumanMessageEdited(message, author));
   const memories = new MemoryService(db);
   const conversations = new ConversationService(db, config, memories, new PrivateResponder({ db, config, log, provider, quota, moderation, memories }));

@@ -19,6 +19,7 @@ import {
   tableCount,
   untilAiCompleted,
   untilMessage,
+  updateGroup,
   watch,
 } from './ai-support';
 
@@ -264,6 +265,26 @@ describe('human messages after delivery', () => {
     expect(created.message).toMatchObject({ id: threat.id, status: 'HIDDEN', body: '' });
     const cases = await api.query(`SELECT source, severity, teen, author_id AS "authorId", categories FROM safety_cases WHERE message_id = $1`, [threat.id]);
     expect(cases).toEqual([{ source: 'AUTO_FLAG', severity: 'high', teen: true, authorId: adult.id, categories: ['violence'] }]);
+    expect(fake.chatRequests()).toHaveLength(0);
+  });
+
+  it('with the AI off, still hides a high-severity message in a TEEN group and opens a case (the group state comes from the send)', async () => {
+    const api = local;
+    const adult = await api.user({ age: 'adult' });
+    const minor = await api.user({ age: 'minor' });
+    const groupId = await api.group(adult, [minor]);
+    expect((await updateGroup(api, adult, groupId, { aiMode: 'OFF' })).aiMode).toBe('OFF');
+
+    const threat = await api.send(adult, groupId, 'I will kill you');
+    const calm = await api.send(adult, groupId, '@AI what time is it in Osaka?');
+    await settled(api);
+
+    const seen = await history(api, minor, groupId);
+    expect(seen.find((x) => x.id === threat.id)).toMatchObject({ status: 'HIDDEN', body: '' });
+    expect(seen.find((x) => x.id === calm.id)).toMatchObject({ status: 'SENT' });
+    const cases = await api.query(`SELECT source, severity, teen, categories FROM safety_cases WHERE group_id = $1`, [groupId]);
+    expect(cases).toEqual([{ source: 'AUTO_FLAG', severity: 'high', teen: true, categories: ['violence'] }]);
+    expect(seen.filter((x) => x.kind === 'AI')).toEqual([]);
     expect(fake.chatRequests()).toHaveLength(0);
   });
 

@@ -19,6 +19,7 @@ import { appendEvent } from '../events/event-log';
 import type { EventBus } from '../events/event-bus';
 import type { EventPublisher } from '../events/event-publisher';
 import { ephemeralEvent, GroupEventKind, GroupEventType } from '../events/group-event.type';
+import type { GroupAtSend } from '../messages/message.service';
 import type { MessageType } from '../messages/message.type';
 import { ModerationResult, ModerationService, ModerationUnavailable } from '../moderation/moderation.service';
 import { blocksAiInput } from '../domain/safety/moderation';
@@ -67,8 +68,8 @@ export class GroupResponder {
   constructor(private readonly d: ResponderDeps) {}
 
   /** Called after a human message is committed and published. Never throws. */
-  onHumanMessage(message: MessageType, author: UserEntity): void {
-    const p = this.handle(message, author)
+  onHumanMessage(message: MessageType, author: UserEntity, atSend?: GroupAtSend): void {
+    const p = this.handle(message, author, atSend)
       .catch((err) => this.d.log.error({ err, messageId: message.id }, 'AI response failed'))
       .finally(() => this.pending.delete(p));
     this.pending.add(p);
@@ -85,8 +86,7 @@ export class GroupResponder {
   private async reviewEdit(message: MessageType, author: UserEntity): Promise<void> {
     const [g]: Array<{ profile: SafetyProfileName }> = await this.d.db.query(`SELECT safety_profile AS profile FROM groups WHERE id = $1`, [message.groupId]);
     if (!g) return;
-    const result = await this.d.moderation.checkOrFallback(message.body, g.profile).catch(() => null);
-    if (result?.flagged) await this.flagHumanMessage(message, author, result, g.profile);
+    await this.moderateHuman(message, author, g.profile);
   }
 
   /** Resolves when every response started so far has finished (tests, shutdown). */
@@ -103,19 +103,20 @@ export class GroupResponder {
     for (const c of this.inflight.get(groupId) ?? []) c.abort(new Error('group closed'));
   }
 
-  async handle(trigger: MessageType, author: UserEntity): Promise<ResponseOutcome> {
+  /**
+   * `atSend` is the group's state when the message committed: with the AI off, only the
+   * moderation after delivery runs, and it needs nothing more from the database.
+   */
+  async handle(trigger: MessageType, author: UserEntity, atSend?: GroupAtSend): Promise<ResponseOutcome> {
+    if (atSend?.aiMode === 'OFF') {
+      await this.moderateHuman(trigger, author, atSend.safetyProfile);
+      return 'none';
+    }
     const group = await this.loadGroup(trigger.groupId, trigger.seq);
     if (!group || group.closed) return 'none';
 
     // The AI's input, and the human message after delivery, are judged together.
-    let input: ModerationResult | null;
-    try {
-      input = await this.d.moderation.checkOrFallback(trigger.body, group.safetyProfile);
-    } catch (err) {
-      if (!(err instanceof ModerationUnavailable)) throw err;
-      input = null; // TEEN group and moderation is down: fail closed, the AI stays silent.
-    }
-    if (input?.flagged) await this.flagHumanMessage(trigger, author, input, group.safetyProfile);
+    const input = await this.moderateHuman(trigger, author, group.safetyProfile);
 
     const recent: RecentMessage[] = group.history
       .filter((m) => m.id !== trigger.id)
@@ -292,6 +293,22 @@ export class GroupResponder {
       [groupId, uptoSeq, HISTORY_MESSAGES],
     );
     return g ?? null;
+  }
+
+  /**
+   * Moderates a human message after delivery (the same verdict judges it as the AI's input)
+   * and flags it; null when moderation is unavailable there (TEEN: the AI then stays silent).
+   */
+  private async moderateHuman(message: MessageType, author: UserEntity, profile: SafetyProfileName): Promise<ModerationResult | null> {
+    let result: ModerationResult | null;
+    try {
+      result = await this.d.moderation.checkOrFallback(message.body, profile);
+    } catch (err) {
+      if (!(err instanceof ModerationUnavailable)) throw err;
+      result = null;
+    }
+    if (result?.flagged) await this.flagHumanMessage(message, author, result, profile);
+    return result;
   }
 
   /** The reply's moderation under `profile`; null when moderation is unavailable there (TEEN: fail closed). */

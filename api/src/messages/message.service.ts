@@ -21,6 +21,7 @@ import type { UserEntity } from '../users/user.entity';
 import type { MessageEntity } from './message.entity';
 import { fileUserReport } from '../moderation/safety-case.service';
 import type { MessageType } from './message.type';
+import type { SafetyProfileName } from '../domain/safety/safety-profile';
 import { buildMessageView, loadMessageViews, loadUsers } from './message.views';
 
 export interface SendMessageInput {
@@ -29,6 +30,14 @@ export interface SendMessageInput {
   clientMessageId: string;
   replyToId?: string | null;
 }
+
+/** The group's AI mode and safety profile as they were when a message was committed (read under its row lock). */
+export interface GroupAtSend {
+  aiMode: 'AUTO' | 'MENTIONS' | 'OFF';
+  safetyProfile: SafetyProfileName;
+}
+
+type SendRow = MessageEntity & { origin: 'new' | 'existing'; eventAt: Date; aiMode: GroupAtSend['aiMode'] | null; safetyProfile: SafetyProfileName | null };
 
 export interface HistoryPage {
   messages: MessageType[];
@@ -54,7 +63,7 @@ export class MessageService {
   /** One send per group at a time reaches the database (see KeyedGate): with 8 waiting per group it halved PostgreSQL's CPU per send. */
   private readonly sendsPerGroup = new KeyedGate(1);
 
-  private readonly createdListeners: Array<(message: MessageType, author: UserEntity) => void> = [];
+  private readonly createdListeners: Array<(message: MessageType, author: UserEntity, group: GroupAtSend) => void> = [];
   private readonly editedListeners: Array<(message: MessageType, author: UserEntity) => void> = [];
 
   constructor(
@@ -77,9 +86,9 @@ export class MessageService {
     if (wait > 0) throw new DomainError('RATE_LIMITED', 'Too many messages; slow down', { retryAfterMs: wait });
 
     const mentions = parseMentions(body, this.config.aiName);
-    let rows: Array<MessageEntity & { origin: 'new' | 'existing'; eventAt: Date }>;
+    let rows: SendRow[];
     try {
-      rows = await this.sendsPerGroup.run(input.groupId, () => preparedQuery<MessageEntity & { origin: 'new' | 'existing'; eventAt: Date }>(
+      rows = await this.sendsPerGroup.run(input.groupId, () => preparedQuery<SendRow>(
         this.db,
         'send-message',
         `WITH existing AS (
@@ -90,7 +99,7 @@ export class MessageService {
            UPDATE groups SET last_seq = last_seq + 1, last_event_at = now()
             WHERE id = $1 AND closed_at IS NULL AND EXISTS (SELECT 1 FROM member) AND NOT EXISTS (SELECT 1 FROM existing)
               AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM messages WHERE id = $5 AND group_id = $1))
-            RETURNING last_seq),
+            RETURNING last_seq, ai_mode, safety_profile),
          m AS (
            INSERT INTO messages (group_id, seq, kind, author_id, body, status, reply_to_id, client_message_id, mention_user_ids, mentions_ai)
            SELECT $1, g.last_seq, 'USER', $2, $4, 'SENT', $5, $3,
@@ -104,9 +113,9 @@ export class MessageService {
            INSERT INTO group_events (group_id, seq, type, message_id, actor_id)
            SELECT "groupId", seq, 'MESSAGE_CREATED', id, "authorId" FROM m
            RETURNING created_at)
-         SELECT 'new' AS origin, m.*, (SELECT created_at FROM e) AS "eventAt" FROM m
+         SELECT 'new' AS origin, m.*, (SELECT created_at FROM e) AS "eventAt", g.ai_mode AS "aiMode", g.safety_profile AS "safetyProfile" FROM m, g
          UNION ALL
-         SELECT 'existing' AS origin, existing.*, NULL FROM existing WHERE EXISTS (SELECT 1 FROM member)`,
+         SELECT 'existing' AS origin, existing.*, NULL, NULL, NULL FROM existing WHERE EXISTS (SELECT 1 FROM member)`,
         [input.groupId, user.id, cmid, body, input.replyToId ?? null, mentions.usernames, mentions.mentionsAi],
       ));
     } catch (err) {
@@ -121,7 +130,7 @@ export class MessageService {
       if (input.replyToId) await this.assertReplyTarget(user, input.groupId, input.replyToId);
       throw notFound('Group');
     }
-    const { origin, eventAt, ...row } = rows[0];
+    const { origin, eventAt, aiMode, safetyProfile, ...row } = rows[0];
     if (origin === 'existing') return (await loadMessageViews(this.db.manager, [row]))[0];
 
     const author = toUserView(user);
@@ -135,12 +144,12 @@ export class MessageService {
         { users, messages: new Map([[row.id, message]]) },
       ),
     ]);
-    for (const listener of this.createdListeners) listener(message, user);
+    for (const listener of this.createdListeners) listener(message, user, { aiMode: aiMode!, safetyProfile: safetyProfile! });
     return message;
   }
 
   /** Runs after a new human message is committed and published (the AI and moderation listen). */
-  onMessageCreated(listener: (message: MessageType, author: UserEntity) => void): void {
+  onMessageCreated(listener: (message: MessageType, author: UserEntity, group: GroupAtSend) => void): void {
     this.createdListeners.push(listener);
   }
 
