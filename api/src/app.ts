@@ -4,15 +4,12 @@
  */
 import 'reflect-metadata';
 import http from 'node:http';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config/env';
 import { createTokenVerifier } from './auth/jwt';
 import type { Context, Services } from './context';
 import { createDataSource } from './db/data-source';
-import { formatError } from './errors';
 import { EventPublisher } from './events/event-publisher';
 import { EventBus, InProcessEventBus, RedisEventBus } from './events/event-bus';
 import { FeedHub } from './events/feed-hub';
@@ -26,7 +23,7 @@ import { QuotaService } from './ai/quota.service';
 import { ModerationService } from './moderation/moderation.service';
 import { SafetyCaseService } from './moderation/safety-case.service';
 import { createHttpHandler } from './graphql/http';
-import { assertCost, depthRule } from './graphql/limits';
+import { startApollo } from './graphql/apollo';
 import { attachGraphqlWs } from './graphql/ws-server';
 import { InviteService } from './invites/invite.service';
 import { MessageService } from './messages/message.service';
@@ -95,29 +92,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
 
   const schema = await clientSchema();
   const verify = createTokenVerifier(config.auth);
-  const apollo = new ApolloServer<Context>({
-    schema,
-    // main.ts owns SIGINT/SIGTERM: Apollo must not stop itself while requests are drained.
-    stopOnTerminationSignals: false,
-    introspection: config.graphql.introspection,
-    csrfPrevention: true,
-    includeStacktraceInErrorResponses: false,
-    validationRules: [depthRule(config.graphql.maxDepth)],
-    formatError: (formatted, error) => formatError(formatted, error, (err) => log.error({ err }, 'internal error')),
-    plugins: [
-      ApolloServerPluginLandingPageDisabled(),
-      {
-        async requestDidStart() {
-          return {
-            async didResolveOperation({ request, document }) {
-              assertCost(schema, document, request.variables, request.operationName, config.graphql.maxCost);
-            },
-          };
-        },
-      },
-    ],
-  });
-  await apollo.start();
+  const apollo = await startApollo<Context>(schema, { config, log, label: 'internal error' });
 
   const admin = await createAdminEndpoint(services);
   const handler = createHttpHandler(apollo, services, verify, admin);

@@ -4,12 +4,11 @@
  * schema, so nobody else needs it).
  */
 import type { IncomingMessage } from 'node:http';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { ApolloServer } from '@apollo/server';
 import { DocumentNode, visit } from 'graphql';
 import type { Services } from '../context';
-import { formatError, unauthenticated } from '../errors';
-import { assertCost, depthRule } from '../graphql/limits';
+import { unauthenticated } from '../errors';
+import { startApollo } from '../graphql/apollo';
 import type { AdminContext } from './admin-context';
 import { adminSchema } from './admin-schema';
 import { createAdminServices } from './admin-services';
@@ -33,30 +32,14 @@ export async function createAdminEndpoint(services: Services): Promise<AdminEndp
   const { config, log } = services;
   const schema = await adminSchema();
   const admin = createAdminServices(services);
-  const apollo = new ApolloServer<AdminContext>({
-    schema,
-    // main.ts owns SIGINT/SIGTERM: Apollo must not stop itself while requests are drained.
-    stopOnTerminationSignals: false,
-    introspection: config.graphql.introspection,
-    csrfPrevention: true,
-    includeStacktraceInErrorResponses: false,
-    validationRules: [depthRule(config.graphql.maxDepth)],
-    formatError: (formatted, error) => formatError(formatted, error, (err) => log.error({ err }, 'internal error (admin)')),
-    plugins: [
-      ApolloServerPluginLandingPageDisabled(),
-      {
-        async requestDidStart() {
-          return {
-            async didResolveOperation({ request, document, contextValue }) {
-              if (!contextValue.staff && introspects(document)) throw unauthenticated('Staff sign-in required');
-              assertCost(schema, document, request.variables, request.operationName, config.graphql.maxCost);
-            },
-          };
-        },
-      },
-    ],
+  const apollo = await startApollo<AdminContext>(schema, {
+    config,
+    log,
+    label: 'internal error (admin)',
+    beforeExecute: ({ document, contextValue }) => {
+      if (!contextValue.staff && introspects(document)) throw unauthenticated('Staff sign-in required');
+    },
   });
-  await apollo.start();
 
   return {
     apollo,
