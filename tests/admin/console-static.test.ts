@@ -30,14 +30,14 @@ afterAll(async () => {
 });
 
 /** A raw request, so the path reaches the server exactly as written (fetch would normalize `..`). */
-function raw(pathname: string, method = 'GET'): Promise<{ status: number; type: string | undefined; cache: string | undefined; body: string }> {
+function raw(pathname: string, method = 'GET'): Promise<{ status: number; type: string | undefined; cache: string | undefined; frame: string | undefined; body: string }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = http.request({ host: url.hostname, port: url.port, path: pathname, method }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'], cache: res.headers['cache-control'], body }));
+      res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'], cache: res.headers['cache-control'], frame: res.headers['x-frame-options'], body }));
     });
     req.on('error', reject);
     req.end();
@@ -49,6 +49,7 @@ it('serves index.html for /admin, /admin/ and client routes such as /admin/cases
     const r = await raw(p);
     expect({ p, status: r.status, type: r.type, body: r.body }).toEqual({ p, status: 200, type: 'text/html; charset=utf-8', body: INDEX });
     expect(r.cache).toBe('no-cache');
+    expect(r.frame).toBe('DENY'); // no clickjacking of staff actions
   }
 });
 
