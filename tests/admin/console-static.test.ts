@@ -37,7 +37,7 @@ function raw(pathname: string, method = 'GET'): Promise<{ status: number; type: 
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'], cache: res.headers['cache-control'], frame: res.headers['x-frame-options'], body }));
+      res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'], cache: res.headers['cache-control'], frame: res.headers['x-frame-options'] as string | undefined, body }));
     });
     req.on('error', reject);
     req.end();

@@ -57,6 +57,14 @@ export async function createAiMessage(db: DataSource, groupId: string, replyToId
   };
 }
 
+/** The model response a COMPLETED reply settles in the same statement (tokens and latency). */
+export interface SettledResponse {
+  id: string;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  latencyMs: number;
+}
+
 /** How a reply's end is checked against the group's profile, read under the row lock (the join that changes it takes the same lock). */
 export interface FinishCheck {
   /** A COMPLETED reply is re-judged under the profile in force and ends BLOCKED when that profile blocks it. */
@@ -72,12 +80,12 @@ export interface FinishCheck {
 export async function finishAiMessage(
   db: DataSource,
   message: AiMessageRef,
-  end: { status: AiMessageEnd; body: string; reason: string | null },
+  end: { status: AiMessageEnd; body: string; reason: string | null; response?: SettledResponse },
   { verdict, onlyUnder }: FinishCheck = {},
-): Promise<{ status: AiMessageEnd; profile: SafetyProfileName; event: GroupEventType } | null> {
+): Promise<{ status: AiMessageEnd; profile: SafetyProfileName; event: GroupEventType; responseSettled: boolean } | null> {
   // Decided here, applied in the statement: the profiles under which these scores block.
   const blockedUnder = verdict ? PROFILES.filter((p) => p !== verdict.profile && moderationDecision(verdict.scores, p).block) : [];
-  const [row] = await preparedQuery<MessageEntity & { profile: SafetyProfileName; eventSeq: number; eventAt: Date; hasReactions: boolean }>(
+  const [row] = await preparedQuery<MessageEntity & { profile: SafetyProfileName; eventSeq: number; eventAt: Date; hasReactions: boolean; responseSettled: boolean }>(
     db,
     'ai-finish-message',
     `WITH g AS (
@@ -95,16 +103,25 @@ export async function finishAiMessage(
      e AS (
        INSERT INTO group_events (group_id, seq, type, message_id)
        SELECT $1, g.last_seq, 'AI_COMPLETED', $2 FROM g
-       RETURNING seq::int AS "eventSeq", created_at AS "eventAt")
-     SELECT m.*, e.*, EXISTS (SELECT 1 FROM reactions WHERE message_id = $2) AS "hasReactions" FROM m, e`,
-    [message.groupId, message.id, end.body, end.status, end.reason, blockedUnder, onlyUnder ?? null],
+       RETURNING seq::int AS "eventSeq", created_at AS "eventAt"),
+     -- A reply that ends COMPLETED settles its model response here: one round trip, not two.
+     r AS (
+       UPDATE model_responses SET status = 'COMPLETED', prompt_tokens = $9, completion_tokens = $10, latency_ms = $11,
+              message_id = $2, completed_at = now()
+        WHERE id = $8 AND EXISTS (SELECT 1 FROM m WHERE m.status = 'COMPLETED')
+        RETURNING 1)
+     SELECT m.*, e.*, EXISTS (SELECT 1 FROM reactions WHERE message_id = $2) AS "hasReactions", EXISTS (SELECT 1 FROM r) AS "responseSettled" FROM m, e`,
+    [
+      message.groupId, message.id, end.body, end.status, end.reason, blockedUnder, onlyUnder ?? null,
+      end.response?.id ?? null, end.response?.promptTokens ?? null, end.response?.completionTokens ?? null, end.response?.latencyMs ?? null,
+    ],
   );
   if (!row && onlyUnder) return null;
   if (!row) throw new Error(`AI message ${message.id} or its group ${message.groupId} no longer exists`);
-  const { profile, eventSeq, eventAt, hasReactions, ...stored } = row;
+  const { profile, eventSeq, eventAt, hasReactions, responseSettled, ...stored } = row;
   // Members may have reacted while it streamed: only then is there more to read.
   const view = hasReactions ? (await loadMessageViews(db.manager, [stored]))[0] : buildMessageView(stored, new Map());
-  return { status: stored.status as AiMessageEnd, profile, event: eventView(GroupEventKind.AI_COMPLETED, eventSeq, eventAt, view) };
+  return { status: stored.status as AiMessageEnd, profile, event: eventView(GroupEventKind.AI_COMPLETED, eventSeq, eventAt, view), responseSettled };
 }
 
 function eventView(type: GroupEventKind, seq: number, createdAt: Date, message: MessageType): GroupEventType {

@@ -26,7 +26,7 @@ import { blocksAiInput } from '../domain/safety/moderation';
 import type { SafetyCaseService } from '../moderation/safety-case.service';
 import type { Metrics } from '../ops/metrics';
 import type { UserEntity } from '../users/user.entity';
-import { AiMessageEnd, AiMessageRef, createAiMessage, finishAiMessage, FinishCheck } from './ai-message.store';
+import { AiMessageEnd, AiMessageRef, createAiMessage, finishAiMessage, FinishCheck, SettledResponse } from './ai-message.store';
 import { DeltaBatcher } from './delta-batcher';
 import type { ModelProvider } from './provider';
 import type { QuotaService } from './quota.service';
@@ -206,14 +206,17 @@ export class GroupResponder {
       // reply confirms that under the group's lock; only if it changed is it read and judged again.
       let judged = group.safetyProfile;
       let output = await this.moderateOutput(completion.text, judged);
-      let ended = await this.storeReply(aiMessage, completion.text, output, judged, true);
+      const response = { id: responseId, promptTokens: completion.promptTokens, completionTokens: completion.completionTokens, latencyMs: Date.now() - started };
+      let ended = await this.storeReply(aiMessage, completion.text, output, judged, true, response);
       if (!ended) {
         judged = await this.currentProfile(trigger.groupId);
         output = await this.moderateOutput(completion.text, judged);
-        ended = (await this.storeReply(aiMessage, completion.text, output, judged, false))!;
+        response.latencyMs = Date.now() - started;
+        ended = (await this.storeReply(aiMessage, completion.text, output, judged, false, response))!;
       }
-      const latencyMs = Date.now() - started;
-      const usage = { promptTokens: completion.promptTokens, completionTokens: completion.completionTokens, latencyMs, messageId: aiMessage.id };
+      // A COMPLETED reply settled its model response in the statement that stored it.
+      if (ended.status === 'COMPLETED' && ended.responseSettled) return 'COMPLETED';
+      const usage = { promptTokens: response.promptTokens, completionTokens: response.completionTokens, latencyMs: response.latencyMs, messageId: aiMessage.id };
       if (ended.status === 'COMPLETED') {
         await this.d.quota.finish(responseId, { status: 'COMPLETED', ...usage });
         return 'COMPLETED';
@@ -326,10 +329,10 @@ export class GroupResponder {
    * With `onlyIfUnchanged`, nothing is stored (null) unless the group still has that profile;
    * without, a COMPLETED reply is re-judged under the profile in force.
    */
-  private storeReply(message: AiMessageRef, text: string, output: ModerationResult | null, profile: SafetyProfileName, onlyIfUnchanged: boolean) {
+  private storeReply(message: AiMessageRef, text: string, output: ModerationResult | null, profile: SafetyProfileName, onlyIfUnchanged: boolean, response: SettledResponse) {
     const unchanged: FinishCheck = onlyIfUnchanged ? { onlyUnder: profile } : {};
     if (output === null || output.block) return this.finishMessage(message, 'BLOCKED', '', output ? 'CONTENT_BLOCKED' : 'MODERATION_UNAVAILABLE', unchanged);
-    return this.finishMessage(message, 'COMPLETED', text, null, onlyIfUnchanged ? unchanged : { verdict: { scores: output.scores, profile } });
+    return this.finishMessage(message, 'COMPLETED', text, null, onlyIfUnchanged ? unchanged : { verdict: { scores: output.scores, profile } }, response);
   }
 
   private async currentProfile(groupId: string): Promise<SafetyProfileName> {
@@ -372,12 +375,13 @@ export class GroupResponder {
     body: string,
     reason: string | null,
     check?: FinishCheck,
-  ): Promise<{ status: AiMessageEnd; profile: SafetyProfileName } | null> {
-    const ended = await finishAiMessage(this.d.db, message, { status, body, reason }, check);
+    response?: SettledResponse,
+  ): Promise<{ status: AiMessageEnd; profile: SafetyProfileName; responseSettled: boolean } | null> {
+    const ended = await finishAiMessage(this.d.db, message, { status, body, reason, response }, check);
     if (!ended) return null;
     this.d.metrics.aiResponses.inc({ status: ended.status });
     this.d.publisher.publish([ended.event]);
-    return { status: ended.status, profile: ended.profile };
+    return { status: ended.status, profile: ended.profile, responseSettled: ended.responseSettled };
   }
 
   private async lockGroup(tx: EntityManager, groupId: string): Promise<void> {
