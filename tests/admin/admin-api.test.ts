@@ -209,7 +209,7 @@ describe('audit', () => {
   });
 
   it('lists the entries newest first, filtered by action, with details as JSON text', async () => {
-    const r = await staffOk(api, moderator.token, `{ allAuditEntries(filter: { action: "ROLLOUT_RULE_UPDATED" }) { action targetType targetId details actorEmail } _allAuditEntriesMeta(filter: { action: "ROLLOUT_RULE_UPDATED" }) { count } }`);
+    const r = await staffOk(api, moderator.token, `{ allAuditEntries(filter: { action: ROLLOUT_RULE_UPDATED }) { action targetType targetId details actorEmail } _allAuditEntriesMeta(filter: { action: ROLLOUT_RULE_UPDATED }) { count } }`);
     expect(r._allAuditEntriesMeta.count).toBe(1);
     const [entry] = r.allAuditEntries;
     expect(entry).toMatchObject({ action: 'ROLLOUT_RULE_UPDATED', targetType: 'RolloutRule', targetId: ruleId, actorEmail: admin.email });

@@ -278,6 +278,13 @@ describe('staff console', () => {
     await page.goto(consoleUrl('AuditEntry'));
     for (const action of ['message removed', 'quota reset', 'user suspended', 'user unsuspended', 'rollout rule created']) await page.locator('tr', { hasText: action }).first().waitFor();
     await screenshot(page, 'audit-log');
+    // The action filter (its choices come from the schema's AuditAction enum) narrows the list on the server.
+    await page.getByLabel('Action').click();
+    await page.getByRole('option', { name: 'quota reset' }).click();
+    await page.locator('tr', { hasText: 'user suspended' }).first().waitFor({ state: 'detached' });
+    const resets = (await staffOk(api, admin.token, `{ _allAuditEntriesMeta(filter: { action: QUOTA_RESET }) { count } }`))._allAuditEntriesMeta.count;
+    expect(resets).toBeGreaterThan(0);
+    await expect(page.locator('tbody tr').count()).resolves.toBe(resets);
 
     await page.goto(consoleUrl('ModelResponse'));
     await page.locator('tr', { hasText: MODELS.fast }).first().waitFor();

@@ -3,6 +3,7 @@ import { Typography } from '@mui/material';
 import type { ReactElement } from 'react';
 import { EmptyState } from '../common/Empty';
 import { DateTimeText } from '../common/format';
+import { enumValues } from '../dataProvider/schema';
 
 interface AuditEntry {
   id: string;
@@ -15,19 +16,7 @@ interface AuditEntry {
   createdAt: string;
 }
 
-const ACTIONS = [
-  'STAFF_CREATED',
-  'SIGN_IN',
-  'CASE_DISMISSED',
-  'MESSAGE_REMOVED',
-  'AUTHOR_SUSPENDED',
-  'USER_SUSPENDED',
-  'USER_UNSUSPENDED',
-  'QUOTA_RESET',
-  'ROLLOUT_RULE_CREATED',
-  'ROLLOUT_RULE_UPDATED',
-  'ROLLOUT_RULE_DELETED',
-].map((id) => ({ id, name: id.replace(/_/g, ' ').toLowerCase() }));
+const ACTIONS = enumValues('AuditAction').map((id) => ({ id, name: id.replace(/_/g, ' ').toLowerCase() }));
 
 const filters = [
   <TextInput key="actorEmail" source="actorEmail" label="Actor email" alwaysOn />,

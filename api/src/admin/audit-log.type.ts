@@ -1,12 +1,18 @@
 /** The audit log and the dashboard, as staff read them. */
-import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { AUDIT_ACTIONS } from './audit';
+import type { AuditAction } from './audit';
+
+/** The staff actions as a GraphQL enum: the console takes its filter choices from the schema. */
+export const AuditActionEnum = Object.fromEntries(AUDIT_ACTIONS.map((a) => [a, a])) as { [A in AuditAction]: A };
+registerEnumType(AuditActionEnum, { name: 'AuditAction', description: 'A kind of staff action' });
 
 @ObjectType('AuditEntry', { description: 'One staff action' })
 export class AuditEntryType {
   @Field(() => ID) id: string;
   @Field(() => ID, { nullable: true }) actorId: string | null;
   @Field(() => String) actorEmail: string;
-  @Field(() => String) action: string;
+  @Field(() => AuditActionEnum) action: AuditAction;
   @Field(() => String) targetType: string;
   @Field(() => String, { nullable: true }) targetId: string | null;
   @Field(() => String, { nullable: true }) reason: string | null;
@@ -18,7 +24,7 @@ export class AuditEntryType {
 export class AuditEntryFilter {
   @Field(() => [ID], { nullable: true }) ids?: string[] | null;
   @Field(() => String, { nullable: true }) actorEmail?: string | null;
-  @Field(() => String, { nullable: true }) action?: string | null;
+  @Field(() => AuditActionEnum, { nullable: true }) action?: AuditAction | null;
   @Field(() => String, { nullable: true }) targetType?: string | null;
   @Field(() => String, { nullable: true }) targetId?: string | null;
 }
