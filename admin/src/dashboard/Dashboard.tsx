@@ -1,9 +1,9 @@
-import { Box, Card, CardContent, Grid, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
+import { Box, Card, CardContent, Grid, Typography } from '@mui/material';
 import { useQuery } from '@tanstack/react-query';
 import { Link, Loading, Title, useDataProvider } from 'react-admin';
 import type { AdminDataProvider, Dashboard as DashboardData } from '../dataProvider';
-import { EmptyState } from '../common/Empty';
 import { formatDateTime } from '../common/format';
+import { SimpleTable } from '../common/SimpleTable';
 import { PlanLimitsCard } from '../users/PlanLimits';
 
 function Stat({ label, value, to, testId }: { label: string; value: number; to: string; testId: string }) {
@@ -30,28 +30,17 @@ function ResponsesByPlanModel({ d }: { d: DashboardData }) {
         <Typography variant="caption" color="text.secondary">
           since {formatDateTime(d.since)}
         </Typography>
-        {d.responsesByPlanModel.length === 0 ? (
-          <EmptyState title="No AI responses in the last 24 h" />
-        ) : (
-          <Table size="small" data-testid="responses-by-plan-model">
-            <TableHead>
-              <TableRow>
-                <TableCell>Plan</TableCell>
-                <TableCell>Model</TableCell>
-                <TableCell align="right">Responses</TableCell>
-              </TableRow>
-            </TableHead>
-            <TableBody>
-              {d.responsesByPlanModel.map((r) => (
-                <TableRow key={`${r.plan}-${r.model}`}>
-                  <TableCell>{r.plan}</TableCell>
-                  <TableCell>{r.model}</TableCell>
-                  <TableCell align="right">{r.count}</TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        )}
+        <SimpleTable
+          rows={d.responsesByPlanModel}
+          rowKey={(r) => `${r.plan}-${r.model}`}
+          columns={[
+            { label: 'Plan', value: (r) => r.plan },
+            { label: 'Model', value: (r) => r.model },
+            { label: 'Responses', value: (r) => r.count, align: 'right' },
+          ]}
+          testId="responses-by-plan-model"
+          empty="No AI responses in the last 24 h"
+        />
       </CardContent>
     </Card>
   );
@@ -62,26 +51,16 @@ function Exhaustions({ d }: { d: DashboardData }) {
     <Card variant="outlined" sx={{ height: '100%' }}>
       <CardContent>
         <Typography variant="subtitle1">Quota exhaustions, last 24 h</Typography>
-        {d.exhaustionsByPlan.length === 0 ? (
-          <EmptyState title="Nobody ran out" />
-        ) : (
-          <Table size="small" data-testid="exhaustions-by-plan">
-            <TableHead>
-              <TableRow>
-                <TableCell>Plan</TableCell>
-                <TableCell align="right">Exhaustions</TableCell>
-              </TableRow>
-            </TableHead>
-            <TableBody>
-              {d.exhaustionsByPlan.map((r) => (
-                <TableRow key={r.plan}>
-                  <TableCell>{r.plan}</TableCell>
-                  <TableCell align="right">{r.count}</TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        )}
+        <SimpleTable
+          rows={d.exhaustionsByPlan}
+          rowKey={(r) => r.plan}
+          columns={[
+            { label: 'Plan', value: (r) => r.plan },
+            { label: 'Exhaustions', value: (r) => r.count, align: 'right' },
+          ]}
+          testId="exhaustions-by-plan"
+          empty="Nobody ran out"
+        />
       </CardContent>
     </Card>
   );

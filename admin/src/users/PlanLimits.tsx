@@ -1,8 +1,9 @@
-import { Card, CardContent, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@mui/material';
+import { Card, CardContent, Typography } from '@mui/material';
 import { useQuery } from '@tanstack/react-query';
 import { useDataProvider } from 'react-admin';
 import type { AdminDataProvider } from '../dataProvider';
 import { formatWindow } from '../common/format';
+import { SimpleTable } from '../common/SimpleTable';
 
 /** The AI quota of every plan, at a glance. */
 export function PlanLimitsCard({ title = 'Plan limits' }: { title?: string }) {
@@ -21,24 +22,17 @@ export function PlanLimitsCard({ title = 'Plan limits' }: { title?: string }) {
             {(error as Error).message}
           </Typography>
         ) : (
-          <Table size="small">
-            <TableHead>
-              <TableRow>
-                <TableCell>Plan</TableCell>
-                <TableCell>Window</TableCell>
-                <TableCell align="right">AI responses</TableCell>
-              </TableRow>
-            </TableHead>
-            <TableBody>
-              {data!.map((l) => (
-                <TableRow key={`${l.plan}-${l.window}`}>
-                  <TableCell>{l.plan}</TableCell>
-                  <TableCell>{formatWindow(l.windowSeconds)}</TableCell>
-                  <TableCell align="right">{l.limit}</TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
+          <SimpleTable
+            rows={data!}
+            rowKey={(l) => `${l.plan}-${l.window}`}
+            columns={[
+              { label: 'Plan', value: (l) => l.plan },
+              { label: 'Window', value: (l) => formatWindow(l.windowSeconds) },
+              { label: 'AI responses', value: (l) => l.limit, align: 'right' },
+            ]}
+            testId="plan-limits-table"
+            empty="No plans configured"
+          />
         )}
       </CardContent>
     </Card>
