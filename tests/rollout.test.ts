@@ -8,7 +8,7 @@ import type { RuleInput } from '../api/src/domain/rollout/effective-rollout';
 import type { RolloutService } from '../api/src/rollout/rollout.service';
 import { FakeOpenAI } from './support/fake-openai';
 import { Client as PgClient } from 'pg';
-import { createDatabase, errorOf, eventually, startApi, TestApi, TestUser } from './support/harness';
+import { errorOf, eventually, startApi, startTwoApis, TestApi, TestUser } from './support/harness';
 
 const CREATE_GROUP = `mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }`;
 const CREATE_INVITE = `mutation($g: ID!) { createInvite(groupId: $g) { id token } }`;
@@ -151,12 +151,8 @@ describe('group_chats: creating and joining groups', () => {
 describe('a rule change applies on the next request of a second API process', () => {
   let a: TestApi;
   let b: TestApi;
-  let databaseUrl: string;
   beforeAll(async () => {
-    databaseUrl = await createDatabase();
-    // One after the other: both would otherwise race to run the migrations.
-    a = await startApi({}, databaseUrl);
-    b = await startApi({}, databaseUrl);
+    [a, b] = await startTwoApis();
   });
   afterAll(async () => {
     await b?.stop();
@@ -183,7 +179,7 @@ describe('a rule change applies on the next request of a second API process', ()
   it('B hears changes at once again after its listening connection is cut; meanwhile the one-second cache limit still brings changes in', async () => {
     const nz = await a.user({ region: 'NZ' });
     expect(codeOf(await createGroup(b, nz))).toBe('OK');
-    const admin = new PgClient({ connectionString: databaseUrl });
+    const admin = new PgClient({ connectionString: a.databaseUrl });
     await admin.connect();
     try {
       const killed = await admin.query(

@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { FakeOpenAI } from '../support/fake-openai';
-import { errorOf, liveSubscription, startApi, TestApi, TestUser } from '../support/harness';
+import { errorOf, liveSubscription, TestApi, TestUser } from '../support/harness';
 import { createStaff, origin, staffGql, staffOk, TestStaff } from '../support/admin';
-import { aiMessages, MODELS, quotaOf, settled } from '../ai/ai-support';
+import { aiMessages, MODELS, quotaOf, settled, startAiApi } from '../ai/ai-support';
 import { ensureConsoleBuilt, freshContext, launchBrowser, pageErrors, screenshot } from './browser';
 
 jest.setTimeout(90_000);
@@ -29,16 +29,8 @@ beforeAll(async () => {
   ensureConsoleBuilt();
   fake = await FakeOpenAI.start();
   [api, browser] = await Promise.all([
-    startApi({
-      OPENAI_BASE_URL: fake.baseUrl,
-      OPENAI_API_KEY: 'test',
-      AI_MAX_RETRIES: '0',
-      AI_MODEL_FAST: MODELS.fast,
-      AI_MODEL_REASONING: MODELS.reasoning,
-      AI_MODEL_TOP: MODELS.top,
-      // One AI response an hour on the free plan: easy to exhaust, then reset from the console.
-      AI_QUOTA: 'free=1/1h',
-    }),
+    // One AI response an hour on the free plan: easy to exhaust, then reset from the console.
+    startAiApi(fake, { AI_QUOTA: 'free=1/1h' }),
     launchBrowser(),
   ]);
   [admin, moderator] = await Promise.all([createStaff(api, { role: 'admin' }), createStaff(api, { role: 'moderator' })]);

@@ -3,7 +3,7 @@
  * a reconnect the process reads what its subscribers missed from the event log.
  */
 import Redis from 'ioredis';
-import { createDatabase, startApi, TestApi } from '../support/harness';
+import { startTwoApis, TestApi } from '../support/harness';
 import { channelSubscribers, describeWithRedis, redisUrl, untilChannelSubscribers } from './support';
 
 describeWithRedis('a lost Redis connection', () => {
@@ -12,9 +12,7 @@ describeWithRedis('a lost Redis connection', () => {
   let redis: Redis;
 
   beforeAll(async () => {
-    const databaseUrl = await createDatabase();
-    a = await startApi({ REDIS_URL: redisUrl() }, databaseUrl);
-    b = await startApi({ REDIS_URL: redisUrl() }, databaseUrl);
+    [a, b] = await startTwoApis({ REDIS_URL: redisUrl() });
     redis = new Redis(redisUrl());
   });
   afterAll(async () => {

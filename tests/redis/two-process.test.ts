@@ -3,7 +3,7 @@
  * on one instance reaches subscribers on the other, once and in order.
  */
 import Redis from 'ioredis';
-import { createDatabase, startApi, TestApi } from '../support/harness';
+import { startTwoApis, TestApi } from '../support/harness';
 import { describeWithRedis, redisUrl, sleep, untilChannelSubscribers } from './support';
 
 describeWithRedis('two API instances sharing Redis', () => {
@@ -12,10 +12,7 @@ describeWithRedis('two API instances sharing Redis', () => {
   let redis: Redis;
 
   beforeAll(async () => {
-    const databaseUrl = await createDatabase();
-    // One after the other: both would otherwise race to run the migrations.
-    a = await startApi({ REDIS_URL: redisUrl() }, databaseUrl);
-    b = await startApi({ REDIS_URL: redisUrl() }, databaseUrl);
+    [a, b] = await startTwoApis({ REDIS_URL: redisUrl() });
     redis = new Redis(redisUrl());
   });
   afterAll(async () => {
@@ -127,9 +124,7 @@ describeWithRedis('two API instances without Redis (control)', () => {
   let b: TestApi;
 
   beforeAll(async () => {
-    const databaseUrl = await createDatabase();
-    a = await startApi({}, databaseUrl);
-    b = await startApi({}, databaseUrl);
+    [a, b] = await startTwoApis();
   });
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);

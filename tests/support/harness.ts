@@ -231,6 +231,15 @@ export async function startApi(overrides: Record<string, string> = {}, databaseU
   return new TestApi(app, `http://127.0.0.1:${port}/graphql`, dbUrl);
 }
 
+/** Two API processes on one fresh database, as in a deployment with several instances. */
+export async function startTwoApis(overrides: Record<string, string> = {}): Promise<[TestApi, TestApi]> {
+  const databaseUrl = await createDatabase();
+  // One after the other: both would otherwise race to run the migrations.
+  const a = await startApi(overrides, databaseUrl);
+  const b = await startApi(overrides, databaseUrl);
+  return [a, b];
+}
+
 /** Waits until a condition holds, polling. */
 export async function eventually(fn: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
