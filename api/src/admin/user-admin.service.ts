@@ -88,7 +88,8 @@ export class UserAdminService {
     const user = await this.require(userId);
     const before = await this.quota.status({ id: user.id, plan: user.plan as Plan });
     await this.db.transaction(async (tx) => {
-      await tx.query(`UPDATE users SET quota_reset_at = clock_timestamp() WHERE id = $1`, [userId]);
+      // The service's clock, like the reservations it is compared with (QuotaService stamps them).
+      await tx.query(`UPDATE users SET quota_reset_at = $2 WHERE id = $1`, [userId, new Date()]);
       await writeAudit(tx, actor, { action: 'QUOTA_RESET', targetType: 'User', targetId: userId, reason: text, details: { plan: user.plan, usedBefore: before.used, limit: before.limit } });
     });
     return (await this.get(userId))!;
