@@ -28,7 +28,6 @@ import { attachGraphqlWs } from './graphql/ws-server';
 import { InviteService } from './invites/invite.service';
 import { MessageService } from './messages/message.service';
 import { createMetrics } from './ops/metrics';
-import { RolloutListener } from './rollout/rollout-listener';
 import { RolloutService } from './rollout/rollout.service';
 import { clientSchema } from './schema';
 import { UserService } from './users/user.service';
@@ -55,8 +54,6 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   const hub = new FeedHub(db, bus, log, metrics, { maxQueuedEvents: config.subscription.maxQueuedEvents });
   const publisher = new EventPublisher(db, hub, metrics, log);
   const rollout = new RolloutService(db);
-  const rolloutListener = new RolloutListener(databaseUrl, () => rollout.invalidate(), log);
-  await rolloutListener.start();
   const groups = new GroupService(db, config, publisher, rollout);
   const provider = new OpenAIProvider(config.ai);
   const quota = new QuotaService(db, config.ai);
@@ -122,7 +119,6 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
       await apollo.stop();
       await admin.apollo.stop();
       await bus.close();
-      await rolloutListener.close();
       await db.destroy();
     },
   };

@@ -39,6 +39,8 @@ interface GroupState {
   safetyProfile: SafetyProfileName;
   customInstructions: string;
   closed: boolean;
+  /** The rollout rules' version, read with the group: the AI's rollout check then needs no query of its own. */
+  rolloutVersion: number;
   members: Array<{ id: string; displayName: string; username: string }>;
   /** Messages before and including the trigger, oldest first. */
   history: Array<{ id: string; kind: 'USER' | 'AI' | 'SYSTEM'; authorId: string | null; body: string; status: string; mentionsAi: boolean }>;
@@ -130,7 +132,7 @@ export class GroupResponder {
     );
     if (input === null || blocksAiInput(input)) return 'none';
     // Outside the group_chats_ai rollout the author gets no answer, reaction or classifier call, and pays nothing.
-    if (!(await this.d.rollout.allows(author, 'group_chats_ai'))) return 'none';
+    if (!(await this.d.rollout.allows(author, 'group_chats_ai', { version: group.rolloutVersion }))) return 'none';
     const respond =
       decision.respond ||
       (group.aiMode === 'AUTO' && decision.reason === 'not_a_question' && this.d.config.ai.classifier && (await this.classify(group, trigger)));
@@ -286,6 +288,7 @@ export class GroupResponder {
       this.d.db,
       'ai-load-group',
       `SELECT g.ai_mode AS "aiMode", g.safety_profile AS "safetyProfile", g.custom_instructions AS "customInstructions", g.closed_at IS NOT NULL AS closed,
+              (SELECT version FROM rollout_state)::float8 AS "rolloutVersion",
               CASE WHEN g.ai_mode = 'OFF' THEN '[]'::json ELSE coalesce((
                 SELECT json_agg(json_build_object('id', u.id, 'displayName', u.display_name, 'username', u.username) ORDER BY m.joined_at)
                   FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = g.id), '[]'::json) END AS members,

@@ -12,84 +12,76 @@ const row = (region: string, enabled: boolean): RolloutRuleRow => ({
   updatedBy: 'test',
 });
 
-/** A database whose rules can be swapped, counting reads; each read can be held open. */
+/**
+ * A database holding rules and their version, counting reads of each. `afterVersionRead`
+ * runs once the version is answered: a change committing between the two reads.
+ */
 function fakeDb(initial: RolloutRuleRow[]) {
-  const state = { rules: initial, reads: 0, hold: null as Promise<void> | null };
+  const state = { rules: initial, version: 1, versionReads: 0, ruleReads: 0, afterVersionRead: null as (() => void) | null };
   const manager = {
-    query: async () => {
-      state.reads += 1;
-      const snapshot = state.rules;
-      if (state.hold) await state.hold;
-      return snapshot;
+    query: async (sql: string) => {
+      if (sql.includes('rollout_state')) {
+        state.versionReads += 1;
+        const answer = [{ version: String(state.version) }];
+        state.afterVersionRead?.();
+        state.afterVersionRead = null;
+        return answer;
+      }
+      state.ruleReads += 1;
+      return state.rules;
     },
   };
-  return { state, db: { manager } as unknown as DataSource };
+  const change = (rules: RolloutRuleRow[]) => {
+    state.rules = rules;
+    state.version += 1;
+  };
+  return { state, change, manager: manager as unknown as EntityManager, db: { manager } as unknown as DataSource };
 }
 
 const jp = { id: 'u1', region: 'JP', plan: 'plus' as const };
 
 describe('RolloutService cache', () => {
-  it('reads the rules at most once per cacheMs and again once they are older', async () => {
-    let now = 0;
-    const { state, db } = fakeDb([row('*', true)]);
-    const rollout = new RolloutService(db, { cacheMs: 1000, now: () => now });
+  it('reads only the version while it stands, and the rules again as soon as it moved', async () => {
+    const { state, change, db } = fakeDb([row('*', true)]);
+    const rollout = new RolloutService(db);
     expect(await rollout.allows(jp, 'group_chats')).toBe(true);
-    state.rules = [row('*', false)];
-    now = 999;
     expect(await rollout.allows(jp, 'group_chats')).toBe(true);
-    expect(state.reads).toBe(1);
-    now = 1000;
+    expect({ versionReads: state.versionReads, ruleReads: state.ruleReads }).toEqual({ versionReads: 2, ruleReads: 1 });
+    // Another process changed the rules: the very next check applies the change.
+    change([row('*', false)]);
     expect(await rollout.allows(jp, 'group_chats')).toBe(false);
-    expect(state.reads).toBe(2);
+    expect(state.ruleReads).toBe(2);
   });
 
-  it('never keeps rules longer than a second, whatever it is given', async () => {
-    let now = 0;
-    const { state, db } = fakeDb([row('*', true)]);
-    const rollout = new RolloutService(db, { cacheMs: 60_000, now: () => now });
-    await rollout.rules();
-    now = 1000;
-    await rollout.rules();
-    expect(state.reads).toBe(2);
-  });
-
-  it('shares one read among concurrent checks', async () => {
-    const { state, db } = fakeDb([row('*', true)]);
-    let release!: () => void;
-    state.hold = new Promise((r) => (release = r));
-    const rollout = new RolloutService(db, { now: () => 0 });
-    const checks = Array.from({ length: 5 }, () => rollout.allows(jp, 'group_chats'));
-    release();
-    expect(await Promise.all(checks)).toEqual([true, true, true, true, true]);
-    expect(state.reads).toBe(1);
-  });
-
-  it('does not cache a read that started before the rules were invalidated', async () => {
-    const { state, db } = fakeDb([row('*', true)]);
-    let release!: () => void;
-    state.hold = new Promise((r) => (release = r));
-    const rollout = new RolloutService(db, { now: () => 0 });
-    const early = rollout.rules();
-    rollout.invalidate();
-    state.rules = [row('*', false)];
-    state.hold = null;
-    // A check after the change does not join the old read.
+  it('never keeps rules newer than their version: a change between the two reads is read again next time', async () => {
+    const { state, change, db } = fakeDb([row('*', true)]);
+    const rollout = new RolloutService(db);
+    state.afterVersionRead = () => change([row('*', false)]);
+    // Version 1 read, then the rules of version 2: cached as version 1, so not trusted.
     expect(await rollout.allows(jp, 'group_chats')).toBe(false);
-    release();
-    expect((await early)[0].enabled).toBe(true);
     expect(await rollout.allows(jp, 'group_chats')).toBe(false);
-    expect(state.reads).toBe(2);
+    expect(state.ruleReads).toBe(2);
+    expect(await rollout.allows(jp, 'group_chats')).toBe(false);
+    expect(state.ruleReads).toBe(2);
   });
 
-  it('reads through the caller transaction on a miss instead of taking another connection', async () => {
-    const { state, db } = fakeDb([]);
-    const tx = { query: jest.fn(async () => [row('JP', true)]) } as unknown as EntityManager;
-    const rollout = new RolloutService(db, { now: () => 0 });
-    expect(await rollout.allows(jp, 'group_chats', tx)).toBe(true);
-    expect(state.reads).toBe(0);
-    // And the result serves the next check.
-    expect(await rollout.allows(jp, 'group_chats')).toBe(true);
-    expect(state.reads).toBe(0);
+  it('takes the version a caller read with its own statement, and then reads nothing while it matches', async () => {
+    const { state, change, db } = fakeDb([row('*', true)]);
+    const rollout = new RolloutService(db);
+    expect(await rollout.allows(jp, 'group_chats', { version: 1 })).toBe(true);
+    expect(await rollout.allows(jp, 'group_chats', { version: 1 })).toBe(true);
+    expect({ versionReads: state.versionReads, ruleReads: state.ruleReads }).toEqual({ versionReads: 0, ruleReads: 1 });
+    change([row('*', false)]);
+    expect(await rollout.allows(jp, 'group_chats', { version: 2 })).toBe(false);
+  });
+
+  it('reads through the caller transaction instead of taking another connection', async () => {
+    const pool = fakeDb([]);
+    const tx = fakeDb([row('JP', true)]);
+    const rollout = new RolloutService(pool.db);
+    expect(await rollout.allows(jp, 'group_chats', { db: tx.manager })).toBe(true);
+    expect({ versionReads: pool.state.versionReads, ruleReads: pool.state.ruleReads }).toEqual({ versionReads: 0, ruleReads: 0 });
+    expect({ versionReads: tx.state.versionReads, ruleReads: tx.state.ruleReads }).toEqual({ versionReads: 1, ruleReads: 1 });
   });
 
   it('throws FEATURE_NOT_AVAILABLE naming the feature when the user is outside', async () => {

@@ -2,16 +2,15 @@
  * Rollout flags (PRODUCT.md §7): reads the rules for every check through a small
  * in-process cache, and changes them with an audit row in the same transaction.
  *
- * Rules are few, so each process keeps all of them. Every change notifies all processes
- * in its own transaction (see RolloutListener), and each drops its copy when told; a copy
- * older than `cacheMs` (at most a second) is re-read anyway, which bounds staleness should
- * a notification be missed. The process that makes a change drops its copy at once.
+ * Rules are few, so each process keeps all of them with the version they were read at.
+ * Every change bumps the version in its own transaction; every check reads the version
+ * (one row by key, or taken from a statement the caller runs anyway) and reads the rules
+ * again only when it moved. So a change applies in every process on its next request.
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { effectiveRollout, Feature, RolloutDecision, RolloutRule, RolloutUser, RuleInput, validateRule } from '../domain/rollout/effective-rollout';
 import { badInput, DomainError, notFound } from '../errors';
 import { isUuid } from '../groups/group.policy';
-import { ROLLOUT_CHANNEL } from './rollout-listener';
 
 export interface RolloutRuleRow extends RolloutRule {
   id: string;
@@ -24,13 +23,13 @@ export interface UpsertRuleInput extends RuleInput {
   id?: string | null;
 }
 
-export interface RolloutServiceOptions {
-  /** How old the cached rules may get before they are read again; capped at 1000 ms. */
-  cacheMs?: number;
-  now?: () => number;
+/** Where a check gets the rules' version and, on a miss, the rules. */
+export interface RuleSource {
+  /** A transaction's manager: reads go through its connection instead of a second one. */
+  db?: EntityManager;
+  /** The version as the caller read it in a statement of its own; nothing is read while it matches. */
+  version?: number;
 }
-
-const MAX_CACHE_MS = 1000;
 
 const RULE_COLUMNS = `id, feature, region, plan, enabled, percentage, updated_at AS "updatedAt", updated_by AS "updatedBy"`;
 
@@ -50,31 +49,17 @@ export interface RuleChange {
 export type OnRuleChange = (tx: EntityManager, change: RuleChange) => Promise<void>;
 
 export class RolloutService {
-  private readonly cacheMs: number;
-  private readonly now: () => number;
-  private cache: { rules: readonly RolloutRuleRow[]; at: number } | null = null;
-  private loading: { rules: Promise<readonly RolloutRuleRow[]>; at: number } | null = null;
-  /** Bumped by every local change, so a read that started before it is not cached. */
-  private generation = 0;
+  private cache: { rules: readonly RolloutRuleRow[]; version: number } | null = null;
 
-  constructor(
-    private readonly db: DataSource,
-    options: RolloutServiceOptions = {},
-  ) {
-    this.cacheMs = Math.max(0, Math.min(options.cacheMs ?? MAX_CACHE_MS, MAX_CACHE_MS));
-    this.now = options.now ?? Date.now;
+  constructor(private readonly db: DataSource) {}
+
+  /** Whether `feature` is on for this user under the rules as they are now. */
+  async evaluate(user: RolloutUser, feature: Feature, from: RuleSource = {}): Promise<RolloutDecision<RolloutRuleRow>> {
+    return effectiveRollout(await this.rules(from), feature, user);
   }
 
-  /**
-   * Whether `feature` is on for this user under the current rules. Inside a transaction,
-   * pass its manager: a cache miss then reads through it instead of a second connection.
-   */
-  async evaluate(user: RolloutUser, feature: Feature, db?: EntityManager): Promise<RolloutDecision<RolloutRuleRow>> {
-    return effectiveRollout(await this.rules(db), feature, user);
-  }
-
-  async allows(user: RolloutUser, feature: Feature, db?: EntityManager): Promise<boolean> {
-    return (await this.evaluate(user, feature, db)).enabled;
+  async allows(user: RolloutUser, feature: Feature, from: RuleSource = {}): Promise<boolean> {
+    return (await this.evaluate(user, feature, from)).enabled;
   }
 
   /** Throws FEATURE_NOT_AVAILABLE when the user is outside the rollout of `feature`. */
@@ -82,34 +67,18 @@ export class RolloutService {
     if (!(await this.allows(user, feature))) throw new DomainError('FEATURE_NOT_AVAILABLE', UNAVAILABLE[feature], { feature });
   }
 
-  /** Every rule, at most `cacheMs` old. */
-  rules(db?: EntityManager): Promise<readonly RolloutRuleRow[]> {
-    const now = this.now();
-    if (this.cache && now - this.cache.at < this.cacheMs) return Promise.resolve(this.cache.rules);
-    const generation = this.generation;
-    const read = (manager: EntityManager) =>
-      this.readRules(manager).then((rules) => {
-        if (generation === this.generation && (!this.cache || this.cache.at < now)) this.cache = { rules, at: now };
-        return rules;
-      });
-    // A caller holding a transaction's connection must not wait for another one from the pool.
-    if (db) return read(db);
-    // Join a read under way only if it started recently enough to count as fresh.
-    if (this.loading && now - this.loading.at < this.cacheMs) return this.loading.rules;
-    const loading = { at: now, rules: read(this.db.manager) };
-    this.loading = loading;
-    const clear = () => {
-      if (this.loading === loading) this.loading = null;
-    };
-    loading.rules.then(clear, clear);
-    return loading.rules;
-  }
-
-  /** Drops this process's copy: the next check reads the rules again. */
-  invalidate(): void {
-    this.generation += 1;
-    this.cache = null;
-    this.loading = null;
+  /**
+   * The current rules: this process's copy while the rules' version still matches, else
+   * read again. The version is read before the rules, so a change committing in between
+   * leaves a copy that looks older than it is (read again next time), never newer.
+   */
+  async rules({ db, version }: RuleSource = {}): Promise<readonly RolloutRuleRow[]> {
+    const manager = db ?? this.db.manager;
+    const current = version ?? (await readVersion(manager));
+    if (this.cache?.version === current) return this.cache.rules;
+    const rules = await this.readRules(manager);
+    if (!this.cache || current > this.cache.version) this.cache = { rules, version: current };
+    return rules;
   }
 
   /** Every rule, read now, by feature with the broadest rules first. */
@@ -128,7 +97,7 @@ export class RolloutService {
     assertActor(actor);
     if (input.id != null && !isUuid(input.id)) throw notFound('Rollout rule');
     try {
-      const saved = await this.db.transaction(async (tx) => {
+      return await this.db.transaction(async (tx) => {
         const values = [rule.feature, rule.region, rule.plan, rule.enabled, rule.percentage, actor];
         if (input.id == null) {
           const [created]: RolloutRuleRow[] = await tx.query(
@@ -153,12 +122,9 @@ export class RolloutService {
         );
         return this.audit(tx, 'UPDATE', before, after, actor, onChange);
       });
-      return saved;
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw badInput(`A rule for ${rule.feature}, region ${rule.region} and plan ${rule.plan} exists already`);
       throw err;
-    } finally {
-      this.invalidate();
     }
   }
 
@@ -166,19 +132,15 @@ export class RolloutService {
   async deleteRule(id: string, actor: string, onChange?: OnRuleChange): Promise<RolloutRuleRow> {
     assertActor(actor);
     if (!isUuid(id)) throw notFound('Rollout rule');
-    try {
-      return await this.db.transaction(async (tx) => {
-        const [before]: RolloutRuleRow[] = await tx.query(
-          `WITH d AS (DELETE FROM rollout_rules WHERE id = $1 RETURNING *) SELECT ${RULE_COLUMNS} FROM d`,
-          [id],
-        );
-        if (!before) throw notFound('Rollout rule');
-        await this.audit(tx, 'DELETE', before, null, actor, onChange);
-        return before;
-      });
-    } finally {
-      this.invalidate();
-    }
+    return this.db.transaction(async (tx) => {
+      const [before]: RolloutRuleRow[] = await tx.query(
+        `WITH d AS (DELETE FROM rollout_rules WHERE id = $1 RETURNING *) SELECT ${RULE_COLUMNS} FROM d`,
+        [id],
+      );
+      if (!before) throw notFound('Rollout rule');
+      await this.audit(tx, 'DELETE', before, null, actor, onChange);
+      return before;
+    });
   }
 
   private async audit(tx: EntityManager, action: Action, before: RolloutRuleRow | null, after: RolloutRuleRow | null, actor: string, onChange?: OnRuleChange): Promise<RolloutRuleRow> {
@@ -189,8 +151,8 @@ export class RolloutService {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, clock_timestamp())`,
       [subject.id, subject.feature, subject.region, subject.plan, action, before && JSON.stringify(before), after && JSON.stringify(after), actor],
     );
-    // Delivered to every listening process when (and only if) this transaction commits.
-    await tx.query(`SELECT pg_notify($1, $2)`, [ROLLOUT_CHANNEL, subject.id]);
+    // Every process sees the new version on its next check, and reads the rules again.
+    await tx.query(`UPDATE rollout_state SET version = version + 1`);
     await onChange?.(tx, { action, before, after });
     return subject;
   }
@@ -216,4 +178,10 @@ function normalize(input: RuleInput): RuleInput {
 
 function assertActor(actor: string): void {
   if (typeof actor !== 'string' || actor.trim() === '' || actor.length > 200) throw badInput('actor must be 1 to 200 characters', 'actor');
+}
+
+/** The rules' version (see the rollout_state migration). */
+export async function readVersion(db: EntityManager): Promise<number> {
+  const [row]: Array<{ version: string }> = await db.query(`SELECT version FROM rollout_state`);
+  return Number(row.version);
 }
