@@ -3,10 +3,13 @@
  * The SDK retries transient failures (connection errors, 408, 409, 429, 5xx) before a
  * stream starts and enforces the timeout; an aborted signal cancels the request.
  */
-import OpenAI from 'openai';
+import type { IncomingMessage } from 'node:http';
+import OpenAI, { APIError, OpenAIError } from 'openai';
 import type { AiConfig } from '../config/env';
 import type { ChatMessage } from '../domain/prompt/build-prompt';
 import { CategoryScores, moderationFromOpenAI } from '../domain/safety/moderation';
+import { createNodeFetch, nodeBody } from './node-fetch';
+import { SseParser } from './sse-parser';
 
 export interface StreamRequest {
   model: string;
@@ -52,26 +55,30 @@ export class OpenAIProvider implements ModelProvider {
           apiKey: config.apiKey ?? 'not-needed',
           timeout: config.timeoutMs,
           maxRetries: config.maxRetries,
+          fetch: createNodeFetch(),
         })
       : null;
   }
 
   async stream(req: StreamRequest): Promise<Completion> {
     if (!this.client) throw new ProviderNotConfigured();
-    const stream = await this.client.chat.completions.create(
-      {
-        model: req.model,
-        messages: req.messages,
-        stream: true,
-        stream_options: { include_usage: true },
-        ...(req.maxTokens ? { max_completion_tokens: req.maxTokens } : {}),
-      },
-      { signal: req.signal },
-    );
+    // The SDK sends, retries and checks the status; the SSE body is read here (see node-fetch.ts).
+    const response = await this.client.chat.completions
+      .create(
+        {
+          model: req.model,
+          messages: req.messages,
+          stream: true,
+          stream_options: { include_usage: true },
+          ...(req.maxTokens ? { max_completion_tokens: req.maxTokens } : {}),
+        },
+        { signal: req.signal },
+      )
+      .asResponse();
     let text = '';
     let usage: OpenAI.CompletionUsage | null = null;
     let first = true;
-    for await (const chunk of stream) {
+    const reader = new ChatStreamReader(response.headers, (chunk) => {
       const delta = chunk.choices[0]?.delta?.content;
       if (delta) {
         if (first) {
@@ -82,15 +89,107 @@ export class OpenAIProvider implements ModelProvider {
         req.onDelta?.(delta);
       }
       if (chunk.usage) usage = chunk.usage;
+    });
+    try {
+      const body = nodeBody(response);
+      await (body ? reader.readNode(body, req.signal) : reader.readWeb(response.body));
+    } catch (err) {
+      if (!req.signal?.aborted) throw err;
     }
-    // The SDK ends an aborted stream quietly: a cancelled reply is not a complete one.
+    // A cancelled reply is not a complete one, however much of it arrived.
     if (req.signal?.aborted) throw req.signal.reason instanceof Error ? req.signal.reason : new Error('Request aborted');
-    return { text, promptTokens: usage?.prompt_tokens ?? null, completionTokens: usage?.completion_tokens ?? null };
+    const used = usage as OpenAI.CompletionUsage | null;
+    return { text, promptTokens: used?.prompt_tokens ?? null, completionTokens: used?.completion_tokens ?? null };
   }
 
   async moderate(text: string, signal?: AbortSignal): Promise<CategoryScores> {
     if (!this.client) throw new ProviderNotConfigured();
     const result = await this.client.moderations.create({ model: this.config.moderationModel, input: text }, { signal });
     return moderationFromOpenAI(result as never);
+  }
+}
+
+/**
+ * A chat completion stream's events, as the SDK's Stream yields them: JSON chunks until
+ * `[DONE]`, an `error` in the stream thrown as an APIError. Resolves at `[DONE]` (or the
+ * end of the body); rejects when the body breaks off before either.
+ */
+class ChatStreamReader {
+  private done = false;
+  private readonly parser: SseParser;
+
+  constructor(
+    private readonly headers: Headers,
+    onChunk: (chunk: OpenAI.ChatCompletionChunk) => void,
+  ) {
+    this.parser = new SseParser((event, data) => {
+      if (this.done) return;
+      if (data.startsWith('[DONE]')) {
+        this.done = true;
+        return;
+      }
+      const parsed = JSON.parse(data);
+      if (parsed?.error) throw new APIError(undefined, parsed.error, undefined, this.headers);
+      if (event === 'error') throw new APIError(undefined, parsed, undefined, this.headers);
+      onChunk(parsed);
+    });
+  }
+
+  /** Parses in the stream's own callbacks: a frame becomes a delta in the same tick it arrives. */
+  readNode(body: IncomingMessage, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const fail = (err: unknown) => {
+        body.destroy();
+        reject(err);
+      };
+      const onAbort = () => fail(signal!.reason ?? new Error('Request aborted'));
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = () => signal?.removeEventListener('abort', onAbort);
+      body.setEncoding('utf8');
+      body.on('data', (text: string) => {
+        if (this.done) return;
+        try {
+          this.parser.push(text);
+        } catch (err) {
+          return fail(err);
+        }
+        // The rest (if any) drains so the connection goes back to the pool.
+        if (this.done) resolve();
+      });
+      body.once('end', () => {
+        settle();
+        try {
+          if (!this.done) this.parser.end();
+          resolve();
+        } catch (err) {
+          reject(err);
+        }
+      });
+      body.once('error', (err) => {
+        settle();
+        reject(err);
+      });
+      body.once('close', () => {
+        settle();
+        if (!body.complete && !this.done) reject(new OpenAIError('The provider closed the stream before it ended'));
+      });
+    });
+  }
+
+  async readWeb(body: ReadableStream<Uint8Array> | null): Promise<void> {
+    if (!body) throw new OpenAIError('Attempted to iterate over a response with no body');
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    try {
+      while (!this.done) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        this.parser.push(decoder.decode(value, { stream: true }));
+      }
+      if (!this.done) this.parser.end();
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
   }
 }
