@@ -18,11 +18,10 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Client } from 'graphql-ws';
 import { signDevToken } from '../api/src/auth/jwt';
 import { FakeOpenAI, RecordedRequest } from '../tests/support/fake-openai';
 import { cpuDelta, cpuSample, CpuSample, CpuUse } from './cpu-usage';
-import { GraphqlHttp, graphqlWsSubscriber } from './fanout-clients';
+import { GraphqlHttp, graphqlWsSubscriber, Subscriber } from './fanout-clients';
 import { runBench, ServiceProcess } from './service-process';
 
 const GROUPS = Number(process.env.BENCH_AI_GROUPS ?? 16);
@@ -93,7 +92,7 @@ interface Member {
 
 class Bench {
   readonly service = new ServiceProcess('bench-ai');
-  private readonly clients: Client[] = [];
+  private readonly clients: Subscriber[] = [];
   readonly subscriberErrors: unknown[] = [];
   fake!: FakeOpenAI;
   api!: GraphqlHttp;

@@ -5,7 +5,6 @@
  * stamped in a server process compares with a receipt stamped here.
  */
 import http from 'node:http';
-import { createClient, Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
 export const now = (): number => Number(process.hrtime.bigint());
@@ -163,35 +162,68 @@ export interface SubscriberHooks {
   onError(err: unknown): void;
 }
 
-/** One graphql-ws client (its own socket) subscribed to one group's events. */
-export function graphqlWsSubscriber(url: string, token: string, groupId: string, hooks: SubscriberHooks, selection = EVENT_SELECTION): Client {
-  const Tapped = class extends WebSocket {
-    constructor(address: string, protocols?: string | string[]) {
-      super(address, protocols);
-      this.on('message', (data) => hooks.onFrame(String(data)));
-    }
-  };
-  const client = createClient({
-    url,
-    webSocketImpl: Tapped,
-    connectionParams: { authorization: `Bearer ${token}` },
-    lazy: false,
-    retryAttempts: 0,
-  });
-  client.subscribe(
-    { query: `subscription($g: ID!) { groupEvents(groupId: $g) { ${selection} } }`, variables: { g: groupId } },
-    {
-      next: (v) => {
-        const t = now();
-        const e = (v.data as { groupEvents?: Parameters<SubscriberHooks['onEvent']>[0] } | undefined)?.groupEvents;
+/** A live subscription of the bench; `dispose` ends it and closes its socket. */
+export interface Subscriber {
+  dispose(): Promise<void>;
+}
+
+/**
+ * One graphql-ws subscriber (its own socket) on one group's events. It speaks the
+ * graphql-transport-ws protocol directly over `ws` (init, ack, subscribe, next, ping/pong)
+ * and parses each frame once with JSON.parse, exactly the client-side work the raw
+ * baseline's sockets do. The graphql-ws library client validated and re-parsed every
+ * frame: on this 2-core machine that CPU came out of what the servers could use.
+ */
+export function graphqlWsSubscriber(url: string, token: string, groupId: string, hooks: SubscriberHooks, selection = EVENT_SELECTION): Subscriber {
+  const socket = new WebSocket(url, 'graphql-transport-ws');
+  let acknowledged = false;
+  let disposed = false;
+  socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+  socket.on('message', (data) => {
+    const t = now();
+    const raw = String(data);
+    hooks.onFrame(raw);
+    const frame = JSON.parse(raw) as { type: string; payload?: { data?: { groupEvents?: Parameters<SubscriberHooks['onEvent']>[0] }; errors?: unknown } | unknown[] };
+    switch (frame.type) {
+      case 'next': {
+        const e = (frame.payload as { data?: { groupEvents?: Parameters<SubscriberHooks['onEvent']>[0] } }).data?.groupEvents;
         if (e) hooks.onEvent(e, t);
-        else hooks.onError(v.errors ?? v);
-      },
-      error: (err) => hooks.onError(err),
-      complete: () => hooks.onError(new Error('subscription completed')),
+        else hooks.onError(frame.payload);
+        return;
+      }
+      case 'connection_ack':
+        acknowledged = true;
+        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription($g: ID!) { groupEvents(groupId: $g) { ${selection} } }`, variables: { g: groupId } } }));
+        return;
+      case 'ping':
+        socket.send('{"type":"pong"}');
+        return;
+      case 'pong':
+        return;
+      case 'error':
+        hooks.onError(frame.payload);
+        return;
+      case 'complete':
+        hooks.onError(new Error('subscription completed'));
+        return;
+      default:
+        hooks.onError(new Error(`unexpected frame ${raw.slice(0, 200)}`));
+    }
+  });
+  socket.on('error', (err) => hooks.onError(err));
+  socket.on('close', (code, reason) => {
+    if (!disposed) hooks.onError(new Error(`socket closed ${code} ${String(reason)}${acknowledged ? '' : ' before connection_ack'}`));
+  });
+  return {
+    dispose: () => {
+      disposed = true;
+      if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        socket.close(1000, 'bench done');
+      });
     },
-  );
-  return client;
+  };
 }
 
 /** One plain `ws` socket on the baseline server, parsing each frame as a client would. */

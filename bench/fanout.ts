@@ -19,11 +19,10 @@
 import { ChildProcess, fork } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import type { Client } from 'graphql-ws';
 import type WebSocket from 'ws';
 import { signDevToken } from '../api/src/auth/jwt';
 import { cpuDelta, cpuSample, CpuSample } from './cpu-usage';
-import { GraphqlHttp, graphqlWsSubscriber, now, OrderCheck, PayloadCheck, rawSubscriber, Run, RunResult, SubscriberHooks } from './fanout-clients';
+import { GraphqlHttp, graphqlWsSubscriber, now, Subscriber, OrderCheck, PayloadCheck, rawSubscriber, Run, RunResult, SubscriberHooks } from './fanout-clients';
 import type { RawCommand, RawSend } from './raw-server';
 import { runBench, ServiceProcess, stopChild } from './service-process';
 
@@ -63,7 +62,7 @@ class Bench {
   readonly service = new ServiceProcess('bench');
   private raw: ChildProcess | null = null;
   private rawPort: Promise<number> = Promise.resolve(0);
-  private readonly clients: Client[] = [];
+  private readonly clients: Subscriber[] = [];
   private readonly rawSockets: WebSocket[] = [];
   readonly subscriberErrors: unknown[] = [];
   readonly oursPayloads = new PayloadCheck(PER_GROUP);

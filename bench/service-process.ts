@@ -59,6 +59,8 @@ export class ServiceProcess {
     this.embedded = await startEmbeddedPostgres(this.dataDir, 0, pino({ level: 'warn' }));
     this.port = await freePort();
     const prof = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfileDir)}`] : [];
+    // BENCH_PERF_MAP=1: a /tmp/perf-<pid>.map for `perf record`, which samples on-CPU time only.
+    if (process.env.BENCH_PERF_MAP === '1') prof.push('--perf-basic-prof');
     const child = spawn(process.execPath, [...prof, path.join(ROOT, 'dist/api/src/main.js')], {
       cwd: ROOT,
       stdio: ['ignore', 'inherit', 'inherit'],

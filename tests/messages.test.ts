@@ -528,10 +528,21 @@ describe('query limits and error masking', () => {
     // The same shape with small pages is fine: it is the cost that was refused.
     expect((await api.gql(alice.token, costly(5), { g: groupId })).errors).toBeUndefined();
 
-    // Page sizes passed as variables count too.
-    const viaVariables = await api.gql(alice.token, `query($g: ID!, $n: Int!) { messages(groupId: $g, first: $n) { edges { node { ${node} } } } }`, { g: groupId, n: 100_000 });
+    // Page sizes passed as variables count too, also for a document whose cost was worked out before with a small page.
+    const paged = `query($g: ID!, $n: Int!) { messages(groupId: $g, first: $n) { edges { node { ${node} } } } }`;
+    expect((await api.gql(alice.token, paged, { g: groupId, n: 5 })).errors).toBeUndefined();
+    const viaVariables = await api.gql(alice.token, paged, { g: groupId, n: 100_000 });
     expect(errorCodes(viaVariables)).toEqual(['BAD_USER_INPUT']);
     expect(viaVariables.errors![0].extensions).toMatchObject({ reason: 'QUERY_TOO_COSTLY' });
+
+    // Fields that @include leaves out cost nothing; the same document with them in is refused.
+    const optional = `query($g: ID!, $both: Boolean!) {
+      a: messages(groupId: $g, first: 100) { edges { cursor node { ${node} } } }
+      b: messages(groupId: $g, first: 100) @include(if: $both) { edges { cursor node { ${node} } } }
+    }`;
+    expect((await api.gql(alice.token, optional, { g: groupId, both: false })).errors).toBeUndefined();
+    expect((await api.gql(alice.token, optional, { g: groupId, both: true })).errors![0].extensions).toMatchObject({ reason: 'QUERY_TOO_COSTLY' });
+    expect((await api.gql(alice.token, optional, { g: groupId, both: false })).errors).toBeUndefined();
   });
 
   it('refuses badly typed variables with BAD_USER_INPUT and HTTP 400, not an internal error', async () => {

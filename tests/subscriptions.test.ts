@@ -37,12 +37,20 @@ async function activeSubscriptions(target: TestApi): Promise<number> {
   return Number(/^roundtable_subscriptions_active (\d+)/m.exec(text)![1]);
 }
 
+/** Subscription executions (event run through a query and stringified) so far, from the metrics. */
+async function subscriptionExecutions(target: TestApi): Promise<number> {
+  const text = await (await fetch(target.url.replace(/\/graphql$/, '/metrics'))).text();
+  return Number(/^roundtable_subscription_executions_total (\d+)/m.exec(text)![1]);
+}
+
 /** A bare graphql-ws connection, for what the client library hides: frames, ids, backpressure. */
 async function rawClient(target: TestApi, token: string) {
   const ws = new WebSocket(target.wsUrl, 'graphql-transport-ws');
   const frames: any[] = [];
+  const texts: string[] = [];
   let wake = () => {};
   ws.on('message', (d) => {
+    texts.push(String(d));
     frames.push(JSON.parse(String(d)));
     wake();
   });
@@ -60,10 +68,33 @@ async function rawClient(target: TestApi, token: string) {
   await new Promise((r) => ws.once('open', r));
   ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
   await frame((f) => f.type === 'connection_ack');
-  return { ws, frames, frame, subscribe, seqs };
+  return { ws, frames, texts, frame, subscribe, seqs };
 }
 
 describe('fan-out', () => {
+  it('runs each event once per query shape and sends every subscriber of that shape the same bytes', async () => {
+    const { users, groupId } = await group(4);
+    const since = await lastSeq(api, groupId);
+    const clients = await Promise.all(users.map((u) => rawClient(api, u.token)));
+    const selection = 'seq type message { id body author { username } }';
+    clients.forEach((c, i) => c.subscribe(`s${i}`, groupId, since, i < 3 ? selection : 'seq message { id }'));
+    // A first message reaches everyone (live or replayed): after it, every subscription is live.
+    const fence = await api.send(users[0], groupId, 'fence');
+    await Promise.all(clients.map((c, i) => c.frame((f) => f.id === `s${i}` && f.payload?.data?.groupEvents?.seq === fence.seq)));
+    const before = await subscriptionExecutions(api);
+
+    const message = await api.send(users[1], groupId, 'one execution, four frames');
+    const got = await Promise.all(clients.map((c, i) => c.frame((f) => f.id === `s${i}` && f.payload?.data?.groupEvents?.seq === message.seq)));
+    expect(got[0].payload.data.groupEvents).toEqual({ seq: message.seq, type: 'MESSAGE_CREATED', message: { id: message.id, body: 'one execution, four frames', author: { username: users[1].username } } });
+    expect(got[3].payload.data.groupEvents).toEqual({ seq: message.seq, message: { id: message.id } });
+    // Two shapes, two executions, whatever the number of subscribers.
+    expect((await subscriptionExecutions(api)) - before).toBe(2);
+    const payloadOf = (text: string) => text.slice(text.indexOf('"payload":'));
+    const frames = clients.map((c, i) => c.texts.find((t) => t.startsWith(`{"id":"s${i}","type":"next"`) && t.includes(message.id))!);
+    expect(new Set(frames.slice(0, 3).map(payloadOf)).size).toBe(1);
+    for (const c of clients) c.ws.close();
+  });
+
   it('delivers one message exactly once to each of 20 members subscribed at once', async () => {
     const { users, groupId } = await group(20);
     const subs = await Promise.all(users.map((u) => liveSubscription(api, u, groupId)));

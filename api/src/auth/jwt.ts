@@ -4,6 +4,7 @@
  * upserted from.
  */
 import { createRemoteJWKSet, errors, JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/env';
 import { DomainError, unauthenticated } from '../errors';
 import type { AgeBand, Plan } from '../users/user.entity';
@@ -21,7 +22,41 @@ const PLANS: readonly Plan[] = ['free', 'go', 'plus', 'pro'];
 
 export type TokenVerifier = (token: string) => Promise<Identity>;
 
+/**
+ * How long a verified token is taken on trust without checking its signature again: at
+ * most this long, and never past its `exp`. A key the identity provider withdraws from
+ * its JWKS stops admitting tokens within this time.
+ */
+const VERIFIED_TTL_MS = 60_000;
+
+/**
+ * Remembers tokens that verified, so a client sending many requests with one token pays
+ * for one signature check a minute rather than one per request. Failures are not kept:
+ * a bad token is checked again every time.
+ */
+export function cachingVerifier(verify: TokenVerifier, now: () => number = Date.now, max = 10_000): TokenVerifier {
+  const verified = new LRUCache<string, { identity: Identity; until: number }>({ max });
+  return async (token) => {
+    const hit = verified.get(token);
+    if (hit && hit.until > now()) return hit.identity;
+    const identity = await verify(token);
+    const exp = expiryMs(token);
+    verified.set(token, { identity, until: Math.min(now() + VERIFIED_TTL_MS, exp ?? Infinity) });
+    return identity;
+  };
+}
+
+/** The `exp` of a token that already verified, in ms (null if it has none). */
+function expiryMs(token: string): number | null {
+  const { exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { exp?: unknown };
+  return typeof exp === 'number' ? exp * 1000 : null;
+}
+
 export function createTokenVerifier(auth: Config['auth']): TokenVerifier {
+  return cachingVerifier(signatureVerifier(auth));
+}
+
+function signatureVerifier(auth: Config['auth']): TokenVerifier {
   const secret = auth.hs256Secret ? new TextEncoder().encode(auth.hs256Secret) : null;
   const jwks = auth.jwksUrl ? createRemoteJWKSet(new URL(auth.jwksUrl)) : null;
   const options = { issuer: auth.issuer ?? undefined, audience: auth.audience ?? undefined };

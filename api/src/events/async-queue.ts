@@ -1,9 +1,23 @@
 /**
+ * Where a queue's items can go straight away instead of waiting to be pulled: the
+ * WebSocket server writes each event's frame as it is pushed (see graphql/ws-server.ts).
+ */
+export interface QueueSink<T> {
+  write(item: T): void;
+  /** Items written but not yet handed to the network: counts like queued items. */
+  readonly backlog: number;
+  /** Resolves once the backlog is empty. */
+  drained(): Promise<void>;
+}
+
+/**
  * A push-driven async iterator: the feed pushes, graphql-ws pulls. `return()` from the
- * consumer (client completed or disconnected) runs the cleanup exactly once.
+ * consumer (client completed or disconnected) runs the cleanup exactly once. With a sink
+ * attached, items bypass the iterator, which then only reports the end of the stream.
  */
 export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];
+  private sink: QueueSink<T> | null = null;
   private waiting: ((r: IteratorResult<T>) => void) | null = null;
   private waitingReject: ((e: unknown) => void) | null = null;
   private done = false;
@@ -13,7 +27,15 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   constructor(private readonly onClose: () => void) {}
 
   get size(): number {
-    return this.items.length;
+    return this.sink ? this.sink.backlog : this.items.length;
+  }
+
+  /** From now on every item goes to `sink` as it is pushed; items already queued go first. */
+  attach(sink: QueueSink<T>): void {
+    this.sink = sink;
+    for (const item of this.items.splice(0)) sink.write(item);
+    const waiters = this.drainWaiters.splice(0);
+    if (waiters.length > 0) void sink.drained().then(() => waiters.forEach((w) => w()));
   }
 
   get closed(): boolean {
@@ -22,6 +44,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
 
   /** Resolves once the consumer has taken every queued item, or the stream has ended. */
   drained(): Promise<void> {
+    if (this.sink && !this.done) return this.sink.drained();
     if (this.items.length === 0 || this.done) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
@@ -32,7 +55,9 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
 
   push(item: T): void {
     if (this.done) return;
-    if (this.waiting) {
+    if (this.sink) {
+      this.sink.write(item);
+    } else if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = this.waitingReject = null;
       resolve({ value: item, done: false });
@@ -52,8 +77,10 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
       const resolve = this.waiting;
       const reject = this.waitingReject!;
       this.waiting = this.waitingReject = null;
-      if (error) reject(error);
-      else resolve({ value: undefined, done: true });
+      const finish = () => (error ? reject(error) : resolve({ value: undefined, done: true }));
+      // What the sink is still writing goes out before the end does.
+      if (this.sink) void this.sink.drained().then(finish);
+      else finish();
     }
   }
 
@@ -63,18 +90,20 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
       if (this.items.length === 0) this.wakeDrainWaiters();
       return Promise.resolve({ value, done: false });
     }
-    if (this.done) {
-      if (this.failure) {
-        const f = this.failure;
-        this.failure = null;
-        return Promise.reject(f);
-      }
-      return Promise.resolve({ value: undefined, done: true });
-    }
+    if (this.done) return this.sink ? this.sink.drained().then(() => this.ending()) : this.ending();
     return new Promise((resolve, reject) => {
       this.waiting = resolve;
       this.waitingReject = reject;
     });
+  }
+
+  private ending(): Promise<IteratorResult<T>> {
+    if (this.failure) {
+      const f = this.failure;
+      this.failure = null;
+      return Promise.reject(f);
+    }
+    return Promise.resolve({ value: undefined, done: true });
   }
 
   return(): Promise<IteratorResult<T>> {

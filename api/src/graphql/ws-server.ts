@@ -2,8 +2,10 @@
  * graphql-ws over `ws`, on the HTTP server's port. Authentication happens in
  * `connection_init` (graphql-ws closes sockets that subscribe before the ack or send no
  * init in time). Subscription events are executed and serialized once per event and
- * query shape, then the same JSON goes to every local subscriber: a group of 20 costs
- * one execution and one JSON.stringify per event, not twenty.
+ * query shape, then the same bytes go to every local subscriber: a group of 20 costs one
+ * execution and one JSON.stringify per event, not twenty. graphql-ws runs each
+ * subscription's protocol (subscribe, complete, errors, the end of a stream); the events
+ * of a group stream are written by a FrameSink as the feed pushes them.
  */
 import type { IncomingMessage } from 'node:http';
 import {
@@ -26,28 +28,25 @@ import { CloseCode, makeServer } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Context, Services } from '../context';
 import { DomainError, toFormattedErrors } from '../errors';
+import { AsyncQueue } from '../events/async-queue';
 import { createLoaders } from '../loaders';
 import type { UserEntity } from '../users/user.entity';
 import type { TokenVerifier } from '../auth/jwt';
+import { FrameSink, SharedResult as SharedBytes } from './frame-sink';
 import { assertCost, depthRule } from './limits';
 
 interface Extra {
   socket: WebSocket;
   request: IncomingMessage;
   user?: UserEntity;
-  /** Pre-serialized payloads waiting for their frame, by marker number. */
-  raw: Map<number, string>;
 }
 
-interface SharedResult {
+interface SharedResult extends SharedBytes {
   result: ExecutionResult;
-  json: string;
 }
 
 /** Fields whose value depends on who is looking: queries that select them are not shared. */
 const VIEWER_FIELDS = new Set(['myMembership', 'me']);
-const MARKER_KEY = '__rt';
-const MARKER_TAIL = /\{"__rt":(\d+)\}\}$/;
 
 export interface WsServerOptions {
   schema: GraphQLSchema;
@@ -57,16 +56,27 @@ export interface WsServerOptions {
 
 export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify }: WsServerOptions) {
   const { config, log, metrics } = services;
-  const perEvent = new WeakMap<object, Map<string, Promise<SharedResult>>>();
-  const shared = new WeakMap<ExecutionResult, SharedResult>();
+  const perEvent = new WeakMap<object, Map<string, SharedResult | Promise<SharedResult>>>();
+  /** The socket and graphql-ws id of each subscription, by its context value. */
+  const targets = new WeakMap<object, { socket: WebSocket; id: string }>();
   // Apollo applies the introspection switch over HTTP; queries over graphql-ws need it too.
   const rules = [...specifiedRules, depthRule(config.graphql.maxDepth), ...(config.graphql.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
-  let markers = 0;
 
   const format = (errors: readonly GraphQLError[]) => toFormattedErrors(errors, (err) => log.error({ err }, 'internal error in a subscription'));
 
-  /** Runs one event through the operation once per (event, query shape) and keeps its JSON. */
-  const runShared = (args: ExecutionArgs, key: string, event: object): Promise<SharedResult> => {
+  /** Results whose errors are masked already (onNext must not format them again). */
+  const formatted = new WeakSet<ExecutionResult>();
+  const serialize = (res: ExecutionResult): SharedResult => {
+    const result: ExecutionResult = res.errors ? { data: res.data, errors: format(res.errors) as unknown as GraphQLError[] } : res;
+    formatted.add(result);
+    return { result, bytes: Buffer.from(JSON.stringify(result)) };
+  };
+
+  /**
+   * Runs one event through the operation once per (event, query shape) and keeps its
+   * JSON. Synchronous when every resolver of the selection is (the usual case).
+   */
+  const runShared = (args: ExecutionArgs, key: string, event: object): SharedResult | Promise<SharedResult> => {
     let byKey = perEvent.get(event);
     if (!byKey) perEvent.set(event, (byKey = new Map()));
     let entry = byKey.get(key);
@@ -74,12 +84,8 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
       metrics.subscriptionExecutions.inc();
       // Fresh loaders per event: the subscription's own would cache members and read positions forever.
       const contextValue: Context = { ...(args.contextValue as Context), loaders: createLoaders(services.db, (args.contextValue as Context).user?.id ?? null) };
-      entry = Promise.resolve(execute({ ...args, contextValue, rootValue: event })).then((res) => {
-        const result: ExecutionResult = res.errors ? { data: res.data, errors: format(res.errors) as unknown as GraphQLError[] } : res;
-        const s = { result, json: JSON.stringify(result) };
-        shared.set(result, s);
-        return s;
-      });
+      const res = execute({ ...args, contextValue, rootValue: event });
+      entry = res instanceof Promise ? res.then(serialize) : serialize(res);
       byKey.set(key, entry);
     }
     return entry;
@@ -105,7 +111,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
       services,
       loaders: createLoaders(services.db, ctx.extra.user?.id ?? null),
     }),
-    onSubscribe: (ctx, _id, payload) => {
+    onSubscribe: (ctx, id, payload) => {
       let document: DocumentNode;
       try {
         document = parse(payload.query);
@@ -119,35 +125,37 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
       } catch (err) {
         return [err as DomainError];
       }
-      return {
-        schema,
-        document,
-        operationName: payload.operationName,
-        variableValues: payload.variables,
-        contextValue: {
-          user: ctx.extra.user ?? null,
-          services,
-          loaders: createLoaders(services.db, ctx.extra.user?.id ?? null),
-        } satisfies Context,
+      const contextValue: Context = {
+        user: ctx.extra.user ?? null,
+        services,
+        loaders: createLoaders(services.db, ctx.extra.user?.id ?? null),
       };
+      targets.set(contextValue, { socket: ctx.extra.socket, id });
+      return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
     },
     subscribe: async (args) => {
       const source = await createSourceEventStream(args);
       if (!isAsyncIterator(source)) return source as ExecutionResult;
       const key = sharingKey(args, (args.contextValue as Context).user?.id ?? '');
+      const target = targets.get(args.contextValue as object);
+      if (target && source instanceof AsyncQueue) {
+        // Events go out through the sink as they are pushed; graphql-ws is left the end of
+        // the stream (complete, or the error that ended it).
+        const fail = (err: unknown) => {
+          log.error({ err }, 'writing a subscription event failed');
+          target.socket.close(CloseCode.InternalServerError, 'Internal server error');
+        };
+        source.attach(new FrameSink<object>(target.socket, target.id, (event) => runShared(args, key, event), fail));
+        return source as AsyncIterableIterator<ExecutionResult<Record<string, unknown>>>;
+      }
       return mapIterator(source, async (event) => (await runShared(args, key, event as object)).result) as AsyncIterableIterator<ExecutionResult<Record<string, unknown>>>;
     },
-    onNext: (ctx, _id, _payload, _args, result) => {
-      const s = shared.get(result as ExecutionResult);
-      if (!s) {
-        // A subscription refused when it starts (NOT_FOUND, BAD_USER_INPUT): one masked result.
-        // Formatted here, not in onOperation: graphql-ws calls toJSON() on errors it formats itself.
-        const r = result as ExecutionResult;
-        return r.errors ? { data: r.data, errors: format(r.errors) } : undefined;
-      }
-      const n = ++markers;
-      ctx.extra.raw.set(n, s.json);
-      return { [MARKER_KEY]: n } as unknown as ExecutionResult;
+    onNext: (_ctx, _id, _payload, _args, result) => {
+      const r = result as ExecutionResult;
+      if (formatted.has(r) || !r.errors) return undefined;
+      // A subscription refused when it starts (NOT_FOUND, BAD_USER_INPUT): one masked result.
+      // Formatted here, not in onOperation: graphql-ws calls toJSON() on errors it formats itself.
+      return { data: r.data, errors: format(r.errors) };
     },
     onError: (_ctx, _id, _payload, errors) => format(errors) as unknown as GraphQLError[],
   });
@@ -155,7 +163,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
   wss.options.handleProtocols = (protocols) => (protocols.has('graphql-transport-ws') ? 'graphql-transport-ws' : false);
   wss.on('connection', (socket, request) => {
     metrics.wsConnections.inc();
-    const extra: Extra = { socket, request, raw: new Map() };
+    const extra: Extra = { socket, request };
     const keepAlive = setInterval(() => {
       if (socket.readyState === socket.OPEN) socket.ping();
     }, 12_000);
@@ -165,15 +173,6 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
         protocol: socket.protocol,
         send: (data) =>
           new Promise<void>((resolve, reject) => {
-            // The marker ends the frame; only the tail is searched, however long the client's id.
-            const tail = data.slice(-40);
-            const m = MARKER_TAIL.exec(tail);
-            if (m) {
-              const n = Number(m[1]);
-              const json = extra.raw.get(n)!;
-              extra.raw.delete(n);
-              data = data.slice(0, data.length - tail.length + m.index) + json + '}';
-            }
             if (socket.readyState !== socket.OPEN) return resolve();
             socket.send(data, (err) => (err ? reject(err) : resolve()));
           }),

@@ -144,11 +144,17 @@ export class MessageService {
         { users, messages: new Map([[row.id, message]]) },
       ),
     ]);
-    for (const listener of this.createdListeners) listener(message, user, { aiMode: aiMode!, safetyProfile: safetyProfile! });
+    // Moderation and the AI go after this turn of the event loop: the live frames and the
+    // sender's response, queued above as promise jobs, leave first (the local classifier
+    // alone would otherwise hold up every subscriber's delivery).
+    const atSend = { aiMode: aiMode!, safetyProfile: safetyProfile! };
+    setImmediate(() => {
+      for (const listener of this.createdListeners) listener(message, user, atSend);
+    });
     return message;
   }
 
-  /** Runs after a new human message is committed and published (the AI and moderation listen). */
+  /** Runs after a new human message is committed and published, in a later turn of the event loop (the AI and moderation listen). */
   onMessageCreated(listener: (message: MessageType, author: UserEntity, group: GroupAtSend) => void): void {
     this.createdListeners.push(listener);
   }

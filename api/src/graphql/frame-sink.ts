@@ -1,0 +1,75 @@
+/**
+ * Writes a subscription's events straight to its WebSocket as graphql-ws `next` frames.
+ * The feed pushes an event; the sink takes the event's shared JSON (executed and
+ * serialized once per event and query shape) and sends it framed for this subscriber,
+ * with no per-subscriber iterator, promise chain or re-serialization in between.
+ * Frames leave in push order even when an execution has to wait for a resolver.
+ */
+import type { WebSocket } from 'ws';
+import type { QueueSink } from '../events/async-queue';
+
+/** One event's result as JSON, UTF-8 encoded once for every subscriber's frame. */
+export interface SharedResult {
+  bytes: Buffer;
+}
+
+const FRAME_END = Buffer.from('}');
+
+export class FrameSink<T> implements QueueSink<T> {
+  private readonly head: Buffer;
+  /** Frames handed to `ws` whose write has not completed. */
+  private unflushed = 0;
+  /** Executions still running, in push order; null when none is. */
+  private chain: Promise<void> | null = null;
+  private pendingExecutions = 0;
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly socket: WebSocket,
+    id: string,
+    private readonly run: (item: T) => SharedResult | Promise<SharedResult>,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    // The same bytes graphql-ws would write: {"id":…,"type":"next","payload":<result>}
+    this.head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+  }
+
+  get backlog(): number {
+    return this.unflushed + this.pendingExecutions;
+  }
+
+  write(item: T): void {
+    const result = this.run(item);
+    if (!this.chain && !(result instanceof Promise)) return this.send(result);
+    this.pendingExecutions++;
+    const link = (this.chain ?? Promise.resolve())
+      .then(() => result)
+      .then((r) => this.send(r), this.onError)
+      .finally(() => {
+        this.pendingExecutions--;
+        if (this.chain === link) this.chain = null;
+        this.wake();
+      });
+    this.chain = link;
+  }
+
+  drained(): Promise<void> {
+    if (this.backlog === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private send(result: SharedResult): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    const frame = Buffer.concat([this.head, result.bytes, FRAME_END], this.head.length + result.bytes.length + 1);
+    this.unflushed++;
+    this.socket.send(frame, { binary: false }, () => {
+      this.unflushed--;
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    if (this.backlog > 0 || this.waiters.length === 0) return;
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
