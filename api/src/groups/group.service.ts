@@ -268,7 +268,7 @@ export class GroupService {
     const found = new Set(users.map((u) => u.username));
     const missing = usernames.filter((u) => !found.has(u));
     if (missing.length) throw new DomainError('BAD_USER_INPUT', `Unknown usernames: ${missing.join(', ')}`, { field: 'usernames', usernames: missing });
-    const allowed = await Promise.all(users.map((u) => this.rollout.allows(u, 'group_chats', { db: tx })));
+    const allowed = await this.rollout.allowsEach(users, 'group_chats', { db: tx });
     // Nobody outside the group chats rollout is pulled into a group they could not join themselves.
     const outside = new Set(users.filter((_, i) => !allowed[i]).map((u) => u.id));
     const blocked = users.filter((u) => !hasPublicProfile(u) || (u.ageBand === 'minor' && !u.parentalGroupChats) || u.suspendedAt !== null || outside.has(u.id));

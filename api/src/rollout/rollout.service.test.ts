@@ -41,6 +41,16 @@ function fakeDb(initial: RolloutRuleRow[]) {
 const jp = { id: 'u1', region: 'JP', plan: 'plus' as const };
 
 describe('RolloutService cache', () => {
+  it('judges several users under one reading of the rules', async () => {
+    const { state, db } = fakeDb([row('*', false), row('JP', true)]);
+    const rollout = new RolloutService(db);
+    const de = { id: 'u2', region: 'DE', plan: 'plus' as const };
+    expect(await rollout.allowsEach([jp, de, jp], 'group_chats')).toEqual([true, false, true]);
+    expect({ versionReads: state.versionReads, ruleReads: state.ruleReads }).toEqual({ versionReads: 1, ruleReads: 1 });
+    expect(await rollout.allowsEach([], 'group_chats')).toEqual([]);
+    expect(state.versionReads).toBe(1);
+  });
+
   it('reads only the version while it stands, and the rules again as soon as it moved', async () => {
     const { state, change, db } = fakeDb([row('*', true)]);
     const rollout = new RolloutService(db);
