@@ -58,6 +58,9 @@ describe('OpenAIProvider streaming', () => {
     const [req] = fake.chatRequests();
     expect(req.method).toBe('POST');
     expect(req.headers.authorization).toBe('Bearer test');
+    // A sized body, not chunked: some local OpenAI-compatible servers refuse chunked requests.
+    expect(req.headers['transfer-encoding']).toBeUndefined();
+    expect(Number(req.headers['content-length'])).toBeGreaterThan(0);
     expect(req.body).toMatchObject({ model: 'gpt-test-fast', messages, stream: true, stream_options: { include_usage: true } });
     expect(result.text).toBe('Reply to: Where do we meet on Friday?');
     const promptChars = messages.reduce((n, m) => n + m.content.length, 0);

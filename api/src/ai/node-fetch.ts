@@ -63,7 +63,11 @@ export function createNodeFetch(): typeof fetch {
     return new Promise<Response>((resolve, reject) => {
       if (signal?.aborted) return reject(abortError(signal));
       const secure = url.protocol === 'https:';
-      const req = (secure ? https : http).request(url, { method: init.method ?? 'GET', headers: headerRecord(init.headers), agent: secure ? agents.https : agents.http });
+      const payload = body == null ? undefined : typeof body === 'string' ? Buffer.from(body) : Buffer.from(body instanceof ArrayBuffer ? new Uint8Array(body) : body);
+      const headers = headerRecord(init.headers);
+      // As undici does: a known length, not chunked encoding, which some local servers refuse.
+      if (payload) headers['content-length'] = String(payload.byteLength);
+      const req = (secure ? https : http).request(url, { method: init.method ?? 'GET', headers, agent: secure ? agents.https : agents.http });
       const onAbort = () => req.destroy(abortError(signal!));
       signal?.addEventListener('abort', onAbort, { once: true });
       // Also after the response: a connection cut mid-body errors the request too (the body's reader sees it).
@@ -85,7 +89,7 @@ export function createNodeFetch(): typeof fetch {
         if (!nullBody) bodies.set(response, res);
         resolve(response);
       });
-      req.end(body == null ? undefined : body instanceof ArrayBuffer ? Buffer.from(body) : body);
+      req.end(payload);
     });
   };
 }
