@@ -153,6 +153,53 @@ describe('sendMessage', () => {
     expect(await lastSeq(api, groupId)).toBe(start + 40);
   });
 
+  describe('without a user read before it (the statement finds the author by the token claims)', () => {
+    const SEND = `mutation($i: SendMessageInput!) { sendMessage(input: $i) { id author { id username } } }`;
+    const input = (groupId: string, body: string) => ({ i: { groupId, body, clientMessageId: randomUUID() } });
+
+    it('applies changed claims first, as every request does, then sends', async () => {
+      const [alice, bob] = await api.users(2, { plan: 'free' });
+      const groupId = await api.group(alice, [bob]);
+      const upgraded = await api.token({ sub: alice.sub, plan: 'pro', region: 'JP' });
+      const r = await api.gql(upgraded, SEND, input(groupId, 'on the new plan'));
+      expect(r.errors).toBeUndefined();
+      expect(r.data.sendMessage.author).toEqual({ id: alice.id, username: alice.username });
+      expect(await api.query(`SELECT plan, region FROM users WHERE id = $1`, [alice.id])).toEqual([{ plan: 'pro', region: 'JP' }]);
+      // And back: the row follows the token of each request.
+      expect((await api.gql(alice.token, SEND, input(groupId, 'back on free'))).errors).toBeUndefined();
+      expect(await api.query(`SELECT plan, region FROM users WHERE id = $1`, [alice.id])).toEqual([{ plan: 'free', region: 'DE' }]);
+    });
+
+    it('creates the user of a first request and answers NOT_FOUND for a group it is not in', async () => {
+      const sub = `first-${randomUUID()}`;
+      const token = await api.token({ sub });
+      const r = await api.gql(token, SEND, input(randomUUID(), 'hello?'));
+      expect(errorCodes(r)).toEqual(['NOT_FOUND']);
+      expect(await api.query(`SELECT count(*)::int AS n FROM users WHERE subject = $1`, [sub])).toEqual([{ n: 1 }]);
+    });
+
+    it('refuses a suspended author with SUSPENDED and stores nothing, also for a retry of a message sent before', async () => {
+      const [alice, bob] = await api.users(2);
+      const groupId = await api.group(alice, [bob]);
+      const first = input(groupId, 'before the suspension');
+      expect((await api.gql(alice.token, SEND, first)).errors).toBeUndefined();
+      const count = async () => (await api.query(`SELECT count(*)::int AS n FROM messages WHERE group_id = $1`, [groupId]))[0].n;
+      const stored = await count();
+      await api.query(`UPDATE users SET suspended_at = now(), suspended_reason = 'test' WHERE id = $1`, [alice.id]);
+      expect(errorCodes(await api.gql(alice.token, SEND, input(groupId, 'after')))).toEqual(['SUSPENDED']);
+      expect(errorCodes(await api.gql(alice.token, SEND, first))).toEqual(['SUSPENDED']);
+      expect(await count()).toBe(stored);
+    });
+
+    it('resolves fields that need the viewer on the message it returns', async () => {
+      const [alice, bob] = await api.users(2);
+      const groupId = await api.group(alice, [bob]);
+      const r = await api.gql(alice.token, `mutation($i: SendMessageInput!) { sendMessage(input: $i) { id author { id } reactions { emoji } } }`, input(groupId, 'hi'));
+      expect(r.errors).toBeUndefined();
+      expect(r.data.sendMessage).toMatchObject({ author: { id: alice.id }, reactions: [] });
+    });
+  });
+
   it('accepts a body of exactly 8000 characters and refuses 8001 with BAD_USER_INPUT, storing nothing', async () => {
     const { alice, groupId } = await twoMemberGroup();
     const before = await lastSeq(api, groupId);

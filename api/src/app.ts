@@ -25,6 +25,7 @@ import { SafetyCaseService } from './moderation/safety-case.service';
 import { createHttpHandler } from './graphql/http';
 import { startApollo } from './graphql/apollo';
 import { attachGraphqlWs } from './graphql/ws-server';
+import { resolveViewer } from './graphql/viewer';
 import { InviteService } from './invites/invite.service';
 import { MessageService } from './messages/message.service';
 import { createMetrics } from './ops/metrics';
@@ -89,7 +90,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
 
   const schema = await clientSchema();
   const verify = createTokenVerifier(config.auth);
-  const apollo = await startApollo<Context>(schema, { config, log, label: 'internal error' });
+  const apollo = await startApollo<Context>(schema, { config, log, label: 'internal error', beforeExecute: resolveViewer });
 
   const admin = await createAdminEndpoint(services);
   const handler = createHttpHandler(apollo, services, verify, admin);

@@ -16,6 +16,7 @@ import type { MessageService } from './messages/message.service';
 import type { Metrics } from './ops/metrics';
 import type { RolloutService } from './rollout/rollout.service';
 import type { UserEntity } from './users/user.entity';
+import type { Identity } from './auth/jwt';
 import type { UserService } from './users/user.service';
 import type { Loaders } from './loaders';
 import type { StaffService } from './admin/staff.service';
@@ -43,8 +44,14 @@ export interface Services {
 }
 
 export interface Context {
-  /** Null when the request carried no token (only public fields resolve then). */
+  /**
+   * Null when the request carried no token (only public fields resolve then). Over HTTP
+   * it is read once the operation is known (graphql/viewer.ts): a lone sendMessage finds
+   * its author in its own statement, with `identity` alone.
+   */
   user: UserEntity | null;
+  /** The verified token's claims; null without a token. */
+  identity: Identity | null;
   services: Services;
   loaders: Loaders;
 }

@@ -3,9 +3,9 @@ import type { Context } from '../context';
 import { DomainError, unauthenticated } from '../errors';
 import { hasPublicProfile, UserEntity } from '../users/user.entity';
 
-/** `@Authorized()` means: a verified client token. */
+/** `@Authorized()` means: a verified client token (its user is read before any resolver that needs it, see graphql/viewer.ts). */
 export const authChecker: AuthChecker<Context> = ({ context }) => {
-  if (!context.user) throw unauthenticated();
+  if (!context.user && !context.identity) throw unauthenticated();
   return true;
 };
 

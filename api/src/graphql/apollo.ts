@@ -15,8 +15,8 @@ export interface ApolloOptions<TContext extends BaseContext> {
   log: Logger;
   /** How internal errors of this endpoint are logged. */
   label: string;
-  /** Checks a resolved operation before it runs (after parsing and validation); throw to refuse it. */
-  beforeExecute?: (request: GraphQLRequestContextDidResolveOperation<TContext>) => void;
+  /** Checks (and may complete the context of) a resolved operation before it runs, after parsing and validation; throw to refuse it. */
+  beforeExecute?: (request: GraphQLRequestContextDidResolveOperation<TContext>) => void | Promise<void>;
 }
 
 export async function startApollo<TContext extends BaseContext>(schema: GraphQLSchema, { config, log, label, beforeExecute }: ApolloOptions<TContext>): Promise<ApolloServer<TContext>> {
@@ -35,7 +35,7 @@ export async function startApollo<TContext extends BaseContext>(schema: GraphQLS
         async requestDidStart() {
           return {
             async didResolveOperation(request) {
-              beforeExecute?.(request);
+              await beforeExecute?.(request);
               assertCost(schema, request.document, request.request.variables, request.request.operationName, config.graphql.maxCost);
             },
           };

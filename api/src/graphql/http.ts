@@ -46,15 +46,16 @@ export function createHttpHandler(apollo: ApolloServer<Context>, services: Servi
   const { config, db, metrics, log } = services;
   const serveConsole = createConsoleHandler(config.staff.consoleDir);
 
+  /** The token is checked here; the user is read once the operation is known (see viewer.ts). */
   async function context(req: IncomingMessage): Promise<Context> {
     const header = req.headers.authorization;
-    let user = null;
+    let identity = null;
     if (header) {
       const m = /^Bearer\s+(.+)$/i.exec(header);
       if (!m) throw new DomainError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"');
-      user = await services.users.upsertFromIdentity(await verify(m[1]));
+      identity = await verify(m[1]);
     }
-    return { user, services, loaders: createLoaders(db, user?.id ?? null) };
+    return { user: null, identity, services, loaders: createLoaders(db, null) };
   }
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

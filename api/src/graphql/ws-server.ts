@@ -108,6 +108,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
     },
     context: (ctx): Context => ({
       user: ctx.extra.user ?? null,
+      identity: null,
       services,
       loaders: createLoaders(services.db, ctx.extra.user?.id ?? null),
     }),
@@ -127,6 +128,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
       }
       const contextValue: Context = {
         user: ctx.extra.user ?? null,
+        identity: null,
         services,
         loaders: createLoaders(services.db, ctx.extra.user?.id ?? null),
       };

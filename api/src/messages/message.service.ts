@@ -1,6 +1,6 @@
 /**
- * Messages (PRODUCT.md §3). Sending is one SQL statement: it checks membership, takes
- * the next seq, inserts the message and its event, and is idempotent on
+ * Messages (PRODUCT.md §3). Sending is one SQL statement (send-statement.ts): it checks
+ * membership, takes the next seq, inserts the message and its event, and is idempotent on
  * (group, author, clientMessageId). The event is published after that commit.
  */
 import type { DataSource, EntityManager } from 'typeorm';
@@ -23,6 +23,8 @@ import { fileUserReport } from '../moderation/safety-case.service';
 import type { MessageType } from './message.type';
 import type { SafetyProfileName } from '../domain/safety/safety-profile';
 import { buildMessageView, loadMessageViews, loadUsers } from './message.views';
+import { claimsParams, ClaimsSendRow, MESSAGE_COLUMNS, SEND_BY_CLAIMS, SEND_BY_ID, SendRow, userFromJson } from './send-statement';
+import type { Identity } from '../auth/jwt';
 
 export interface SendMessageInput {
   groupId: string;
@@ -37,7 +39,11 @@ export interface GroupAtSend {
   safetyProfile: SafetyProfileName;
 }
 
-type SendRow = MessageEntity & { origin: 'new' | 'existing'; eventAt: Date; aiMode: GroupAtSend['aiMode'] | null; safetyProfile: SafetyProfileName | null };
+interface PreparedSend {
+  input: SendMessageInput;
+  body: string;
+  mentions: ReturnType<typeof parseMentions>;
+}
 
 export interface HistoryPage {
   messages: MessageType[];
@@ -45,10 +51,7 @@ export interface HistoryPage {
   hasNewer: boolean;
 }
 
-export const MESSAGE_COLUMNS = `id, group_id AS "groupId", seq::int AS seq, kind, author_id AS "authorId", body, status,
-  status_reason AS "statusReason", reply_to_id AS "replyToId", client_message_id AS "clientMessageId",
-  mention_user_ids AS "mentionUserIds", mentions_ai AS "mentionsAi", edited_at AS "editedAt", deleted_at AS "deletedAt",
-  created_at AS "createdAt"`;
+export { MESSAGE_COLUMNS };
 
 const EMOJI = /^(?:\p{Extended_Pictographic}|\p{Regional_Indicator}|[\u200d\ufe0f\u20e3#*0-9]|\p{Emoji_Modifier})+$/u;
 /** Digits, `#` and `*` only count as part of a keycap, never on their own. */
@@ -77,55 +80,76 @@ export class MessageService {
 
   async send(user: UserEntity, input: SendMessageInput): Promise<MessageType> {
     assertCanWrite(user);
+    const send = this.prepare(user.subject, input);
+    return this.sendAs(user, send);
+  }
+
+  /**
+   * sendMessage for a request that has not read its user: the statement finds the author
+   * by the token's claims (see send-statement.ts). When no row carries these claims yet,
+   * `loadUser` upserts it as any other request would, and the message is sent by id.
+   */
+  async sendByClaims(identity: Identity, input: SendMessageInput, loadUser: () => Promise<UserEntity>): Promise<{ message: MessageType; author: UserEntity }> {
+    const send = this.prepare(identity.subject, input);
+    let rows: ClaimsSendRow[];
+    try {
+      rows = await this.sendsPerGroup.run(input.groupId, () =>
+        preparedQuery<ClaimsSendRow>(this.db, 'send-message-by-claims', SEND_BY_CLAIMS, [...this.params(send, identity.subject), ...claimsParams(identity)]),
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err;
+      const author = await loadUser();
+      return { message: await this.conclude(author, send, await this.existing(send, author.id)), author };
+    }
+    const { author: json, ...row } = rows[0];
+    if (!json) {
+      const author = await loadUser();
+      assertCanWrite(author);
+      return { message: await this.sendAs(author, send), author };
+    }
+    const author = userFromJson(json);
+    assertCanWrite(author);
+    return { message: await this.conclude(author, send, row.origin === null ? [] : [row as SendRow]), author };
+  }
+
+  /** Checks what needs no database and takes a place in the sender's rate limit (keyed by token subject). */
+  private prepare(sender: string, input: SendMessageInput): PreparedSend {
     const body = this.validBody(input.body);
     const cmid = input.clientMessageId;
     if (cmid.length < 1 || cmid.length > 100 || hasNul(cmid)) throw badInput('clientMessageId must be 1 to 100 characters other than NUL', 'clientMessageId');
     if (!isUuid(input.groupId)) throw notFound('Group');
     if (input.replyToId && !isUuid(input.replyToId)) throw notFound('Message');
-    const wait = this.limiter.hit(user.id, Date.now());
+    const wait = this.limiter.hit(sender, Date.now());
     if (wait > 0) throw new DomainError('RATE_LIMITED', 'Too many messages; slow down', { retryAfterMs: wait });
+    return { input, body, mentions: parseMentions(body, this.config.aiName) };
+  }
 
-    const mentions = parseMentions(body, this.config.aiName);
+  private params({ input, body, mentions }: PreparedSend, author: string): unknown[] {
+    return [input.groupId, author, input.clientMessageId, body, input.replyToId ?? null, mentions.usernames, mentions.mentionsAi];
+  }
+
+  private async sendAs(user: UserEntity, send: PreparedSend): Promise<MessageType> {
     let rows: SendRow[];
     try {
-      rows = await this.sendsPerGroup.run(input.groupId, () => preparedQuery<SendRow>(
-        this.db,
-        'send-message',
-        `WITH existing AS (
-           SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = $1 AND author_id = $2 AND client_message_id = $3),
-         member AS (
-           SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2),
-         g AS (
-           UPDATE groups SET last_seq = last_seq + 1, last_event_at = now()
-            WHERE id = $1 AND closed_at IS NULL AND EXISTS (SELECT 1 FROM member) AND NOT EXISTS (SELECT 1 FROM existing)
-              AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM messages WHERE id = $5 AND group_id = $1))
-            RETURNING last_seq, ai_mode, safety_profile),
-         m AS (
-           INSERT INTO messages (group_id, seq, kind, author_id, body, status, reply_to_id, client_message_id, mention_user_ids, mentions_ai)
-           SELECT $1, g.last_seq, 'USER', $2, $4, 'SENT', $5, $3,
-                  coalesce((SELECT array_agg(u.id ORDER BY array_position($6::text[], u.username))
-                              FROM users u JOIN group_members gm ON gm.user_id = u.id AND gm.group_id = $1
-                             WHERE u.username = ANY($6::text[])), '{}'),
-                  $7
-             FROM g
-           RETURNING ${MESSAGE_COLUMNS}),
-         e AS (
-           INSERT INTO group_events (group_id, seq, type, message_id, actor_id)
-           SELECT "groupId", seq, 'MESSAGE_CREATED', id, "authorId" FROM m
-           RETURNING created_at)
-         SELECT 'new' AS origin, m.*, (SELECT created_at FROM e) AS "eventAt", g.ai_mode AS "aiMode", g.safety_profile AS "safetyProfile" FROM m, g
-         UNION ALL
-         SELECT 'existing' AS origin, existing.*, NULL, NULL, NULL FROM existing WHERE EXISTS (SELECT 1 FROM member)`,
-        [input.groupId, user.id, cmid, body, input.replyToId ?? null, mentions.usernames, mentions.mentionsAi],
-      ));
+      rows = await this.sendsPerGroup.run(send.input.groupId, () => preparedQuery<SendRow>(this.db, 'send-message', SEND_BY_ID, this.params(send, user.id)));
     } catch (err) {
       if ((err as { code?: string }).code !== '23505') throw err;
-      // A concurrent retry with the same clientMessageId committed first.
-      rows = (await this.db.query(
-        `SELECT 'existing' AS origin, ${MESSAGE_COLUMNS} FROM messages WHERE group_id = $1 AND author_id = $2 AND client_message_id = $3`,
-        [input.groupId, user.id, cmid],
-      )) as typeof rows;
+      rows = await this.existing(send, user.id);
     }
+    return this.conclude(user, send, rows);
+  }
+
+  /** After a concurrent retry with the same clientMessageId committed first. */
+  private existing({ input }: PreparedSend, authorId: string): Promise<SendRow[]> {
+    return this.db.query(`SELECT 'existing' AS origin, ${MESSAGE_COLUMNS} FROM messages WHERE group_id = $1 AND author_id = $2 AND client_message_id = $3`, [
+      input.groupId,
+      authorId,
+      input.clientMessageId,
+    ]);
+  }
+
+  /** The sent (or earlier) message as the API shows it; a new one is published, then moderated and offered to the AI. */
+  private async conclude(user: UserEntity, { input }: PreparedSend, rows: SendRow[]): Promise<MessageType> {
     if (rows.length === 0) {
       if (input.replyToId) await this.assertReplyTarget(user, input.groupId, input.replyToId);
       throw notFound('Group');
@@ -144,17 +168,13 @@ export class MessageService {
         { users, messages: new Map([[row.id, message]]) },
       ),
     ]);
-    // Moderation and the AI go after this turn of the event loop: the live frames and the
-    // sender's response, queued above as promise jobs, leave first (the local classifier
-    // alone would otherwise hold up every subscriber's delivery).
-    const atSend = { aiMode: aiMode!, safetyProfile: safetyProfile! };
-    setImmediate(() => {
-      for (const listener of this.createdListeners) listener(message, user, atSend);
-    });
+    // The frames went out synchronously above; the listeners start moderation (off the
+    // event loop with the built-in classifier) and the AI.
+    for (const listener of this.createdListeners) listener(message, user, { aiMode: aiMode!, safetyProfile: safetyProfile! });
     return message;
   }
 
-  /** Runs after a new human message is committed and published, in a later turn of the event loop (the AI and moderation listen). */
+  /** Runs after a new human message is committed and published (the AI and moderation listen). */
   onMessageCreated(listener: (message: MessageType, author: UserEntity, group: GroupAtSend) => void): void {
     this.createdListeners.push(listener);
   }

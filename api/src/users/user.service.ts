@@ -6,10 +6,8 @@ import { safetyProfile } from '../domain/safety/safety-profile';
 import { badInput, DomainError } from '../errors';
 import { validateProfile, ProfileInput } from '../domain/profile';
 import { AgeBand, UserEntity } from './user.entity';
+import { USER_COLUMNS } from './user.columns';
 
-const USER_COLUMNS = `id, subject, region, plan, age_band AS "ageBand", parental_group_chats AS "parentalGroupChats",
-  display_name AS "displayName", username, photo_url AS "photoUrl", suspended_at AS "suspendedAt",
-  suspended_reason AS "suspendedReason", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** Accounts: the identity provider's claims are authoritative and upserted on every request. */
 export class UserService {

@@ -1,0 +1,87 @@
+/**
+ * The statement behind sendMessage (PRODUCT.md §3). In one round trip it checks
+ * membership, takes the group's next seq under its row lock, inserts the message and its
+ * event, and is idempotent on (group, author, clientMessageId).
+ *
+ * It comes in two forms. By author id, for a request that has loaded its user. By the
+ * token's claims, for a sendMessage whose request has not: the statement finds the author
+ * whose row carries exactly these claims and is not suspended, and returns that row too,
+ * so sending costs one round trip instead of a user read followed by the send. When no
+ * row matches (first request, or claims that changed) nothing is written and the caller
+ * upserts the user as every other request does, then sends by id.
+ */
+import type { SafetyProfileName } from '../domain/safety/safety-profile';
+import type { Identity } from '../auth/jwt';
+import { USER_COLUMNS } from '../users/user.columns';
+import type { UserEntity } from '../users/user.entity';
+import type { MessageEntity } from './message.entity';
+
+export const MESSAGE_COLUMNS = `id, group_id AS "groupId", seq::int AS seq, kind, author_id AS "authorId", body, status,
+  status_reason AS "statusReason", reply_to_id AS "replyToId", client_message_id AS "clientMessageId",
+  mention_user_ids AS "mentionUserIds", mentions_ai AS "mentionsAi", edited_at AS "editedAt", deleted_at AS "deletedAt",
+  created_at AS "createdAt"`;
+
+export type SendRow = MessageEntity & {
+  origin: 'new' | 'existing';
+  eventAt: Date;
+  aiMode: 'AUTO' | 'MENTIONS' | 'OFF' | null;
+  safetyProfile: SafetyProfileName | null;
+};
+
+/** By claims: at most one row, whose `author` is the matching user row as JSON (null when none matches). */
+export type ClaimsSendRow = (SendRow | { [K in keyof SendRow]: null }) & { author: Record<string, unknown> | null };
+
+/** $1 group, $2 author (id, or subject), $3 clientMessageId, $4 body, $5 replyToId, $6 mentioned usernames, $7 mentions the AI. */
+function statement(author: string, prelude: string): string {
+  return `WITH ${prelude}
+     existing AS (
+       SELECT ${MESSAGE_COLUMNS} FROM messages WHERE group_id = $1 AND author_id = ${author} AND client_message_id = $3),
+     member AS (
+       SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = ${author}),
+     g AS (
+       UPDATE groups SET last_seq = last_seq + 1, last_event_at = now()
+        WHERE id = $1 AND closed_at IS NULL AND EXISTS (SELECT 1 FROM member) AND NOT EXISTS (SELECT 1 FROM existing)
+          AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM messages WHERE id = $5 AND group_id = $1))
+        RETURNING last_seq, ai_mode, safety_profile),
+     m AS (
+       INSERT INTO messages (group_id, seq, kind, author_id, body, status, reply_to_id, client_message_id, mention_user_ids, mentions_ai)
+       SELECT $1, g.last_seq, 'USER', ${author}, $4, 'SENT', $5, $3,
+              coalesce((SELECT array_agg(u.id ORDER BY array_position($6::text[], u.username))
+                          FROM users u JOIN group_members gm ON gm.user_id = u.id AND gm.group_id = $1
+                         WHERE u.username = ANY($6::text[])), '{}'),
+              $7
+         FROM g
+       RETURNING ${MESSAGE_COLUMNS}),
+     e AS (
+       INSERT INTO group_events (group_id, seq, type, message_id, actor_id)
+       SELECT "groupId", seq, 'MESSAGE_CREATED', id, "authorId" FROM m
+       RETURNING created_at)`;
+}
+
+const RESULT = `SELECT 'new' AS origin, m.*, (SELECT created_at FROM e) AS "eventAt", g.ai_mode AS "aiMode", g.safety_profile AS "safetyProfile" FROM m, g
+     UNION ALL
+     SELECT 'existing' AS origin, existing.*, NULL, NULL, NULL FROM existing WHERE EXISTS (SELECT 1 FROM member)`;
+
+export const SEND_BY_ID = `${statement('$2', '')}
+     ${RESULT}`;
+
+/** $8 region, $9 plan, $10 age band, $11 parental group chats: the claims the author's row must carry. */
+export const SEND_BY_CLAIMS = `${statement(
+  '(SELECT id FROM writer)',
+  `author AS (
+       SELECT ${USER_COLUMNS} FROM users WHERE subject = $2 AND region IS NOT DISTINCT FROM $8 AND plan = $9
+          AND age_band IS NOT DISTINCT FROM $10 AND parental_group_chats = $11),
+     writer AS (
+       SELECT id FROM author WHERE "suspendedAt" IS NULL),`,
+)},
+     result AS (
+     ${RESULT})
+     SELECT result.*, (SELECT to_jsonb(author) FROM author) AS author FROM (SELECT) AS one LEFT JOIN result ON true`;
+
+export const claimsParams = (identity: Identity) => [identity.region, identity.plan, identity.ageBand, identity.parentalGroupChats];
+
+/** The author row the claims statement returned as JSON, with its timestamps as dates again. */
+export function userFromJson(json: Record<string, unknown>): UserEntity {
+  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+  return { ...(json as unknown as UserEntity), suspendedAt: date(json.suspendedAt), createdAt: date(json.createdAt)!, updatedAt: date(json.updatedAt)! };
+}
