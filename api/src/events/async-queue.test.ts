@@ -5,6 +5,11 @@ class HoldingSink implements QueueSink<number> {
   readonly written: number[] = [];
   backlog = 0;
   private waiters: Array<() => void> = [];
+  closed = false;
+
+  close(): void {
+    this.closed = true;
+  }
 
   write(item: number): void {
     this.written.push(item);
@@ -81,6 +86,19 @@ describe('AsyncQueue with a sink', () => {
     sink.release();
     await tick();
     expect(error).toEqual(new Error('fell behind'));
+  });
+
+  it('closes the sink when the consumer returns, not when the feed ends the stream', () => {
+    const q = new AsyncQueue<number>(() => undefined);
+    const sink = new HoldingSink();
+    q.attach(sink);
+    q.end();
+    expect(sink.closed).toBe(false);
+    const r = new AsyncQueue<number>(() => undefined);
+    const other = new HoldingSink();
+    r.attach(other);
+    void r.return();
+    expect(other.closed).toBe(true);
   });
 
   it('drained() follows the sink', async () => {

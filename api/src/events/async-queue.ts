@@ -8,6 +8,8 @@ export interface QueueSink<T> {
   readonly backlog: number;
   /** Resolves once the backlog is empty. */
   drained(): Promise<void>;
+  /** The consumer went away: nothing more is written, not even what is still being prepared. */
+  close(): void;
 }
 
 /**
@@ -107,6 +109,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   }
 
   return(): Promise<IteratorResult<T>> {
+    this.sink?.close();
     this.items.length = 0;
     this.failure = null;
     this.end();

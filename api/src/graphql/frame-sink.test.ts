@@ -61,6 +61,18 @@ describe('FrameSink', () => {
     expect(sink.backlog).toBe(0);
   });
 
+  it('drops a frame still being prepared when the subscription is closed', async () => {
+    const socket = new RecordingSocket();
+    let release!: () => void;
+    const slow = new Promise<SharedResult>((resolve) => (release = () => resolve(result('"late"'))));
+    const sink = new FrameSink<string>(socket as unknown as WebSocket, '1', () => slow, fail);
+    sink.write('late');
+    sink.close();
+    release();
+    await settle(sink, socket);
+    expect(socket.frames).toEqual([]);
+  });
+
   it('writes nothing to a socket that is no longer open', () => {
     const socket = new RecordingSocket();
     socket.readyState = 3;

@@ -23,6 +23,7 @@ export class FrameSink<T> implements QueueSink<T> {
   private chain: Promise<void> | null = null;
   private pendingExecutions = 0;
   private waiters: Array<() => void> = [];
+  private closed = false;
 
   constructor(
     private readonly socket: WebSocket,
@@ -53,13 +54,18 @@ export class FrameSink<T> implements QueueSink<T> {
     this.chain = link;
   }
 
+  /** The subscription ended on the client's side: a frame still being prepared must not follow (its id may be reused). */
+  close(): void {
+    this.closed = true;
+  }
+
   drained(): Promise<void> {
     if (this.backlog === 0) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   private send(result: SharedResult): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     const frame = Buffer.concat([this.head, result.bytes, FRAME_END], this.head.length + result.bytes.length + 1);
     this.unflushed++;
     this.socket.send(frame, { binary: false }, () => {
