@@ -1,11 +1,14 @@
 /**
- * The AI's message in a group: created STREAMING, ended COMPLETED, FAILED or BLOCKED.
- * Each step is one statement that locks the group row, writes the message and appends
- * its event, and returns what the live event is built from. The end of a reply reaches
- * subscribers one round trip after moderation, not a transaction and a re-read later.
+ * The AI's message in a group: created STREAMING (with the quota reservation that pays
+ * for it), ended COMPLETED, FAILED or BLOCKED. Each step is one statement that locks the
+ * group row, writes the message and appends its event, and returns what the live event
+ * is built from. The end of a reply reaches subscribers one round trip after
+ * moderation, not a transaction and a re-read later.
  */
 import type { DataSource } from 'typeorm';
 import { preparedQuery } from '../db/prepared';
+import { evaluateQuota, QuotaLimit, QuotaStatus } from '../domain/quota/evaluate-quota';
+import type { Tier } from '../domain/router/select-model';
 import { CategoryScores, moderationDecision } from '../domain/safety/moderation';
 import type { SafetyProfileName } from '../domain/safety/safety-profile';
 import { buildEventView } from '../events/event-log';
@@ -31,29 +34,47 @@ export interface Verdict {
 
 const PROFILES: readonly SafetyProfileName[] = ['STANDARD', 'TEEN'];
 
-/** Creates the AI's message as STREAMING, with its own seq and MESSAGE_CREATED event. Null if the group is closed. */
-export async function createAiMessage(db: DataSource, groupId: string, replyToId: string): Promise<{ message: AiMessageRef; event: GroupEventType } | null> {
-  const [row] = await preparedQuery<MessageEntity & { eventAt: Date }>(
+/** What a group reply reserves and creates in one call (see the start_ai_reply migration). */
+export interface ReplyStartInput {
+  user: { id: string; plan: string };
+  limit: QuotaLimit;
+  groupId: string;
+  triggerMessageId: string;
+  tier: Tier;
+  model: string;
+  routeReason: string;
+}
+
+export type ReplyStart =
+  | { started: true; responseId: string; status: QuotaStatus; message: AiMessageRef; event: GroupEventType }
+  | { started: false; closed: true }
+  | { started: false; closed: false; status: QuotaStatus };
+
+/**
+ * Reserves a unit of the author's quota and creates the AI's message as STREAMING, with its
+ * own seq and MESSAGE_CREATED event, in one statement; or, when no unit is left, returns the
+ * exhausted status; or, when the group is closed, does nothing.
+ */
+export async function startAiReply(db: DataSource, input: ReplyStartInput): Promise<ReplyStart> {
+  const now = new Date();
+  const [row] = await preparedQuery<MessageEntity & { responseId: string | null; usage: Date[] | null; eventAt: Date | null }>(
     db,
-    'ai-create-message',
-    `WITH g AS (
-       UPDATE groups SET last_seq = last_seq + 1, last_event_at = now() WHERE id = $1 AND closed_at IS NULL RETURNING last_seq),
-     m AS (
-       INSERT INTO messages (group_id, seq, kind, body, status, reply_to_id)
-       SELECT $1, g.last_seq, 'AI', '', 'STREAMING', $2 FROM g
-       RETURNING ${MESSAGE_COLUMNS}),
-     e AS (
-       INSERT INTO group_events (group_id, seq, type, message_id)
-       SELECT "groupId", seq, 'MESSAGE_CREATED', id FROM m
-       RETURNING created_at)
-     SELECT m.*, (SELECT created_at FROM e) AS "eventAt" FROM m`,
-    [groupId, replyToId],
+    'ai-start-reply',
+    `SELECT r.response_id AS "responseId", r.usage, r.event_at AS "eventAt", m.*
+       FROM start_ai_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) r
+       LEFT JOIN LATERAL (SELECT ${MESSAGE_COLUMNS} FROM (SELECT (r.message).*) x WHERE x.id IS NOT NULL) m ON true`,
+    [input.user.id, new Date(now.getTime() - input.limit.windowMs), input.limit.max, now, input.groupId, input.triggerMessageId, input.user.plan, input.tier, input.model, input.routeReason],
   );
-  if (!row) return null;
-  const { eventAt, ...message } = row;
+  if (!row || row.usage === null) return { started: false, closed: true };
+  const { responseId, usage, eventAt, ...message } = row;
+  const status = evaluateQuota(usage, input.limit, now);
+  if (!responseId) return { started: false, closed: false, status };
   return {
-    message: { id: message.id, groupId, seq: Number(message.seq) },
-    event: eventView(GroupEventKind.MESSAGE_CREATED, Number(message.seq), eventAt, buildMessageView(message, new Map())),
+    started: true,
+    responseId,
+    status,
+    message: { id: message.id, groupId: input.groupId, seq: Number(message.seq) },
+    event: eventView(GroupEventKind.MESSAGE_CREATED, Number(message.seq), eventAt!, buildMessageView(message as MessageEntity, new Map())),
   };
 }
 

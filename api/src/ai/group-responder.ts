@@ -26,7 +26,7 @@ import { blocksAiInput } from '../domain/safety/moderation';
 import type { SafetyCaseService } from '../moderation/safety-case.service';
 import type { Metrics } from '../ops/metrics';
 import type { UserEntity } from '../users/user.entity';
-import { AiMessageEnd, AiMessageRef, createAiMessage, finishAiMessage, FinishCheck, SettledResponse } from './ai-message.store';
+import { AiMessageEnd, AiMessageRef, finishAiMessage, FinishCheck, SettledResponse, startAiReply } from './ai-message.store';
 import { ClassifierThread } from './classifier-thread';
 import { DeltaBatcher } from './delta-batcher';
 import type { ModelProvider } from './provider';
@@ -149,20 +149,6 @@ export class GroupResponder {
     const context = group.history.map((m) => m.body).join('\n');
     const route = selectModel({ text: trigger.body, contextChars: context.length }, author.plan, allowedTiers(author.plan));
     const model = this.d.config.ai.models[route.tier];
-    const reserved = await this.d.quota.reserve({
-      user: author,
-      groupId: trigger.groupId,
-      triggerMessageId: trigger.id,
-      tier: route.tier,
-      model,
-      routeReason: route.reason,
-    });
-    if (!reserved.ok) {
-      this.notifyQuota(trigger, author, reserved.status.resetsAt);
-      await this.d.quota.recordExhaustion(author, trigger.groupId, reserved.status.resetsAt);
-      return 'quota_exceeded';
-    }
-    const responseId = reserved.reservation.responseId;
     const started = Date.now();
     // Watch the group before the message exists, so a close in between is not missed. In TEEN
     // groups, and from the moment anyone joins, text is not shown before it is moderated: the
@@ -170,15 +156,28 @@ export class GroupResponder {
     const controller = new AbortController();
     let liveDeltas = group.safetyProfile === 'STANDARD';
     const stopWatching = await this.watchGroup(trigger.groupId, controller, () => (liveDeltas = false));
-    const aiMessage = await this.createAiMessage(trigger).catch(async (err) => {
+    // The author's unit and the STREAMING message, in one call: nothing is charged in a closed group.
+    const start = await startAiReply(this.d.db, {
+      user: author,
+      limit: this.d.quota.limitFor(author.plan),
+      groupId: trigger.groupId,
+      triggerMessageId: trigger.id,
+      tier: route.tier,
+      model,
+      routeReason: route.reason,
+    }).catch((err) => {
       stopWatching();
       throw err;
     });
-    if (!aiMessage) {
+    if (!start.started) {
       stopWatching();
-      await this.d.quota.release(responseId, 'GROUP_CLOSED');
-      return 'none';
+      if (start.closed) return 'none';
+      this.notifyQuota(trigger, author, start.status.resetsAt);
+      await this.d.quota.recordExhaustion(author, trigger.groupId, start.status.resetsAt);
+      return 'quota_exceeded';
     }
+    this.d.publisher.publish([start.event]);
+    const { responseId, message: aiMessage } = start;
     if (!this.d.provider.configured) {
       stopWatching();
       await this.d.quota.release(responseId, 'PROVIDER_NOT_CONFIGURED', Date.now() - started, aiMessage.id);
@@ -369,14 +368,6 @@ export class GroupResponder {
       set!.delete(controller);
       if (set!.size === 0) this.inflight.delete(groupId);
     };
-  }
-
-  /** Creates the AI's message at once, as STREAMING, with its own seq. Null if the group closed. */
-  private async createAiMessage(trigger: MessageType): Promise<AiMessageRef | null> {
-    const created = await createAiMessage(this.d.db, trigger.groupId, trigger.id);
-    if (!created) return null;
-    this.d.publisher.publish([created.event]);
-    return created.message;
   }
 
   /**
