@@ -15,6 +15,8 @@ import https from 'node:https';
 
 const bodies = new WeakMap<Response, IncomingMessage>();
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+/** undici's default bodyTimeout: the longest silence within a response body. */
+const BODY_IDLE_TIMEOUT_MS = 300_000;
 
 /** The Node stream behind a response of `nodeFetch`, unread; undefined for any other response. */
 export function nodeBody(response: Response): IncomingMessage | undefined {
@@ -80,6 +82,8 @@ export function createNodeFetch(): typeof fetch {
         res.once('close', () => signal?.removeEventListener('abort', onAbort));
         // Whoever reads the body sees its errors; unread, they must not crash the process.
         res.on('error', () => undefined);
+        // A body that stalls fails as it did under undici (its bodyTimeout), not never.
+        res.setTimeout(BODY_IDLE_TIMEOUT_MS, () => res.destroy(new Error(`The provider sent nothing for ${BODY_IDLE_TIMEOUT_MS / 1000} s`)));
         const headers = new Headers();
         for (let i = 0; i < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
         const status = res.statusCode ?? 500;
