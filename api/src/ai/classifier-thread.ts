@@ -19,7 +19,10 @@ export class ClassifierThread {
   private readonly waiting = new Map<number, (scores: CategoryScores | null) => void>();
   private next = 0;
 
-  constructor(private readonly file: string | null = WORKER_FILE) {}
+  /** Starts the thread at once, so that the first text after boot does not wait for it to load. */
+  constructor(private readonly file: string | null = WORKER_FILE) {
+    this.start();
+  }
 
   async classify(text: string): Promise<CategoryScores> {
     const worker = this.start();
@@ -42,7 +45,12 @@ export class ClassifierThread {
 
   private start(): Worker | null {
     if (this.worker || !this.file) return this.worker;
-    const worker = new Worker(this.file);
+    let worker: Worker;
+    try {
+      worker = new Worker(this.file);
+    } catch {
+      return null; // scored on the caller's thread
+    }
     // Never what keeps the process alive: shutdown does not have to know about it.
     worker.unref();
     worker.on('message', ({ id, scores }: { id: number; scores: CategoryScores }) => {
