@@ -61,6 +61,7 @@ describe('OpenAIProvider streaming', () => {
     // A sized body, not chunked: some local OpenAI-compatible servers refuse chunked requests.
     expect(req.headers['transfer-encoding']).toBeUndefined();
     expect(Number(req.headers['content-length'])).toBeGreaterThan(0);
+    expect(req.headers['accept-encoding']).toBe('identity');
     expect(req.body).toMatchObject({ model: 'gpt-test-fast', messages, stream: true, stream_options: { include_usage: true } });
     expect(result.text).toBe('Reply to: Where do we meet on Friday?');
     const promptChars = messages.reduce((n, m) => n + m.content.length, 0);

@@ -69,6 +69,8 @@ export function createNodeFetch(): typeof fetch {
       const headers = headerRecord(init.headers);
       // As undici does: a known length, not chunked encoding, which some local servers refuse.
       if (payload) headers['content-length'] = String(payload.byteLength);
+      // Bodies are read as they are (undici would decompress): ask for them uncompressed.
+      headers['accept-encoding'] ??= 'identity';
       const req = (secure ? https : http).request(url, { method: init.method ?? 'GET', headers, agent: secure ? agents.https : agents.http });
       const onAbort = () => req.destroy(abortError(signal!));
       signal?.addEventListener('abort', onAbort, { once: true });
