@@ -2,6 +2,8 @@
  * OpenAIProvider through the real `openai` SDK against the loopback fake: streaming,
  * retries, failures, cancellation, timeouts and moderation.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { APIConnectionError } from 'openai';
 import { AiConfig, loadConfig } from '../../api/src/config/env';
 import { OpenAIProvider, ProviderNotConfigured } from '../../api/src/ai/provider';
@@ -48,6 +50,38 @@ describe('OpenAIProvider streaming', () => {
     expect(deltas).toEqual(['Meet ', 'at the ', 'station', '.']);
     expect(firstTokens).toBe(1);
     expect(result).toEqual({ text: 'Meet at the station.', promptTokens: 31, completionTokens: 4 });
+  });
+
+  it('reads SSE written in awkward pieces: CRLF, frames split mid-JSON, comments, a last frame without its blank line', async () => {
+    const chunk = (content: string) => JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+    const stream = `: keep-alive\r\n\r\ndata: ${chunk('Tra')}\r\n\r\ndata: ${chunk('in ')}\n\ndata: ${chunk('at 7')}`;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        // One byte short of each frame boundary, then the rest; the body ends without [DONE].
+        const cuts = [5, 40, stream.indexOf('in ') + 1, stream.length - 3];
+        let at = 0;
+        const next = () => {
+          const cut = cuts.shift();
+          if (cut === undefined) return res.end(stream.slice(at));
+          res.write(stream.slice(at, cut));
+          at = cut;
+          setTimeout(next, 5);
+        };
+        next();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const provider = new OpenAIProvider(aiConfig({ OPENAI_BASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` }));
+      const deltas: string[] = [];
+      const result = await provider.stream({ model: 'm', messages, onDelta: (d) => deltas.push(d) });
+      expect(deltas).toEqual(['Tra', 'in ', 'at 7']);
+      expect(result.text).toBe('Train at 7');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('sends the model, the messages and stream: true, and the fake records token times', async () => {

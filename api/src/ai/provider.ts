@@ -9,7 +9,7 @@ import type { AiConfig } from '../config/env';
 import type { ChatMessage } from '../domain/prompt/build-prompt';
 import { CategoryScores, moderationFromOpenAI } from '../domain/safety/moderation';
 import { createNodeFetch, nodeBody } from './node-fetch';
-import { SseParser } from './sse-parser';
+import { createParser, EventSourceParser } from 'eventsource-parser';
 
 export interface StreamRequest {
   model: string;
@@ -116,13 +116,14 @@ export class OpenAIProvider implements ModelProvider {
  */
 class ChatStreamReader {
   private done = false;
-  private readonly parser: SseParser;
+  private readonly parser: EventSourceParser;
 
   constructor(
     private readonly headers: Headers,
     onChunk: (chunk: OpenAI.ChatCompletionChunk) => void,
   ) {
-    this.parser = new SseParser((event, data) => {
+    // Events come out of feed() synchronously: a frame becomes a delta in the tick it arrives.
+    this.parser = createParser({ onEvent: ({ event, data }) => {
       if (this.done) return;
       if (data.startsWith('[DONE]')) {
         this.done = true;
@@ -132,7 +133,7 @@ class ChatStreamReader {
       if (parsed?.error) throw new APIError(undefined, parsed.error, undefined, this.headers);
       if (event === 'error') throw new APIError(undefined, parsed, undefined, this.headers);
       onChunk(parsed);
-    });
+    } });
   }
 
   /** Parses in the stream's own callbacks: a frame becomes a delta in the same tick it arrives. */
@@ -150,7 +151,7 @@ class ChatStreamReader {
       body.on('data', (text: string) => {
         if (this.done) return;
         try {
-          this.parser.push(text);
+          this.parser.feed(text);
         } catch (err) {
           return fail(err);
         }
@@ -160,7 +161,7 @@ class ChatStreamReader {
       body.once('end', () => {
         settle();
         try {
-          if (!this.done) this.parser.end();
+          if (!this.done) this.end();
           resolve();
         } catch (err) {
           reject(err);
@@ -177,6 +178,11 @@ class ChatStreamReader {
     });
   }
 
+  /** The body ended: a last event without its blank line still counts, as in the SDK. */
+  private end(): void {
+    this.parser.feed('\n\n');
+  }
+
   async readWeb(body: ReadableStream<Uint8Array> | null): Promise<void> {
     if (!body) throw new OpenAIError('Attempted to iterate over a response with no body');
     const reader = body.getReader();
@@ -185,9 +191,9 @@ class ChatStreamReader {
       while (!this.done) {
         const { value, done } = await reader.read();
         if (done) break;
-        this.parser.push(decoder.decode(value, { stream: true }));
+        this.parser.feed(decoder.decode(value, { stream: true }));
       }
-      if (!this.done) this.parser.end();
+      if (!this.done) this.end();
     } finally {
       await reader.cancel().catch(() => undefined);
     }
