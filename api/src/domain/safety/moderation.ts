@@ -147,17 +147,19 @@ export function classifyLocal(text: string): LocalClassification {
   const banter = BANTER.test(plain);
   const selfHarmSafe = SELF_HARM_SAFE_CONTEXT.test(plain);
   const sexualText = (v: string) => v.replace(SEXUAL_SAFE_ALL, ' ');
-  const groups: [Signal[], (v: string) => string][] = [
-    [HARASSMENT_SIGNALS, (v) => v],
-    [HATE_SIGNALS, (v) => v],
-    [SELF_HARM_SIGNALS, (v) => v],
-    [VIOLENCE_SIGNALS, (v) => v],
-    [ILLICIT_SIGNALS, (v) => v],
-    [SEXUAL_SIGNALS, sexualText],
+  // Sexual signals read the text with its safe contexts blanked out, worked out once.
+  const sexualVariants = variants.map(sexualText);
+  const groups: [Signal[], string[]][] = [
+    [HARASSMENT_SIGNALS, variants],
+    [HATE_SIGNALS, variants],
+    [SELF_HARM_SIGNALS, variants],
+    [VIOLENCE_SIGNALS, variants],
+    [ILLICIT_SIGNALS, variants],
+    [SEXUAL_SIGNALS, sexualVariants],
   ];
-  for (const [signals, view] of groups) {
+  for (const [signals, texts] of groups) {
     for (const signal of signals) {
-      if (!variants.some((v) => signal.pattern.test(view(v)))) continue;
+      if (!texts.some((v) => signal.pattern.test(v))) continue;
       let score = signal.score;
       if (banter && signal.banter) score *= 0.6;
       if (selfHarmSafe && signal.category === 'self-harm' && signal.label !== 'method') score *= 0.25;
@@ -165,7 +167,7 @@ export function classifyLocal(text: string): LocalClassification {
     }
   }
 
-  const forWords = sexualText(plain);
+  const forWords = sexualVariants[0];
   for (const match of matcher.getAllMatches(forWords)) {
     const word = dataset.getPayloadWithPhraseMetadata(match).phraseMetadata?.originalWord;
     if (!word) continue;
