@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { classifyLocal } from '../../api/src/domain/safety/moderation';
-import type { ClassifierThread as ClassifierThreadType } from '../../api/src/ai/classifier-thread';
+import type { ClassifierThread as ClassifierThreadType } from '../../api/src/moderation/classifier-thread';
 import { ensureBuilt, ROOT } from '../support/build';
 
 const TEXTS = [
@@ -20,7 +20,7 @@ let ClassifierThread: typeof ClassifierThreadType;
 beforeAll(() => {
   ensureBuilt();
   // The compiled module: from TypeScript sources there is no worker file to start.
-  ({ ClassifierThread } = require(path.join(ROOT, 'dist/api/src/ai/classifier-thread.js')));
+  ({ ClassifierThread } = require(path.join(ROOT, 'dist/api/src/moderation/classifier-thread.js')));
 });
 
 it('scores on its thread exactly as classifyLocal does, for texts scored concurrently', async () => {

@@ -13,7 +13,6 @@ import { buildGroupPrompt, PromptHistoryEntry } from '../domain/prompt/build-pro
 import { aiReactionFor } from '../domain/respond-policy/reaction';
 import { shouldRespond, RecentMessage } from '../domain/respond-policy/should-respond';
 import { allowedTiers, selectModel } from '../domain/router/select-model';
-import { moderationDecision } from '../domain/safety/moderation';
 import type { SafetyProfileName } from '../domain/safety/safety-profile';
 import { appendEvent } from '../events/event-log';
 import type { EventBus } from '../events/event-bus';
@@ -22,12 +21,11 @@ import { ephemeralEvent, GroupEventKind, GroupEventType } from '../events/group-
 import type { GroupAtSend } from '../messages/message.service';
 import type { MessageType } from '../messages/message.type';
 import { ModerationResult, ModerationService, ModerationUnavailable } from '../moderation/moderation.service';
-import { blocksAiInput } from '../domain/safety/moderation';
+import { blocksAiInput, moderationDecision } from '../domain/safety/moderation';
 import type { SafetyCaseService } from '../moderation/safety-case.service';
 import type { Metrics } from '../ops/metrics';
 import type { UserEntity } from '../users/user.entity';
 import { AiMessageEnd, AiMessageRef, finishAiMessage, FinishCheck, SettledResponse, startAiReply } from './ai-message.store';
-import { ClassifierThread } from './classifier-thread';
 import { DeltaBatcher } from './delta-batcher';
 import type { ModelProvider } from './provider';
 import type { QuotaService } from './quota.service';
@@ -67,7 +65,6 @@ export class GroupResponder {
   /** Responses streaming in this process, by group: closing the group cancels them. */
   private readonly inflight = new Map<string, Set<AbortController>>();
   private readonly pending = new Set<Promise<unknown>>();
-  private readonly classifier = new ClassifierThread();
 
   constructor(private readonly d: ResponderDeps) {}
 
@@ -309,7 +306,7 @@ export class GroupResponder {
   private async moderateHuman(message: MessageType, author: UserEntity, profile: SafetyProfileName): Promise<ModerationResult | null> {
     let result: ModerationResult | null;
     try {
-      result = await this.check(message.body, profile);
+      result = await this.d.moderation.checkOrFallback(message.body, profile);
     } catch (err) {
       if (!(err instanceof ModerationUnavailable)) throw err;
       result = null;
@@ -318,20 +315,10 @@ export class GroupResponder {
     return result;
   }
 
-  /**
-   * The moderation service's verdict on `text`. Without the provider's endpoint that is the
-   * built-in classifier, whose scores are computed off the event loop (see ClassifierThread).
-   */
-  private async check(text: string, profile: SafetyProfileName): Promise<ModerationResult> {
-    if (this.d.moderation.usesProvider) return this.d.moderation.checkOrFallback(text, profile);
-    const scores = await this.classifier.classify(text);
-    return { ...moderationDecision(scores, profile), scores, source: 'local' };
-  }
-
   /** The reply's moderation under `profile`; null when moderation is unavailable there (TEEN: fail closed). */
   private async moderateOutput(text: string, profile: SafetyProfileName): Promise<ModerationResult | null> {
     try {
-      return await this.check(text, profile);
+      return await this.d.moderation.checkOrFallback(text, profile);
     } catch (err) {
       if (!(err instanceof ModerationUnavailable)) throw err;
       return null;

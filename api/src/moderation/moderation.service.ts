@@ -1,11 +1,14 @@
 /**
  * Moderation (PRODUCT.md §6): the provider's moderation endpoint when configured, else
- * the built-in classifier. Callers decide what an outage means: TEEN groups fail closed.
+ * the built-in classifier, which scores on a thread of its own (ClassifierThread) so that
+ * neither message delivery nor streaming replies wait for it. Callers decide what an
+ * outage means: TEEN groups fail closed.
  */
 import type { Logger } from 'pino';
 import type { AiConfig } from '../config/env';
 import type { ModelProvider } from '../ai/provider';
-import { CategoryScores, classifyLocal, moderationDecision, ModerationDecision, ModerationProfile } from '../domain/safety/moderation';
+import { CategoryScores, moderationDecision, ModerationDecision, ModerationProfile } from '../domain/safety/moderation';
+import { ClassifierThread } from './classifier-thread';
 
 export interface ModerationResult extends ModerationDecision {
   scores: CategoryScores;
@@ -20,6 +23,8 @@ export class ModerationUnavailable extends Error {
 }
 
 export class ModerationService {
+  private readonly classifier = new ClassifierThread();
+
   constructor(
     private readonly provider: ModelProvider,
     private readonly config: AiConfig,
@@ -32,11 +37,7 @@ export class ModerationService {
 
   /** Scores `text` under the group's profile; throws ModerationUnavailable when the endpoint fails. */
   async check(text: string, profile: ModerationProfile, signal?: AbortSignal): Promise<ModerationResult> {
-    if (!text.trim()) return { ...moderationDecision(classifyLocal('').categories, profile), scores: classifyLocal('').categories, source: 'local' };
-    if (!this.usesProvider) {
-      const { categories } = classifyLocal(text);
-      return { ...moderationDecision(categories, profile), scores: categories, source: 'local' };
-    }
+    if (!text.trim() || !this.usesProvider) return this.local(text, profile);
     try {
       const scores = await this.provider.moderate(text, signal);
       return { ...moderationDecision(scores, profile), scores, source: 'openai' };
@@ -55,8 +56,12 @@ export class ModerationService {
       return await this.check(text, profile, signal);
     } catch (err) {
       if (profile === 'TEEN' || !(err instanceof ModerationUnavailable)) throw err;
-      const { categories } = classifyLocal(text);
-      return { ...moderationDecision(categories, profile), scores: categories, source: 'local' };
+      return this.local(text, profile);
     }
+  }
+
+  private async local(text: string, profile: ModerationProfile): Promise<ModerationResult> {
+    const scores = await this.classifier.classify(text);
+    return { ...moderationDecision(scores, profile), scores, source: 'local' };
   }
 }
