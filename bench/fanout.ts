@@ -14,7 +14,9 @@
  *
  * Env: BENCH_RATE (target load in messages/s, default 1500 = 30,000 deliveries/s),
  * BENCH_SECONDS (seconds at the target load, 8), BENCH_LIGHT_RATE (messages/s of the
- * light load, 300), BENCH_CPU_PROF (a directory: CPU profile of the service).
+ * light load, 300), BENCH_CPU_PROF (a directory: CPU profile of the service),
+ * BENCH_PERF_MAP=1 (the service writes a perf map for `perf record`), BENCH_NODE_FLAGS
+ * (extra node flags for the service, e.g. "--max-semi-space-size=64").
  */
 import { ChildProcess, fork } from 'node:child_process';
 import os from 'node:os';

@@ -61,6 +61,7 @@ export class ServiceProcess {
     const prof = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfileDir)}`] : [];
     // BENCH_PERF_MAP=1: a /tmp/perf-<pid>.map for `perf record`, which samples on-CPU time only.
     if (process.env.BENCH_PERF_MAP === '1') prof.push('--perf-basic-prof');
+    if (process.env.BENCH_NODE_FLAGS) prof.push(...process.env.BENCH_NODE_FLAGS.split(' '));
     const child = spawn(process.execPath, [...prof, path.join(ROOT, 'dist/api/src/main.js')], {
       cwd: ROOT,
       stdio: ['ignore', 'inherit', 'inherit'],
