@@ -98,7 +98,9 @@ export class MessageService {
       );
     } catch (err) {
       if ((err as { code?: string }).code !== '23505') throw err;
+      // A concurrent retry with the same clientMessageId committed first.
       const author = await loadUser();
+      assertCanWrite(author);
       return { message: await this.conclude(author, send, await this.existing(send, author.id)), author };
     }
     const { author: json, ...row } = rows[0];
