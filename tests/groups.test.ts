@@ -331,6 +331,15 @@ describe('listing groups', () => {
     const r = await api.gql(alice.token, GROUPS, { first: 2, after: 'garbage' });
     expect(errorOf(r).code).toBe('BAD_USER_INPUT');
   });
+
+  it('lists through the caller’s memberships: no index on groups covers the columns every event updates', async () => {
+    // Each event bumps last_seq and last_event_at; with neither indexed, that update stays HOT.
+    const indexed = await api.query(
+      `SELECT DISTINCT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+        WHERE i.indrelid = 'groups'::regclass AND a.attname IN ('last_seq', 'last_event_at')`,
+    );
+    expect(indexed).toEqual([]);
+  });
 });
 
 describe('safety profile', () => {
