@@ -14,7 +14,7 @@ import type { SafetyProfileName } from '../domain/safety/safety-profile';
 import { buildEventView } from '../events/event-log';
 import { GroupEventKind, GroupEventType } from '../events/group-event.type';
 import type { MessageEntity } from '../messages/message.entity';
-import { MESSAGE_COLUMNS } from '../messages/message.service';
+import { MESSAGE_COLUMNS } from '../messages/send-statement';
 import { buildMessageView, loadMessageViews } from '../messages/message.views';
 import type { MessageType } from '../messages/message.type';
 

@@ -18,7 +18,7 @@ import { appendEvent } from '../events/event-log';
 import type { EventBus } from '../events/event-bus';
 import type { EventPublisher } from '../events/event-publisher';
 import { ephemeralEvent, GroupEventKind, GroupEventType } from '../events/group-event.type';
-import type { GroupAtSend } from '../messages/message.service';
+import type { GroupAtSend } from '../messages/message-sender';
 import type { MessageType } from '../messages/message.type';
 import { ModerationResult, ModerationService, ModerationUnavailable } from '../moderation/moderation.service';
 import { blocksAiInput, moderationDecision } from '../domain/safety/moderation';

@@ -1,49 +1,27 @@
 /**
- * Messages (PRODUCT.md §3). Sending is one SQL statement (send-statement.ts): it checks
- * membership, takes the next seq, inserts the message and its event, and is idempotent on
- * (group, author, clientMessageId). The event is published after that commit.
+ * Messages (PRODUCT.md §3): editing, deleting, reactions, read positions, reports, typing
+ * and history. Sending is MessageSender's (one SQL statement, see send-statement.ts).
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../config/env';
 import { assertCanWrite } from '../auth/current-user';
 import { parseMentions } from '../domain/mentions/parse-mentions';
-import { FixedWindowLimiter } from '../domain/rate-limit/fixed-window';
-import { KeyedGate } from '../common/keyed-gate';
-import { preparedQuery } from '../db/prepared';
 import { badInput, DomainError, notFound } from '../errors';
-import { appendEvent, buildEventView, EventRow } from '../events/event-log';
+import { appendEvent, EventRow } from '../events/event-log';
 import type { EventPublisher } from '../events/event-publisher';
 import { ephemeralEvent, GroupEventKind } from '../events/group-event.type';
 import { isUuid, requireMembership } from '../groups/group.policy';
 import type { Metrics } from '../ops/metrics';
-import { toUserView, UserType } from '../users/user.type';
+import { toUserView } from '../users/user.type';
 import type { UserEntity } from '../users/user.entity';
 import type { MessageEntity } from './message.entity';
 import { fileUserReport } from '../moderation/safety-case.service';
 import type { MessageType } from './message.type';
-import type { SafetyProfileName } from '../domain/safety/safety-profile';
-import { buildMessageView, loadMessageViews, loadUsers } from './message.views';
-import { claimsParams, ClaimsSendRow, MESSAGE_COLUMNS, SEND_BY_CLAIMS, SEND_BY_ID, SendRow, userFromJson } from './send-statement';
+import { loadMessageViews } from './message.views';
+import { MESSAGE_COLUMNS } from './send-statement';
+import { CreatedListener, hasNul, MessageSender, SendMessageInput, validMessageBody } from './message-sender';
 import type { Identity } from '../auth/jwt';
 
-export interface SendMessageInput {
-  groupId: string;
-  body: string;
-  clientMessageId: string;
-  replyToId?: string | null;
-}
-
-/** The group's AI mode and safety profile as they were when a message was committed (read under its row lock). */
-export interface GroupAtSend {
-  aiMode: 'AUTO' | 'MENTIONS' | 'OFF';
-  safetyProfile: SafetyProfileName;
-}
-
-interface PreparedSend {
-  input: SendMessageInput;
-  body: string;
-  mentions: ReturnType<typeof parseMentions>;
-}
 
 export interface HistoryPage {
   messages: MessageType[];
@@ -51,139 +29,43 @@ export interface HistoryPage {
   hasNewer: boolean;
 }
 
-export { MESSAGE_COLUMNS };
-
 const EMOJI = /^(?:\p{Extended_Pictographic}|\p{Regional_Indicator}|[\u200d\ufe0f\u20e3#*0-9]|\p{Emoji_Modifier})+$/u;
 /** Digits, `#` and `*` only count as part of a keycap, never on their own. */
 const EMOJI_PICTURE = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u;
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 const isSingleEmoji = (s: string) => s.length <= 32 && EMOJI.test(s) && EMOJI_PICTURE.test(s) && [...graphemes.segment(s)].length === 1;
-/** PostgreSQL text cannot hold NUL: refuse it as input rather than fail in the database. */
-const hasNul = (s: string) => s.includes('\u0000');
 
 export class MessageService {
-  private readonly limiter: FixedWindowLimiter;
-  /** One send per group at a time reaches the database (see KeyedGate): with 8 waiting per group it halved PostgreSQL's CPU per send. */
-  private readonly sendsPerGroup = new KeyedGate(1);
-
-  private readonly createdListeners: Array<(message: MessageType, author: UserEntity, group: GroupAtSend) => void> = [];
+  private readonly sender: MessageSender;
   private readonly editedListeners: Array<(message: MessageType, author: UserEntity) => void> = [];
 
   constructor(
     private readonly db: DataSource,
     private readonly config: Config,
     private readonly events: EventPublisher,
-    private readonly metrics: Metrics,
+    metrics: Metrics,
   ) {
-    this.limiter = new FixedWindowLimiter(config.messageRatePerMinute, 60_000);
+    this.sender = new MessageSender(db, config, events, metrics);
   }
 
-  async send(user: UserEntity, input: SendMessageInput): Promise<MessageType> {
-    assertCanWrite(user);
-    const send = this.prepare(user.subject, input);
-    return this.sendAs(user, send);
+  /** Sends as a user whose row the request has read. */
+  send(user: UserEntity, input: SendMessageInput): Promise<MessageType> {
+    return this.sender.send(user, input);
   }
 
-  /**
-   * sendMessage for a request that has not read its user: the statement finds the author
-   * by the token's claims (see send-statement.ts). When no row carries these claims yet,
-   * `loadUser` upserts it as any other request would, and the message is sent by id.
-   */
-  async sendByClaims(identity: Identity, input: SendMessageInput, loadUser: () => Promise<UserEntity>): Promise<{ message: MessageType; author: UserEntity }> {
-    const send = this.prepare(identity.subject, input);
-    let rows: ClaimsSendRow[];
-    try {
-      rows = await this.sendsPerGroup.run(input.groupId, () =>
-        preparedQuery<ClaimsSendRow>(this.db, 'send-message-by-claims', SEND_BY_CLAIMS, [...this.params(send, identity.subject), ...claimsParams(identity)]),
-      );
-    } catch (err) {
-      if ((err as { code?: string }).code !== '23505') throw err;
-      // A concurrent retry with the same clientMessageId committed first.
-      const author = await loadUser();
-      assertCanWrite(author);
-      return { message: await this.conclude(author, send, await this.existing(send, author.id)), author };
-    }
-    const { author: json, ...row } = rows[0];
-    if (!json) {
-      const author = await loadUser();
-      assertCanWrite(author);
-      return { message: await this.sendAs(author, send), author };
-    }
-    const author = userFromJson(json);
-    assertCanWrite(author);
-    return { message: await this.conclude(author, send, row.origin === null ? [] : [row as SendRow]), author };
-  }
-
-  /** Checks what needs no database and takes a place in the sender's rate limit (keyed by token subject). */
-  private prepare(sender: string, input: SendMessageInput): PreparedSend {
-    const body = this.validBody(input.body);
-    const cmid = input.clientMessageId;
-    if (cmid.length < 1 || cmid.length > 100 || hasNul(cmid)) throw badInput('clientMessageId must be 1 to 100 characters other than NUL', 'clientMessageId');
-    if (!isUuid(input.groupId)) throw notFound('Group');
-    if (input.replyToId && !isUuid(input.replyToId)) throw notFound('Message');
-    const wait = this.limiter.hit(sender, Date.now());
-    if (wait > 0) throw new DomainError('RATE_LIMITED', 'Too many messages; slow down', { retryAfterMs: wait });
-    return { input, body, mentions: parseMentions(body, this.config.aiName) };
-  }
-
-  private params({ input, body, mentions }: PreparedSend, author: string): unknown[] {
-    return [input.groupId, author, input.clientMessageId, body, input.replyToId ?? null, mentions.usernames, mentions.mentionsAi];
-  }
-
-  private async sendAs(user: UserEntity, send: PreparedSend): Promise<MessageType> {
-    let rows: SendRow[];
-    try {
-      rows = await this.sendsPerGroup.run(send.input.groupId, () => preparedQuery<SendRow>(this.db, 'send-message', SEND_BY_ID, this.params(send, user.id)));
-    } catch (err) {
-      if ((err as { code?: string }).code !== '23505') throw err;
-      rows = await this.existing(send, user.id);
-    }
-    return this.conclude(user, send, rows);
-  }
-
-  /** After a concurrent retry with the same clientMessageId committed first. */
-  private existing({ input }: PreparedSend, authorId: string): Promise<SendRow[]> {
-    return this.db.query(`SELECT 'existing' AS origin, ${MESSAGE_COLUMNS} FROM messages WHERE group_id = $1 AND author_id = $2 AND client_message_id = $3`, [
-      input.groupId,
-      authorId,
-      input.clientMessageId,
-    ]);
-  }
-
-  /** The sent (or earlier) message as the API shows it; a new one is published, then moderated and offered to the AI. */
-  private async conclude(user: UserEntity, { input }: PreparedSend, rows: SendRow[]): Promise<MessageType> {
-    if (rows.length === 0) {
-      if (input.replyToId) await this.assertReplyTarget(user, input.groupId, input.replyToId);
-      throw notFound('Group');
-    }
-    const { origin, eventAt, aiMode, safetyProfile, ...row } = rows[0];
-    if (origin === 'existing') return (await loadMessageViews(this.db.manager, [row]))[0];
-
-    const author = toUserView(user);
-    const users = new Map<string, UserType>([[user.id, author]]);
-    if (row.mentionUserIds.length > 0) for (const [k, v] of await loadUsers(this.db.manager, row.mentionUserIds)) users.set(k, v);
-    const message = buildMessageView(row, users);
-    this.metrics.messagesSent.inc();
-    this.events.publish([
-      buildEventView(
-        { groupId: row.groupId, seq: message.seq, type: GroupEventKind.MESSAGE_CREATED, messageId: row.id, subjectUserId: null, actorId: user.id, data: {}, createdAt: eventAt },
-        { users, messages: new Map([[row.id, message]]) },
-      ),
-    ]);
-    // The frames went out synchronously above; the listeners start moderation (off the
-    // event loop with the built-in classifier) and the AI.
-    for (const listener of this.createdListeners) listener(message, user, { aiMode: aiMode!, safetyProfile: safetyProfile! });
-    return message;
+  /** Sends for a request that has not read its user (see MessageSender.sendByClaims). */
+  sendByClaims(identity: Identity, input: SendMessageInput, loadUser: () => Promise<UserEntity>): Promise<{ message: MessageType; author: UserEntity }> {
+    return this.sender.sendByClaims(identity, input, loadUser);
   }
 
   /** Runs after a new human message is committed and published (the AI and moderation listen). */
-  onMessageCreated(listener: (message: MessageType, author: UserEntity, group: GroupAtSend) => void): void {
-    this.createdListeners.push(listener);
+  onMessageCreated(listener: CreatedListener): void {
+    this.sender.onMessageCreated(listener);
   }
 
   async edit(user: UserEntity, messageId: string, rawBody: string): Promise<MessageType> {
     assertCanWrite(user);
-    const body = this.validBody(rawBody);
+    const body = validMessageBody(rawBody, this.config.maxMessageLength);
     const mentions = parseMentions(body, this.config.aiName);
     const { message, event } = await this.db.transaction(async (tx) => {
       const message = await this.ownMessage(tx, user, messageId);
@@ -366,15 +248,6 @@ export class MessageService {
     return (await loadMessageViews(this.db.manager, rows))[0];
   }
 
-  private validBody(body: string): string {
-    if (body.trim().length === 0) throw badInput('body must not be empty', 'body');
-    if (hasNul(body)) throw badInput('body must not contain NUL characters', 'body');
-    if ([...body].length > this.config.maxMessageLength) {
-      throw badInput(`body must be at most ${this.config.maxMessageLength} characters`, 'body');
-    }
-    return body;
-  }
-
   /** A message in a group the user belongs to, or NOT_FOUND; with `lock`, its group row is locked. */
   private async visibleMessage(tx: EntityManager, user: UserEntity, messageId: string, lock: boolean): Promise<MessageEntity> {
     if (!isUuid(messageId)) throw notFound('Message');
@@ -393,10 +266,5 @@ export class MessageService {
     if (message.authorId !== user.id || message.kind !== 'USER') throw new DomainError('FORBIDDEN', 'You can only change your own messages');
     if (message.status === 'DELETED') throw badInput('This message was deleted', 'messageId');
     return message;
-  }
-
-  private async assertReplyTarget(user: UserEntity, groupId: string, replyToId: string): Promise<void> {
-    await requireMembership(this.db.manager, groupId, user.id);
-    throw notFound('Message');
   }
 }
