@@ -164,8 +164,8 @@ export class MessageSender {
         { users, messages: new Map([[row.id, message]]) },
       ),
     ]);
-    // The frames went out synchronously above; the listeners start moderation (off the
-    // event loop with the built-in classifier) and the AI.
+    // Published first: with the in-process bus the subscribers' frames are already written.
+    // The listeners then start moderation (off the event loop with the built-in classifier) and the AI.
     for (const listener of this.createdListeners) listener(message, user, { aiMode: aiMode!, safetyProfile: safetyProfile! });
     return message;
   }
