@@ -73,6 +73,17 @@ describe('FrameSink', () => {
     expect(socket.frames).toEqual([]);
   });
 
+  it('reports an execution that throws to its own subscriber instead of throwing into the feed', () => {
+    const socket = new RecordingSocket();
+    const errors: unknown[] = [];
+    const sink = new FrameSink<string>(socket as unknown as WebSocket, '1', () => {
+      throw new Error('cannot serialize');
+    }, (err) => errors.push(err));
+    expect(() => sink.write('x')).not.toThrow();
+    expect(errors).toEqual([new Error('cannot serialize')]);
+    expect(socket.frames).toEqual([]);
+  });
+
   it('writes nothing to a socket that is no longer open', () => {
     const socket = new RecordingSocket();
     socket.readyState = 3;

@@ -40,7 +40,13 @@ export class FrameSink<T> implements QueueSink<T> {
   }
 
   write(item: T): void {
-    const result = this.run(item);
+    let result: SharedResult | Promise<SharedResult>;
+    try {
+      result = this.run(item);
+    } catch (err) {
+      // Called from the feed's loop over every subscriber: this one fails alone.
+      return this.onError(err);
+    }
     if (!this.chain && !(result instanceof Promise)) return this.send(result);
     this.pendingExecutions++;
     const link = (this.chain ?? Promise.resolve())
