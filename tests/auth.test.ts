@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createClient } from 'graphql-ws';
 import { SignJWT, UnsecuredJWT } from 'jose';
-import WebSocket from 'ws';
-import { errorOf, startApi, TEST_SECRET, TestApi } from './support/harness';
+import { errorOf, startApi, TEST_SECRET, TestApi, wsConnectionOutcome } from './support/harness';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -22,26 +20,6 @@ const sign = (claims: Record<string, unknown>, secret = TEST_SECRET, exp: number
     .setIssuedAt()
     .setExpirationTime(exp)
     .sign(new TextEncoder().encode(secret));
-
-/** Resolves with the close code once the graphql-ws connection is closed, or with 'connected'. */
-async function connectionOutcome(token: string | null): Promise<number | 'connected'> {
-  const client = createClient({
-    url: api.wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-    lazy: false,
-    retryAttempts: 0,
-    onNonLazyError: () => {},
-  });
-  try {
-    return await new Promise((resolve) => {
-      client.on('connected', () => resolve('connected'));
-      client.on('closed', (e) => resolve((e as { code: number }).code));
-    });
-  } finally {
-    await client.dispose();
-  }
-}
 
 describe('tokens', () => {
   it('refuses `me` and mutations without a token with UNAUTHENTICATED', async () => {
@@ -121,19 +99,19 @@ describe('tokens', () => {
 describe('graphql-ws authentication', () => {
   it('accepts a connection with a valid token (control)', async () => {
     const user = await api.user();
-    expect(await connectionOutcome(user.token)).toBe('connected');
+    expect(await wsConnectionOutcome(api, user.token)).toBe('connected');
   });
 
   it('closes a connection without a token with 4403', async () => {
-    expect(await connectionOutcome(null)).toBe(4403);
+    expect(await wsConnectionOutcome(api, null)).toBe(4403);
   });
 
   it('closes a connection with a bad token with 4403', async () => {
-    expect(await connectionOutcome('not-a-jwt')).toBe(4403);
+    expect(await wsConnectionOutcome(api, 'not-a-jwt')).toBe(4403);
     const wrongSecret = await sign({ plan: 'plus' }, 'another-secret-that-is-long-enough-for-hs256-xyz');
-    expect(await connectionOutcome(wrongSecret)).toBe(4403);
+    expect(await wsConnectionOutcome(api, wrongSecret)).toBe(4403);
     const expired = await sign({ plan: 'plus' }, TEST_SECRET, Math.floor(Date.now() / 1000) - 60);
-    expect(await connectionOutcome(expired)).toBe(4403);
+    expect(await wsConnectionOutcome(api, expired)).toBe(4403);
   });
 });
 

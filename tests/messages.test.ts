@@ -157,6 +157,25 @@ describe('sendMessage', () => {
     const SEND = `mutation($i: SendMessageInput!) { sendMessage(input: $i) { id author { id username } } }`;
     const input = (groupId: string, body: string) => ({ i: { groupId, body, clientMessageId: randomUUID() } });
 
+    it('reads no user row before a lone sendMessage, and does for anything beside it', async () => {
+      const [alice, bob] = await api.users(2);
+      const groupId = await api.group(alice, [bob]);
+      const reads = jest.spyOn(api.app.services.users, 'upsertFromIdentity');
+      try {
+        const sent = await api.gql(alice.token, SEND, input(groupId, 'one round trip'));
+        expect(sent.errors).toBeUndefined();
+        expect(reads).not.toHaveBeenCalled();
+        const both = await api.gql(alice.token, `mutation($i: SendMessageInput!, $g: ID!) { sendMessage(input: $i) { id } markRead(groupId: $g, seq: 1) }`, {
+          ...input(groupId, 'and a read'),
+          g: groupId,
+        });
+        expect(both.errors).toBeUndefined();
+        expect(reads).toHaveBeenCalledTimes(1);
+      } finally {
+        reads.mockRestore();
+      }
+    });
+
     it('applies changed claims first, as every request does, then sends', async () => {
       const [alice, bob] = await api.users(2, { plan: 'free' });
       const groupId = await api.group(alice, [bob]);

@@ -2,10 +2,8 @@
  * Staff sign-in and tokens: client and staff tokens never cross endpoints (even with one
  * secret for both), failures look alike, and throttling holds under parallel attempts.
  */
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { adminUrl, createStaff, staffGql, staffSignIn } from '../support/admin';
-import { errorOf, startApi, TEST_SECRET, TestApi } from '../support/harness';
+import { errorOf, startApi, TEST_SECRET, TestApi, wsConnectionOutcome } from '../support/harness';
 
 let api: TestApi;
 
@@ -17,25 +15,6 @@ afterAll(async () => {
 });
 
 const ME = `{ me { id email role } }`;
-
-async function wsOutcome(target: TestApi, token: string): Promise<number | 'connected'> {
-  const client = createClient({
-    url: target.wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    lazy: false,
-    retryAttempts: 0,
-    onNonLazyError: () => {},
-  });
-  try {
-    return await new Promise((resolve) => {
-      client.on('connected', () => resolve('connected'));
-      client.on('closed', (e) => resolve((e as { code: number }).code));
-    });
-  } finally {
-    await client.dispose();
-  }
-}
 
 describe('sign-in', () => {
   it('returns a session whose token reads `me`, and records last sign-in and a SIGN_IN entry', async () => {
@@ -96,8 +75,8 @@ describe('tokens do not cross endpoints', () => {
   it('refuses a staff token in graphql-ws connection_init', async () => {
     const staff = await createStaff(api);
     const user = await api.user();
-    expect(await wsOutcome(api, user.token)).toBe('connected');
-    expect(await wsOutcome(api, staff.token)).toBe(4403);
+    expect(await wsConnectionOutcome(api, user.token)).toBe('connected');
+    expect(await wsConnectionOutcome(api, staff.token)).toBe(4403);
   });
 
   it('keeps them apart by audience even when one secret signs both', async () => {
@@ -108,7 +87,7 @@ describe('tokens do not cross endpoints', () => {
       expect((await staffGql(same, staff.token, ME)).data.me.id).toBe(staff.id);
       expect(errorOf(await staffGql(same, user.token, ME)).code).toBe('UNAUTHENTICATED');
       expect(errorOf(await same.gql(staff.token, `{ me { id } }`)).code).toBe('UNAUTHENTICATED');
-      expect(await wsOutcome(same, staff.token)).toBe(4403);
+      expect(await wsConnectionOutcome(same, staff.token)).toBe(4403);
     } finally {
       await same.stop();
     }

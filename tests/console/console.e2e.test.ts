@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { FakeOpenAI } from '../support/fake-openai';
-import { errorOf, liveSubscription, TestApi, TestUser } from '../support/harness';
+import { errorOf, liveSubscription, TestApi } from '../support/harness';
 import { createStaff, origin, staffGql, staffOk, TestStaff } from '../support/admin';
 import { aiMessages, MODELS, quotaOf, settled, startAiApi } from '../ai/ai-support';
 import { ensureConsoleBuilt, freshContext, launchBrowser, pageErrors, screenshot } from './browser';

@@ -241,6 +241,26 @@ export async function startTwoApis(overrides: Record<string, string> = {}): Prom
 }
 
 /** Waits until a condition holds, polling. */
+/** Resolves with the close code once a graphql-ws connection with `token` is closed, or with 'connected'. */
+export async function wsConnectionOutcome(target: TestApi, token: string | null): Promise<number | 'connected'> {
+  const client = createClient({
+    url: target.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    lazy: false,
+    retryAttempts: 0,
+    onNonLazyError: () => {},
+  });
+  try {
+    return await new Promise((resolve) => {
+      client.on('connected', () => resolve('connected'));
+      client.on('closed', (e) => resolve((e as { code: number }).code));
+    });
+  } finally {
+    await client.dispose();
+  }
+}
+
 export async function eventually(fn: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await fn())) {

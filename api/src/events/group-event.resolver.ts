@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Authorized, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
 import { currentUser } from '../auth/current-user';
 import type { Context } from '../context';
 import { badInput } from '../errors';

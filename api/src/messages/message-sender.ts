@@ -147,7 +147,8 @@ export class MessageSender {
   /** The sent (or earlier) message as the API shows it; a new one is published, then moderated and offered to the AI. */
   private async conclude(user: UserEntity, { input }: PreparedSend, rows: SendRow[]): Promise<MessageType> {
     if (rows.length === 0) {
-      if (input.replyToId) await this.assertReplyTarget(user, input.groupId, input.replyToId);
+      // Nothing was sent: a missing group (or one the user is not in) is NOT_FOUND, else it was the reply target.
+      if (input.replyToId) await this.replyTargetMissing(user, input.groupId);
       throw notFound('Group');
     }
     const { origin, eventAt, aiMode, safetyProfile, ...row } = rows[0];
@@ -175,7 +176,7 @@ export class MessageSender {
     this.createdListeners.push(listener);
   }
 
-  private async assertReplyTarget(user: UserEntity, groupId: string, replyToId: string): Promise<void> {
+  private async replyTargetMissing(user: UserEntity, groupId: string): Promise<never> {
     await requireMembership(this.db.manager, groupId, user.id);
     throw notFound('Message');
   }
