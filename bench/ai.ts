@@ -11,18 +11,29 @@
  * provider first token -> first AI_DELTA frame, and provider last token -> AI_COMPLETED;
  * both are the service's added latency. Provider timings of the same run sit beside them.
  *
+ * A raw baseline (raw-ai-server.ts, its own process) streams the same replies from the
+ * same fake to its own plain `ws` sockets, doing by hand only what cannot be left out:
+ * the message row, the provider request and SSE parsing, the same delta batching, the
+ * final text committed before the completed event. Its rounds alternate with the
+ * service's, so both see the same machine; the table gives the ratio of the two.
+ *
  * Env: BENCH_AI_GROUPS (concurrent replies, 16), BENCH_AI_ROUNDS (10), BENCH_AI_TOKENS
  * (tokens per reply, 200), BENCH_AI_CHUNK_MS (delay between tokens, 2),
  * BENCH_AI_FIRST_TOKEN_MS (model "thinking" before the first token, 10), BENCH_CPU_PROF
  * (a directory: CPU profile of the service).
  */
+import { ChildProcess, fork } from 'node:child_process';
 import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type WebSocket from 'ws';
 import { signDevToken } from '../api/src/auth/jwt';
+import { loadConfig } from '../api/src/config/env';
 import { FakeOpenAI, RecordedRequest } from '../tests/support/fake-openai';
 import { cpuDelta, cpuSample, CpuSample, CpuUse } from './cpu-usage';
-import { GraphqlHttp, graphqlWsSubscriber, Subscriber } from './fanout-clients';
-import { runBench, ServiceProcess } from './service-process';
+import { GraphqlHttp, graphqlWsSubscriber, rawSubscriber, Subscriber, SubscriberHooks } from './fanout-clients';
+import type { RawAiCommand } from './raw-ai-server';
+import { runBench, ServiceProcess, stopChild } from './service-process';
 
 const GROUPS = Number(process.env.BENCH_AI_GROUPS ?? 16);
 const SUBSCRIBERS = 3;
@@ -93,6 +104,8 @@ interface Member {
 class Bench {
   readonly service = new ServiceProcess('bench-ai');
   private readonly clients: Subscriber[] = [];
+  private raw: ChildProcess | null = null;
+  private readonly rawSockets: WebSocket[] = [];
   readonly subscriberErrors: unknown[] = [];
   fake!: FakeOpenAI;
   api!: GraphqlHttp;
@@ -109,6 +122,20 @@ class Bench {
       cpuProfileDir: process.env.BENCH_CPU_PROF,
     });
     this.api = new GraphqlHttp(new URL(`http://127.0.0.1:${this.service.port}/graphql`));
+  }
+
+  /** The raw baseline's process, on the service's database and the same fake, with the service's batching settings. */
+  async startRaw(): Promise<number> {
+    const { deltaFlushMs, deltaFlushChars } = loadConfig({ NODE_ENV: 'test' }).ai;
+    const raw = fork(path.join(__dirname, 'raw-ai-server.js'), [], {
+      env: { PATH: process.env.PATH, DATABASE_URL: this.service.databaseUrl, PROVIDER_URL: this.fake.baseUrl, FLUSH_MS: String(deltaFlushMs), FLUSH_CHARS: String(deltaFlushChars) },
+      stdio: 'inherit',
+    });
+    this.raw = raw;
+    return new Promise<number>((resolve, reject) => {
+      raw.once('message', (m: { t: string; port: number }) => (m.t === 'ready' ? resolve(m.port) : reject(new Error('raw baseline failed'))));
+      raw.once('exit', () => reject(new Error('raw baseline exited')));
+    });
   }
 
   /** 48 adult plus-plan users with profiles, 16 groups of 3. */
@@ -137,21 +164,29 @@ class Bench {
     const wsUrl = `ws://127.0.0.1:${this.service.port}/graphql`;
     for (const [g, group] of this.groups.entries()) {
       for (const [s, m] of group.members.entries()) {
-        const hooks = {
-          group: g,
-          onFrame: () => undefined,
-          // Stamped on performance.now(), the fake provider's clock, in the same call as receipt.
-          onEvent: (e: unknown) => this.current[g]?.onEvent(s, e as BenchEvent, performance.now()),
-          onError: (err: unknown) => this.subscriberErrors.push(err),
-        };
-        this.clients.push(graphqlWsSubscriber(wsUrl, m.token, group.id, hooks, SELECTION));
+        this.clients.push(graphqlWsSubscriber(wsUrl, m.token, group.id, this.hooks(g, s), SELECTION));
       }
     }
     await this.service.waitForSubscriptions(GROUPS * SUBSCRIBERS, this.subscriberErrors);
+    const rawPort = await this.startRaw();
+    for (const g of range(GROUPS)) for (const s of range(SUBSCRIBERS)) this.rawSockets.push(await rawSubscriber(`ws://127.0.0.1:${rawPort}/?g=${g}`, this.hooks(g, s)));
   }
 
-  /** All groups mention the AI at once; resolves when every subscriber has every reply's AI_COMPLETED. */
-  async round(round: number): Promise<Reply[]> {
+  private hooks(g: number, s: number): SubscriberHooks {
+    return {
+      group: g,
+      onFrame: () => undefined,
+      // Stamped on performance.now(), the fake provider's clock, in the same call as receipt.
+      onEvent: (e: unknown) => this.current[g]?.onEvent(s, e as BenchEvent, performance.now()),
+      onError: (err: unknown) => this.subscriberErrors.push(err),
+    };
+  }
+
+  /**
+   * All groups mention the AI at once (or, `raw`, the baseline is asked for the same
+   * replies); resolves when every subscriber has every reply's AI_COMPLETED.
+   */
+  async round(round: number, raw = false): Promise<Reply[]> {
     const replies = range(GROUPS).map((g) => new Reply(g, round));
     this.current = replies;
     const seen = this.fake.chatRequests().length;
@@ -160,6 +195,7 @@ class Bench {
         const { id, members } = this.groups[reply.group];
         const body = `@AI could you suggest where we meet on Friday evening? [bench g${reply.group} r${round}]`;
         reply.sentAt = performance.now();
+        if (raw) return this.raw!.send({ t: 'reply', group: reply.group, groupId: id, prompt: body } satisfies RawAiCommand);
         return this.api.request(members[0].token, SEND, { i: { groupId: id, body, clientMessageId: `ai-${round}-${reply.group}` } });
       }),
     );
@@ -176,13 +212,15 @@ class Bench {
     return replies;
   }
 
-  /** CPU so far of the service, PostgreSQL and this process (fake provider and subscribers). */
+  /** CPU so far of the service, the raw baseline, PostgreSQL and this process (fake provider and subscribers). */
   cpu(): CpuSample | null {
-    return cpuSample(this.service.pid!, 0, this.service.dataDir);
+    return cpuSample(this.service.pid!, this.raw?.pid ?? 0, this.service.dataDir);
   }
 
   async stop(): Promise<void> {
     await Promise.allSettled(this.clients.map((c) => c.dispose()));
+    for (const s of this.rawSockets) s.terminate();
+    await stopChild(this.raw, (raw) => raw.send({ t: 'stop' } satisfies RawAiCommand));
     this.api?.close();
     await this.service.stop();
     await this.fake?.stop();
@@ -214,52 +252,100 @@ const verdict = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
 const LABEL = 54;
 const row = (label: string, s: Stats) => `${label.padEnd(LABEL)}${pad(String(s.n), 8)}${pad(fmt(s.p50), 9)}${pad(fmt(s.p99), 9)}${pad(fmt(s.max), 9)}`;
 
-/** The printed table; returns whether every correctness check passed. */
-function report(bench: Bench, replies: Reply[], cpu: CpuUse | null, load: string, seconds: number): boolean {
-  const served = replies.filter((r) => r.request?.firstTokenAt !== undefined && r.request.lastTokenAt !== undefined);
-  const ttft = stats(served.map((r) => r.request!.firstTokenAt! - r.request!.receivedAt));
-  const streaming = stats(served.map((r) => r.request!.lastTokenAt! - r.request!.firstTokenAt!));
-  const first = stats(served.flatMap((r) => r.firstDelta.map((t) => t - r.request!.firstTokenAt!)));
-  const last = stats(served.flatMap((r) => r.completed.map((t) => t - r.request!.lastTokenAt!)));
-  const toProvider = stats(served.map((r) => r.request!.receivedAt - r.sentAt));
-  const frames = stats(replies.flatMap((r) => r.deltas));
-  const completed = replies.filter((r) => r.statuses.length === SUBSCRIBERS && r.statuses.every((s) => s === 'COMPLETED')).length;
-  const intact = replies.reduce((n, r) => n + r.text.filter((t) => t === REPLY_TEXT).length, 0);
-  const expected = replies.length * SUBSCRIBERS;
+/** One side's replies (the service's or the baseline's), measured. */
+interface Side {
+  replies: Reply[];
+  ttft: Stats;
+  streaming: Stats;
+  first: Stats;
+  last: Stats;
+  toProvider: Stats;
+  frames: Stats;
+  /** Replies COMPLETED at every subscriber, matched to a provider request, reassembled intact. */
+  completed: number;
+  served: number;
+  intact: number;
+}
 
-  const perReply = (ms: number | undefined) => fmt((ms ?? NaN) / replies.length, 1);
+function measure(replies: Reply[]): Side {
+  const served = replies.filter((r) => r.request?.firstTokenAt !== undefined && r.request.lastTokenAt !== undefined);
+  return {
+    replies,
+    ttft: stats(served.map((r) => r.request!.firstTokenAt! - r.request!.receivedAt)),
+    streaming: stats(served.map((r) => r.request!.lastTokenAt! - r.request!.firstTokenAt!)),
+    first: stats(served.flatMap((r) => r.firstDelta.map((t) => t - r.request!.firstTokenAt!))),
+    last: stats(served.flatMap((r) => r.completed.map((t) => t - r.request!.lastTokenAt!))),
+    toProvider: stats(served.map((r) => r.request!.receivedAt - r.sentAt)),
+    frames: stats(replies.flatMap((r) => r.deltas)),
+    completed: replies.filter((r) => r.statuses.length === SUBSCRIBERS && r.statuses.every((s) => s === 'COMPLETED')).length,
+    served: served.length,
+    intact: replies.reduce((n, r) => n + r.text.filter((t) => t === REPLY_TEXT).length, 0),
+  };
+}
+
+const ratio = (a: Stats, b: Stats) => `${''.padEnd(LABEL + 8)}${pad(fmt(a.p50 / b.p50) + 'x', 9)}${pad(fmt(a.p99 / b.p99) + 'x', 9)}${pad(fmt(a.max / b.max) + 'x', 9)}`;
+
+/** The printed table; returns whether every correctness check passed. */
+function report(bench: Bench, ours: Side, raw: Side, cpu: { ours: CpuUse | null; raw: CpuUse | null }, load: string, seconds: number): boolean {
+  const n = ours.replies.length;
+  const perReply = (ms: number | undefined) => fmt((ms ?? NaN) / n, 1);
   const head = `${''.padEnd(LABEL)}${pad('samples', 8)}${pad('p50', 9)}${pad('p99', 9)}${pad('max', 9)}`;
   const line = '-'.repeat(head.length);
-  const p50ok = first.p50 <= TARGET_P50_MS && last.p50 <= TARGET_P50_MS;
-  const p99ok = first.p99 <= TARGET_P99_MS && last.p99 <= TARGET_P99_MS;
+  const meets = (side: Side, limit: number, k: 'p50' | 'p99') => side.first[k] <= limit && side.last[k] <= limit;
+  const target = (k: 'p50' | 'p99', limit: number) =>
+    `Target added ${k} <= ${limit} ms:${k === 'p50' ? ' ' : ''} first token ${fmt(ours.first[k])}, completion ${fmt(ours.last[k])}  ${verdict(meets(ours, limit, k))}` +
+    `   (raw baseline: ${fmt(raw.first[k])}, ${fmt(raw.last[k])}  ${verdict(meets(raw, limit, k))})`;
+  const checks = (name: string, side: Side) =>
+    `${name}: ${side.completed}/${n} replies COMPLETED at every subscriber; ${side.served}/${n} matched to a provider request; ` +
+    `deltas reassembled to the full text at ${side.intact}/${n * SUBSCRIBERS} subscriber receipts.`;
   console.log(
     [
       '',
-      `Roundtable AI streaming bench: ${GROUPS} groups x ${SUBSCRIBERS} graphql-ws subscribers; ${GROUPS} concurrent replies per round x ${ROUNDS} rounds = ${replies.length} replies;`,
+      `Roundtable AI streaming bench: ${GROUPS} groups x ${SUBSCRIBERS} graphql-ws subscribers; ${GROUPS} concurrent replies per round x ${ROUNDS} rounds = ${n} replies;`,
       `${TOKENS} tokens per reply, ${CHUNK_MS} ms apart, first after ${FIRST_TOKEN_MS} ms; ${os.cpus().length} cores, load average at start ${load}.`,
+      `Each round of the service alternates with the same round through the raw baseline (plain ws sockets, ${SUBSCRIBERS} per group).`,
       `Clock: performance.now() of this process, shared by the fake provider and the subscribers. Added latency: per subscriber receipt.`,
       line,
       `${head}   (ms)`,
       line,
-      'Provider (loopback fake), same run, per reply',
-      row('  request received -> first token written', ttft),
-      row('  first token -> last token written', streaming),
+      'Provider (loopback fake), per reply: service rounds / baseline rounds',
+      row('  request received -> first token written', ours.ttft),
+      row('', raw.ttft),
+      row('  first token -> last token written', ours.streaming),
+      row('', raw.streaming),
       'Added by the service, at every subscriber',
-      row('  provider first token -> first AI_DELTA frame', first),
-      row('  provider last token -> AI_COMPLETED frame', last),
+      row('  provider first token -> first AI_DELTA frame', ours.first),
+      row('  provider last token -> AI_COMPLETED frame', ours.last),
+      'Added by the raw baseline (same replies by hand), at every socket',
+      row('  provider first token -> first delta frame', raw.first),
+      row('  provider last token -> completed frame', raw.last),
+      'Ratio service / raw baseline',
+      `  first delta${ratio(ours.first, raw.first).slice(13)}`,
+      `  completion${ratio(ours.last, raw.last).slice(12)}`,
       'For context',
-      row('  sendMessage sent -> provider request received', toProvider),
-      row('  AI_DELTA frames per reply per subscriber (count)', frames),
-      `  CPU per reply: service ${perReply(cpu?.service)} ms, PostgreSQL ${perReply(cpu?.postgres)} ms, this process (provider + subscribers) ${perReply(cpu?.bench)} ms`,
+      row('  sendMessage sent -> provider request received', ours.toProvider),
+      row('  (baseline: command sent -> provider request)', raw.toProvider),
+      row('  AI_DELTA frames per reply per subscriber (count)', ours.frames),
+      row('  (baseline: delta frames per reply per socket)', raw.frames),
+      `  CPU per reply: service ${perReply(cpu.ours?.service)} ms, PostgreSQL ${perReply(cpu.ours?.postgres)} ms, this process (provider + subscribers) ${perReply(cpu.ours?.bench)} ms`,
+      `  (baseline rounds: raw process ${perReply(cpu.raw?.raw)} ms, PostgreSQL ${perReply(cpu.raw?.postgres)} ms, this process ${perReply(cpu.raw?.bench)} ms)`,
       line,
-      `Target added p50 <= ${TARGET_P50_MS} ms:  first token ${fmt(first.p50)}, completion ${fmt(last.p50)}  ${verdict(p50ok)}`,
-      `Target added p99 <= ${TARGET_P99_MS} ms: first token ${fmt(first.p99)}, completion ${fmt(last.p99)}  ${verdict(p99ok)}`,
-      `Checks: ${completed}/${replies.length} replies COMPLETED at every subscriber; ${served.length}/${replies.length} matched to a provider request; ` +
-        `deltas reassembled to the full text at ${intact}/${expected} subscriber receipts; ${bench.subscriberErrors.length} subscription errors.`,
-      `(bench took ${fmt(seconds, 0)} s)`,
+      target('p50', TARGET_P50_MS),
+      target('p99', TARGET_P99_MS),
+      checks('Checks, service', ours),
+      checks('Checks, baseline', raw),
+      `${bench.subscriberErrors.length} subscription errors. (bench took ${fmt(seconds, 0)} s)`,
     ].join('\n'),
   );
-  return completed === replies.length && served.length === replies.length && intact === expected && bench.subscriberErrors.length === 0;
+  const ok = (side: Side) => side.completed === n && side.served === n && side.intact === n * SUBSCRIBERS;
+  return ok(ours) && ok(raw) && bench.subscriberErrors.length === 0;
+}
+
+/** Adds the CPU used between two samples to a running total. */
+function addCpu(total: CpuUse | null, use: CpuUse | null): CpuUse | null {
+  if (!use) return total;
+  if (!total) return use;
+  return { service: total.service + use.service, raw: total.raw + use.raw, postgres: total.postgres + use.postgres, bench: total.bench + use.bench };
 }
 
 void runBench(new Bench(), TIME_LIMIT_MS, async (bench, load) => {
@@ -267,9 +353,19 @@ void runBench(new Bench(), TIME_LIMIT_MS, async (bench, load) => {
   await bench.start();
   await bench.seed();
   await bench.connect();
-  await bench.round(-1); // warm-up, not measured
-  const replies: Reply[] = [];
-  const before = bench.cpu();
-  for (const r of range(ROUNDS)) replies.push(...(await bench.round(r)));
-  return report(bench, replies, cpuDelta(before, bench.cpu()), load, (Date.now() - started) / 1000);
+  // Warm-up, not measured.
+  await bench.round(-1, true);
+  await bench.round(-1);
+  const ours: Reply[] = [];
+  const raw: Reply[] = [];
+  const cpu: { ours: CpuUse | null; raw: CpuUse | null } = { ours: null, raw: null };
+  for (const r of range(ROUNDS)) {
+    let before = bench.cpu();
+    raw.push(...(await bench.round(r, true)));
+    cpu.raw = addCpu(cpu.raw, cpuDelta(before, bench.cpu()));
+    before = bench.cpu();
+    ours.push(...(await bench.round(r)));
+    cpu.ours = addCpu(cpu.ours, cpuDelta(before, bench.cpu()));
+  }
+  return report(bench, measure(ours), measure(raw), cpu, load, (Date.now() - started) / 1000);
 });
