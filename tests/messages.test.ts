@@ -301,6 +301,31 @@ describe('sendMessage', () => {
   });
 });
 
+describe('the anti-abuse limit on messages (MESSAGE_RATE_PER_MINUTE 5)', () => {
+  let limited: TestApi;
+  beforeAll(async () => {
+    limited = await startApi({ MESSAGE_RATE_PER_MINUTE: '5' }, api.databaseUrl);
+  });
+  afterAll(() => limited.stop());
+
+  it('admits exactly 5 of 8 parallel sends by one person; the rest are RATE_LIMITED with a wait and store nothing; others still send', async () => {
+    const { alice, bob, groupId } = await twoMemberGroup();
+    const results = await Promise.all(range(1, 8).map((i) => limited.gql(alice.token, SEND, sendInput(groupId, `burst ${i}`))));
+    const sent = results.filter((r) => r.data?.sendMessage);
+    const refused = results.filter((r) => r.errors);
+    expect(sent).toHaveLength(5);
+    expect(refused.map((r) => errorCodes(r))).toEqual([['RATE_LIMITED'], ['RATE_LIMITED'], ['RATE_LIMITED']]);
+    for (const r of refused) expect(r.errors![0].extensions!.retryAfterMs).toEqual(expect.any(Number));
+    expect(Math.min(...refused.map((r) => r.errors![0].extensions!.retryAfterMs as number))).toBeGreaterThan(0);
+    expect(await messageCount(groupId)).toBe(5);
+
+    // The limit is per sender: Bob is not slowed down by Alice.
+    const bobs = await limited.gql(bob.token, SEND, sendInput(groupId, 'my turn'));
+    expect(bobs.errors).toBeUndefined();
+    expect(await messageCount(groupId)).toBe(6);
+  });
+});
+
 describe('editMessage and deleteMessage', () => {
   it('lets the author edit their message and updates its mentions', async () => {
     const { alice, bob, groupId } = await twoMemberGroup();

@@ -28,6 +28,7 @@ import { attachGraphqlWs } from './graphql/ws-server';
 import { resolveViewer } from './graphql/viewer';
 import { InviteService } from './invites/invite.service';
 import { MessageService } from './messages/message.service';
+import { LocalSendRateLimit, RedisSendRateLimit, SendRateLimit } from './messages/send-rate-limit';
 import { createMetrics } from './ops/metrics';
 import { RolloutService } from './rollout/rollout.service';
 import { clientSchema } from './schema';
@@ -61,7 +62,10 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   const moderation = new ModerationService(provider, config.ai, log);
   const safetyCases = new SafetyCaseService(db);
   const responder = new GroupResponder({ db, config, log, metrics, provider, quota, moderation, safetyCases, publisher, bus, rollout });
-  const messages = new MessageService(db, config, publisher, metrics);
+  const sendRateLimit: SendRateLimit = config.redisUrl
+    ? new RedisSendRateLimit(config.redisUrl, config.messageRatePerMinute, 60_000, log)
+    : new LocalSendRateLimit(config.messageRatePerMinute, 60_000);
+  const messages = new MessageService(db, config, publisher, metrics, sendRateLimit);
   messages.onMessageCreated((message, author, group) => responder.onHumanMessage(message, author, group));
   messages.onMessageEdited((message, author) => responder.onHumanMessageEdited(message, author));
   const memories = new MemoryService(db);
@@ -120,6 +124,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
       await apollo.stop();
       await admin.apollo.stop();
       await bus.close();
+      await sendRateLimit.close();
       await db.destroy();
     },
   };

@@ -11,7 +11,6 @@ import { KeyedGate } from '../common/keyed-gate';
 import type { Config } from '../config/env';
 import { preparedQuery } from '../db/prepared';
 import { parseMentions } from '../domain/mentions/parse-mentions';
-import { FixedWindowLimiter } from '../domain/rate-limit/fixed-window';
 import type { SafetyProfileName } from '../domain/safety/safety-profile';
 import { badInput, DomainError, notFound } from '../errors';
 import { buildEventView } from '../events/event-log';
@@ -24,6 +23,7 @@ import { toUserView, UserType } from '../users/user.type';
 import type { MessageType } from './message.type';
 import { buildMessageView, loadMessageViews, loadUsers } from './message.views';
 import { claimsParams, ClaimsSendRow, MESSAGE_COLUMNS, SEND_BY_CLAIMS, SEND_BY_ID, SendRow, userFromJson } from './send-statement';
+import type { SendRateLimit } from './send-rate-limit';
 
 export interface SendMessageInput {
   groupId: string;
@@ -58,7 +58,6 @@ export function validMessageBody(body: string, maxLength: number): string {
 }
 
 export class MessageSender {
-  private readonly limiter: FixedWindowLimiter;
   /** One send per group at a time reaches the database (see KeyedGate): with 8 waiting per group it halved PostgreSQL's CPU per send. */
   private readonly sendsPerGroup = new KeyedGate(1);
   private readonly createdListeners: CreatedListener[] = [];
@@ -68,13 +67,12 @@ export class MessageSender {
     private readonly config: Config,
     private readonly events: EventPublisher,
     private readonly metrics: Metrics,
-  ) {
-    this.limiter = new FixedWindowLimiter(config.messageRatePerMinute, 60_000);
-  }
+    private readonly rateLimit: SendRateLimit,
+  ) {}
 
   async send(user: UserEntity, input: SendMessageInput): Promise<MessageType> {
     assertCanWrite(user);
-    const send = this.prepare(user.subject, input);
+    const send = await this.prepare(user.subject, input);
     return this.sendAs(user, send);
   }
 
@@ -84,7 +82,7 @@ export class MessageSender {
    * `loadUser` upserts it as any other request would, and the message is sent by id.
    */
   async sendByClaims(identity: Identity, input: SendMessageInput, loadUser: () => Promise<UserEntity>): Promise<{ message: MessageType; author: UserEntity }> {
-    const send = this.prepare(identity.subject, input);
+    const send = await this.prepare(identity.subject, input);
     let rows: ClaimsSendRow[];
     try {
       rows = await this.sendsPerGroup.run(input.groupId, () =>
@@ -109,13 +107,13 @@ export class MessageSender {
   }
 
   /** Checks what needs no database and takes a place in the sender's rate limit (keyed by token subject). */
-  private prepare(sender: string, input: SendMessageInput): PreparedSend {
+  private async prepare(sender: string, input: SendMessageInput): Promise<PreparedSend> {
     const body = validMessageBody(input.body, this.config.maxMessageLength);
     const cmid = input.clientMessageId;
     if (cmid.length < 1 || cmid.length > 100 || hasNul(cmid)) throw badInput('clientMessageId must be 1 to 100 characters other than NUL', 'clientMessageId');
     if (!isUuid(input.groupId)) throw notFound('Group');
     if (input.replyToId && !isUuid(input.replyToId)) throw notFound('Message');
-    const wait = this.limiter.hit(sender, Date.now());
+    const wait = await this.rateLimit.take(sender);
     if (wait > 0) throw new DomainError('RATE_LIMITED', 'Too many messages; slow down', { retryAfterMs: wait });
     return { input, body, mentions: parseMentions(body, this.config.aiName) };
   }

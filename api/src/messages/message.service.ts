@@ -20,6 +20,7 @@ import type { MessageType } from './message.type';
 import { loadMessageViews } from './message.views';
 import { MESSAGE_COLUMNS } from './send-statement';
 import { CreatedListener, hasNul, MessageSender, SendMessageInput, validMessageBody } from './message-sender';
+import type { SendRateLimit } from './send-rate-limit';
 import type { Identity } from '../auth/jwt';
 
 
@@ -44,8 +45,9 @@ export class MessageService {
     private readonly config: Config,
     private readonly events: EventPublisher,
     metrics: Metrics,
+    rateLimit: SendRateLimit,
   ) {
-    this.sender = new MessageSender(db, config, events, metrics);
+    this.sender = new MessageSender(db, config, events, metrics, rateLimit);
   }
 
   /** Sends as a user whose row the request has read. */
