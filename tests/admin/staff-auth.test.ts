@@ -99,6 +99,8 @@ describe('tokens do not cross endpoints', () => {
 });
 
 describe('throttling', () => {
+  const SIGN_IN = `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token staff { id } } }`;
+
   it('lets exactly 5 of 12 parallel wrong passwords for one email be checked; the rest and then the right one are RATE_LIMITED', async () => {
     const staff = await createStaff(api, { password: 'the right password' });
     const results = await Promise.all(Array.from({ length: 12 }, () => staffSignIn(api, staff.email, 'a wrong password')));
@@ -121,6 +123,37 @@ describe('throttling', () => {
       const codes = results.map((r) => errorOf(r).code);
       expect(codes.filter((c) => c === 'UNAUTHENTICATED')).toHaveLength(20);
       expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(6);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  /** 20 failures, each for another email, sent as if forwarded for `from` (a forged header when no proxy is trusted). */
+  const failTwentyTimes = (target: TestApi, from: (i: number) => string) =>
+    Promise.all(Array.from({ length: 20 }, (_, i) => staffGql(target, null, SIGN_IN, { e: `nobody${i}@example.test`, p: 'some password here' }, { 'x-forwarded-for': from(i) })));
+
+  it('behind a trusted proxy (TRUST_PROXY loopback), counts failures per forwarded client, not per proxy', async () => {
+    const own = await startApi({ TRUST_PROXY: 'loopback' });
+    try {
+      const first = await failTwentyTimes(own, () => '203.0.113.5');
+      expect(first.map((r) => errorOf(r).code)).toEqual(Array(20).fill('UNAUTHENTICATED'));
+      const again = await staffGql(own, null, SIGN_IN, { e: 'someone@example.test', p: 'some password here' }, { 'x-forwarded-for': '203.0.113.5' });
+      expect(errorOf(again).code).toBe('RATE_LIMITED');
+      // Another client behind the same proxy is not locked out by the first one's failures.
+      const staff = await createStaff(own, { password: 'the right password' });
+      const other = await staffGql(own, null, SIGN_IN, { e: staff.email, p: 'the right password' }, { 'x-forwarded-for': '198.51.100.7' });
+      expect(other.data.signIn.staff.id).toBe(staff.id);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('without a trusted proxy, ignores X-Forwarded-For: a forged address per attempt does not get past the limit', async () => {
+    const own = await startApi();
+    try {
+      await failTwentyTimes(own, (i) => `203.0.113.${i + 1}`);
+      const next = await staffGql(own, null, SIGN_IN, { e: 'someone@example.test', p: 'some password here' }, { 'x-forwarded-for': '198.51.100.7' });
+      expect(errorOf(next).code).toBe('RATE_LIMITED');
     } finally {
       await own.stop();
     }

@@ -11,6 +11,7 @@ import { unauthenticated } from '../errors';
 import { startApollo } from '../graphql/apollo';
 import type { AdminContext } from './admin-context';
 import { adminSchema } from './admin-schema';
+import { clientAddress } from './client-address';
 import { createAdminServices } from './admin-services';
 
 export interface AdminEndpoint {
@@ -32,6 +33,7 @@ export async function createAdminEndpoint(services: Services): Promise<AdminEndp
   const { config, log } = services;
   const schema = await adminSchema();
   const admin = createAdminServices(services);
+  const addressOf = clientAddress(config.trustProxy);
   const apollo = await startApollo<AdminContext>(schema, {
     config,
     log,
@@ -51,7 +53,7 @@ export async function createAdminEndpoint(services: Services): Promise<AdminEndp
         if (!m) throw unauthenticated('Authorization must be "Bearer <token>"');
         staff = await services.staff.authenticate(m[1]);
       }
-      return { staff, ip: req.socket.remoteAddress ?? 'unknown', services, admin };
+      return { staff, ip: addressOf(req), services, admin };
     },
   };
 }

@@ -100,6 +100,13 @@ describe('loadConfig', () => {
     expect(loadConfig({}).staff).toMatchObject({ jwtSecret: DEV_STAFF_JWT_SECRET, usingDevSecret: true, tokenTtlSeconds: 1800 });
   });
 
+  it('reads TRUST_PROXY as a hop count or a list of addresses and subnets, and refuses anything else', () => {
+    expect(loadConfig({}).trustProxy).toEqual([]);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toEqual(['loopback', '10.0.0.0/8']);
+    expect(problems({ TRUST_PROXY: 'the-load-balancer' })).toEqual([expect.stringMatching(/^TRUST_PROXY must be a hop count or addresses/)]);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '' })).toEqual(loadConfig({}));
   });

@@ -3,6 +3,7 @@
  * boot; a bad configuration fails fast with every problem listed at once.
  */
 import 'dotenv/config';
+import proxyaddr from 'proxy-addr';
 import { DEFAULT_QUOTA_LIMITS, parseQuotaConfig, Plan, QuotaLimit } from '../domain/quota/evaluate-quota';
 
 export type NodeEnv = 'development' | 'test' | 'production';
@@ -53,6 +54,12 @@ export interface Config {
     maxQueuedEvents: number;
   };
   ai: AiConfig;
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed: a hop count, or addresses and
+   * subnets (with proxy-addr's names loopback, linklocal, uniquelocal). None by default:
+   * then the socket's peer is the client, and a forwarded header cannot be forged past it.
+   */
+  trustProxy: number | string[];
   logLevel: string;
   shutdownGraceMs: number;
 }
@@ -167,6 +174,19 @@ function readAiConfig(r: Reader): AiConfig {
   };
 }
 
+function readTrustProxy(r: Reader): number | string[] {
+  const raw = r.str('TRUST_PROXY', '').trim();
+  if (raw === '') return [];
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const list = raw.split(',').map((a) => a.trim()).filter(Boolean);
+  try {
+    proxyaddr.compile(list);
+  } catch (err) {
+    r.problems.push(`TRUST_PROXY must be a hop count or addresses, subnets, loopback, linklocal or uniquelocal: ${(err as Error).message}`);
+  }
+  return list;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const r = new Reader(env);
   const nodeEnvRaw = r.str('NODE_ENV', 'development');
@@ -238,6 +258,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxQueuedEvents: r.int('WS_MAX_QUEUED_EVENTS', 1000, 10, 1_000_000),
     },
     ai: readAiConfig(r),
+    trustProxy: readTrustProxy(r),
     logLevel: r.str('LOG_LEVEL', nodeEnv === 'test' ? 'warn' : 'info'),
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
   };
