@@ -26,6 +26,7 @@ import type { SafetyCaseService } from '../moderation/safety-case.service';
 import type { Metrics } from '../ops/metrics';
 import type { UserEntity } from '../users/user.entity';
 import { AiMessageEnd, AiMessageRef, finishAiMessage, FinishCheck, SettledResponse, startAiReply } from './ai-message.store';
+import { BackgroundLane } from '../common/background-lane';
 import { DeltaBatcher } from './delta-batcher';
 import type { ModelProvider } from './provider';
 import type { QuotaService } from './quota.service';
@@ -65,6 +66,7 @@ export class GroupResponder {
   /** Responses streaming in this process, by group: closing the group cancels them. */
   private readonly inflight = new Map<string, Set<AbortController>>();
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly lane = new BackgroundLane();
 
   constructor(private readonly d: ResponderDeps) {}
 
@@ -113,8 +115,12 @@ export class GroupResponder {
       await this.moderateHuman(trigger, author, atSend.safetyProfile);
       return 'none';
     }
+    // Setting a reply up steps aside for I/O (see BackgroundLane): the tokens of replies
+    // already streaming go out first when many people mention the AI at once.
+    await this.lane.turn();
     const group = await this.loadGroup(trigger.groupId, trigger.seq);
     if (!group || group.closed) return 'none';
+    await this.lane.turn();
 
     // The AI's input, and the human message after delivery, are judged together.
     const input = await this.moderateHuman(trigger, author, group.safetyProfile);
@@ -186,6 +192,7 @@ export class GroupResponder {
       if (liveDeltas) this.d.publisher.publish([deltaEvent(trigger.groupId, aiMessage, text, offset)]);
     });
     try {
+      await this.lane.turn();
       const messages = buildGroupPrompt({
         aiName: this.d.config.aiName,
         profile: group.safetyProfile,
