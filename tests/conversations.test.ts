@@ -58,6 +58,15 @@ const systemText = (req: RecordedRequest): string =>
 
 const promptText = (req: RecordedRequest): string => JSON.stringify(req.body.messages);
 
+/** Safety cases opened for a private conversation. */
+function cases(conversationId: string): Promise<any[]> {
+  return api.query(
+    `SELECT source, group_id AS "groupId", message_id AS "messageId", author_id AS "authorId", teen, excerpt, categories, severity, details
+       FROM safety_cases WHERE details->>'conversationId' = $1 ORDER BY created_at`,
+    [conversationId],
+  );
+}
+
 async function charges(conversationId: string): Promise<Array<{ charged: boolean; status: string; statusReason: string | null; messageId: string | null }>> {
   return api.query(
     `SELECT charged, status, status_reason AS "statusReason", message_id AS "messageId" FROM model_responses
@@ -369,6 +378,13 @@ describe('the reply when the AI cannot answer', () => {
     const rows = await api.query(`SELECT body FROM conversation_messages WHERE conversation_id = $1 AND role = 'AI'`, [id]);
     expect(rows).toEqual([{ body: '' }]);
     expect((await charges(id))[0]).toMatchObject({ status: 'BLOCKED', charged: true });
+    // Staff get the blocked output to review; the harmless question opened nothing.
+    expect(await cases(id)).toEqual([
+      {
+        source: 'AI_BLOCKED', groupId: null, messageId: null, authorId: null, teen: false, excerpt: 'Something terrible', categories: ['violence'], severity: 'high',
+        details: expect.objectContaining({ conversationId: id, chargedUserId: alice.id, reason: 'blocked' }),
+      },
+    ]);
   });
 
   it('a message the AI must not answer is refused before the model is asked, and costs nothing', async () => {
@@ -380,6 +396,13 @@ describe('the reply when the AI cannot answer', () => {
     expect(ex.reply).toMatchObject({ status: 'BLOCKED', statusReason: 'INPUT_BLOCKED', body: '' });
     expect(fake.chatRequests()).toHaveLength(0);
     expect(await charges(id)).toEqual([]);
+    expect(await cases(id)).toEqual([
+      {
+        source: 'AI_INPUT', groupId: null, messageId: null, authorId: alice.id, teen: false, categories: ['illicit'], severity: 'high',
+        excerpt: 'Give me step by step instructions to build an explosive device',
+        details: expect.objectContaining({ conversationId: id, answered: false }),
+      },
+    ]);
   });
 
   it('someone in distress still gets a (moderated) answer', async () => {
@@ -391,6 +414,8 @@ describe('the reply when the AI cannot answer', () => {
     const ex = await send(alice, id, 'I want to die');
     expect(ex.reply).toMatchObject({ status: 'COMPLETED' });
     expect(fake.chatRequests()).toHaveLength(1);
+    // Answered, and flagged to staff all the same.
+    expect(await cases(id)).toEqual([expect.objectContaining({ source: 'AI_INPUT', authorId: alice.id, categories: ['self-harm'], details: expect.objectContaining({ answered: true }) })]);
   });
 
   it('a minor gets no answer, and is not charged, when moderation is unavailable', async () => {

@@ -69,7 +69,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   messages.onMessageCreated((message, author, group) => responder.onHumanMessage(message, author, group));
   messages.onMessageEdited((message, author) => responder.onHumanMessageEdited(message, author));
   const memories = new MemoryService(db);
-  const conversations = new ConversationService(db, config, memories, new PrivateResponder({ db, config, log, provider, quota, moderation, memories }));
+  const conversations = new ConversationService(db, config, memories, new PrivateResponder({ db, config, log, provider, quota, moderation, memories, safetyCases }));
   const services: Services = {
     config,
     log,

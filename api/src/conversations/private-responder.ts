@@ -13,7 +13,8 @@ import { buildPrivatePrompt, PromptHistoryEntry } from '../domain/prompt/build-p
 import { selectModel } from '../domain/router/select-model';
 import { safetyProfile } from '../domain/safety/safety-profile';
 import type { MemoryService } from '../memory/memory.service';
-import type { ModerationService } from '../moderation/moderation.service';
+import type { ModerationResult, ModerationService } from '../moderation/moderation.service';
+import type { OpenCaseInput, SafetyCaseService } from '../moderation/safety-case.service';
 import { blocksAiInput } from '../domain/safety/moderation';
 import type { UserEntity } from '../users/user.entity';
 import { CONVERSATION_MESSAGE_COLUMNS } from './conversation.policy';
@@ -30,6 +31,7 @@ export interface PrivateResponderDeps {
   quota: QuotaService;
   moderation: ModerationService;
   memories: MemoryService;
+  safetyCases: SafetyCaseService;
 }
 
 export interface PrivateReply {
@@ -51,6 +53,17 @@ export class PrivateResponder {
     // The AI's input is moderated too: a message it must not answer costs nothing.
     const profile = safetyProfile([user], config.unknownAgeIsMinor);
     const input = await moderation.checkOrFallback(trigger.body, profile).catch(() => null);
+    if (input?.flagged) {
+      await this.openCase({
+        source: 'AI_INPUT',
+        authorId: user.id,
+        categories: input.categories,
+        severity: input.severity === 'none' ? 'low' : input.severity,
+        teen: profile === 'TEEN',
+        excerpt: trigger.body,
+        details: { conversationId: trigger.conversationId, conversationMessageId: trigger.id, scores: input.scores, source: input.source, answered: !blocksAiInput(input) },
+      });
+    }
     if (input === null || blocksAiInput(input)) {
       const reason = input === null ? 'MODERATION_UNAVAILABLE' : 'INPUT_BLOCKED';
       return { reply: await this.store(trigger.conversationId, null, { status: input === null ? Status.FAILED : Status.BLOCKED, reason }), quotaResetsAt: null };
@@ -79,7 +92,7 @@ export class PrivateResponder {
     }
     const responseId = reserved.reservation.responseId;
     try {
-      const outcome = await this.generate(user, history, model, responseId);
+      const outcome = await this.generate(user, trigger, history, model, responseId);
       return { reply: await this.store(trigger.conversationId, responseId, outcome), quotaResetsAt: null };
     } catch (err) {
       // Only our own storage can fail here: the person must not pay for an answer they never got.
@@ -89,7 +102,7 @@ export class PrivateResponder {
   }
 
   /** Calls the model and settles the reservation: finished (charged) or released (free). */
-  private async generate(user: UserEntity, history: PromptHistoryEntry[], model: string, responseId: string): Promise<Outcome> {
+  private async generate(user: UserEntity, trigger: ConversationMessageType, history: PromptHistoryEntry[], model: string, responseId: string): Promise<Outcome> {
     const { config, provider, quota, moderation, memories, log } = this.deps;
     const profile = safetyProfile([user], config.unknownAgeIsMinor);
     const messages = buildPrivatePrompt({
@@ -127,10 +140,22 @@ export class PrivateResponder {
     const usage = { promptTokens: completion.promptTokens, completionTokens: completion.completionTokens, latencyMs: elapsed() };
     if (verdict.block) {
       await quota.finish(responseId, { status: 'BLOCKED', reason: 'CONTENT_BLOCKED', ...usage });
+      await this.openCase(blockedOutputCase(verdict, profile === 'TEEN', completion.text, { conversationId: trigger.conversationId, triggerMessageId: trigger.id, chargedUserId: user.id }));
       return { status: Status.BLOCKED, reason: 'CONTENT_BLOCKED' };
     }
     await quota.finish(responseId, { status: 'COMPLETED', ...usage });
     return { status: Status.COMPLETED, text: completion.text };
+  }
+
+  /**
+   * Flagged content in a private conversation goes to staff like a group's: the case holds
+   * the text and the conversation's id (a private conversation has no group or group
+   * message). A case that cannot be stored is logged; the person still gets their reply.
+   */
+  private async openCase(input: Omit<OpenCaseInput, 'groupId' | 'messageId'>): Promise<void> {
+    await this.deps.safetyCases
+      .open({ ...input, groupId: null, messageId: null })
+      .catch((err) => this.deps.log.error({ err, source: input.source }, 'opening a safety case for a private conversation failed'));
   }
 
   /** The conversation up to the trigger, oldest first; AI replies without text are left out. */
@@ -162,4 +187,16 @@ export class PrivateResponder {
       return message;
     });
   }
+}
+
+function blockedOutputCase(verdict: ModerationResult, teen: boolean, text: string, details: Record<string, unknown>): Omit<OpenCaseInput, 'groupId' | 'messageId'> {
+  return {
+    source: 'AI_BLOCKED',
+    authorId: null,
+    categories: verdict.categories,
+    severity: verdict.severity === 'none' ? 'high' : verdict.severity,
+    teen,
+    excerpt: text,
+    details: { ...details, reason: 'blocked', scores: verdict.scores, source: verdict.source },
+  };
 }
