@@ -10,8 +10,8 @@
  */
 import http from 'node:http';
 import { Pool } from 'pg';
-import { WebSocketServer, WebSocket } from 'ws';
 import { DeltaBatcher } from '../api/src/ai/delta-batcher';
+import { failed, runRawProcess, serveRawSockets } from './raw-process';
 
 export interface RawReply {
   t: 'reply';
@@ -39,20 +39,8 @@ async function main(): Promise<void> {
       created_at timestamptz NOT NULL DEFAULT now())`);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-  const groups = new Map<number, Set<WebSocket>>();
-  const server = http.createServer();
-  const wss = new WebSocketServer({ server });
-  wss.on('connection', (socket, req) => {
-    const g = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('g'));
-    if (!groups.has(g)) groups.set(g, new Set());
-    groups.get(g)!.add(socket);
-    socket.on('close', () => groups.get(g)!.delete(socket));
-  });
-
-  const broadcast = (group: number, event: Record<string, unknown>) => {
-    const frame = JSON.stringify({ id: '1', type: 'next', payload: { data: { groupEvents: event } } });
-    for (const s of groups.get(group) ?? []) s.send(frame);
-  };
+  const broadcast = (group: number, event: Record<string, unknown>) =>
+    sockets.send(group, JSON.stringify({ id: '1', type: 'next', payload: { data: { groupEvents: event } } }));
 
   /** POSTs the chat request and calls `onDelta` per content fragment; resolves at `[DONE]`. */
   const stream = (prompt: string, onDelta: (text: string) => void) =>
@@ -101,23 +89,13 @@ async function main(): Promise<void> {
     broadcast(r.group, { seq: null, type: 'AI_COMPLETED', message: { id, kind: 'AI', status: 'COMPLETED' }, delta: null });
   };
 
-  process.on('message', (cmd: RawAiCommand) => {
-    if (cmd.t === 'reply') {
-      reply(cmd).catch((err) => {
-        console.error('raw baseline reply failed', err);
-        process.exitCode = 1;
-      });
-    } else {
-      for (const c of wss.clients) c.terminate();
-      server.close();
+  const sockets = serveRawSockets<RawReply>(
+    (cmd) => void reply(cmd).catch(failed('reply')),
+    () => {
       agent.destroy();
-      void pool.end().then(() => process.exit(0));
-    }
-  });
-  server.listen(0, '127.0.0.1', () => process.send!({ t: 'ready', port: (server.address() as { port: number }).port }));
+      return pool.end();
+    },
+  );
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runRawProcess(main);

@@ -5,9 +5,8 @@
  * GraphQL, no auth, no ordering guarantees. The parent drives it over IPC and collects
  * the INSERT start times (CLOCK_MONOTONIC ns) at the end.
  */
-import http from 'node:http';
 import { Pool } from 'pg';
-import { WebSocketServer, WebSocket } from 'ws';
+import { failed, runRawProcess, serveRawSockets } from './raw-process';
 
 export interface RawSend {
   t: 'send';
@@ -35,17 +34,8 @@ async function main(): Promise<void> {
       created_at timestamptz NOT NULL DEFAULT now(),
       UNIQUE (group_id, seq))`);
 
-  const groups = new Map<number, Set<WebSocket>>();
   const seqs = new Map<number, number>();
   const starts: Array<[string, number]> = [];
-  const server = http.createServer();
-  const wss = new WebSocketServer({ server });
-  wss.on('connection', (socket, req) => {
-    const g = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('g'));
-    if (!groups.has(g)) groups.set(g, new Set());
-    groups.get(g)!.add(socket);
-    socket.on('close', () => groups.get(g)!.delete(socket));
-  });
 
   const send = async (m: RawSend): Promise<void> => {
     const seq = (seqs.get(m.group) ?? 0) + 1;
@@ -71,27 +61,16 @@ async function main(): Promise<void> {
       },
     });
     const frame = `{"id":"1","type":"next","payload":${payload}}`;
-    for (const s of groups.get(m.group) ?? []) s.send(frame);
+    sockets.send(m.group, frame);
   };
 
-  process.on('message', (cmd: RawCommand) => {
-    if (cmd.t === 'send') {
-      send(cmd).catch((err) => {
-        console.error('raw baseline send failed', err);
-        process.exitCode = 1;
-      });
-    } else if (cmd.t === 'report') {
-      process.send!({ t: 'report', starts: starts.splice(0) });
-    } else {
-      for (const c of wss.clients) c.terminate();
-      server.close();
-      void pool.end().then(() => process.exit(0));
-    }
-  });
-  server.listen(0, '127.0.0.1', () => process.send!({ t: 'ready', port: (server.address() as { port: number }).port }));
+  const sockets = serveRawSockets<Exclude<RawCommand, { t: 'stop' }>>(
+    (cmd) => {
+      if (cmd.t === 'send') send(cmd).catch(failed('send'));
+      else process.send!({ t: 'report', starts: starts.splice(0) });
+    },
+    () => pool.end(),
+  );
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runRawProcess(main);
