@@ -91,8 +91,10 @@ export class OpenAIProvider implements ModelProvider {
       if (chunk.usage) usage = chunk.usage;
     });
     try {
+      // The client's fetch is nodeFetch, and a chat request's body is text: its response always has the Node stream.
       const body = nodeBody(response);
-      await (body ? reader.readNode(body, req.signal) : reader.readWeb(response.body));
+      if (!body) throw new OpenAIError('The provider response has no body to stream');
+      await reader.readNode(body, req.signal);
     } catch (err) {
       if (!req.signal?.aborted) throw err;
     }
@@ -181,21 +183,5 @@ class ChatStreamReader {
   /** The body ended: a last event without its blank line still counts, as in the SDK. */
   private end(): void {
     this.parser.feed('\n\n');
-  }
-
-  async readWeb(body: ReadableStream<Uint8Array> | null): Promise<void> {
-    if (!body) throw new OpenAIError('Attempted to iterate over a response with no body');
-    const reader = body.getReader();
-    const decoder = new TextDecoder();
-    try {
-      while (!this.done) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        this.parser.feed(decoder.decode(value, { stream: true }));
-      }
-      if (!this.done) this.end();
-    } finally {
-      await reader.cancel().catch(() => undefined);
-    }
   }
 }

@@ -8,6 +8,7 @@
 import { DocumentNode, getOperationAST, Kind, OperationTypeNode } from 'graphql';
 import type { GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import type { Context } from '../context';
+import type { UserEntity } from '../users/user.entity';
 import { createLoaders } from '../loaders';
 
 const SELF_AUTHENTICATING = new Set(['sendMessage']);
@@ -34,6 +35,11 @@ export function findsOwnAuthor(document: DocumentNode, operationName: string | n
 /** Apollo's didResolveOperation step for the client API: reads the user unless the operation does. */
 export async function resolveViewer({ contextValue: ctx, document, request }: GraphQLRequestContextDidResolveOperation<Context>): Promise<void> {
   if (!ctx.identity || ctx.user || findsOwnAuthor(document, request.operationName)) return;
-  ctx.user = await ctx.services.users.upsertFromIdentity(ctx.identity);
-  ctx.loaders = createLoaders(ctx.services.db, ctx.user.id);
+  setViewer(ctx, await ctx.services.users.upsertFromIdentity(ctx.identity));
+}
+
+/** The request's user, once known: what the remaining resolvers see, with loaders for them. */
+export function setViewer(ctx: Context, user: UserEntity): void {
+  ctx.user = user;
+  ctx.loaders = createLoaders(ctx.services.db, user.id);
 }

@@ -106,12 +106,6 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
         return false;
       }
     },
-    context: (ctx): Context => ({
-      user: ctx.extra.user ?? null,
-      identity: null,
-      services,
-      loaders: createLoaders(services.db, ctx.extra.user?.id ?? null),
-    }),
     onSubscribe: (ctx, id, payload) => {
       let document: DocumentNode;
       try {
@@ -126,6 +120,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
       } catch (err) {
         return [err as DomainError];
       }
+      // The only context of a subscription (graphql-ws uses its `context` option only when onSubscribe gives none).
       const contextValue: Context = {
         user: ctx.extra.user ?? null,
         identity: null,

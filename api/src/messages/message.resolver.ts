@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
-import { createLoaders } from '../loaders';
+import { setViewer } from '../graphql/viewer';
 import { currentUser } from '../auth/current-user';
 import type { Context } from '../context';
 import { badInput } from '../errors';
@@ -63,8 +63,7 @@ export class MessageResolver {
     // A lone sendMessage over HTTP: the statement finds the author by the token's claims (graphql/viewer.ts).
     const identity = ctx.identity;
     const { message, author } = await ctx.services.messages.sendByClaims(identity, input, () => ctx.services.users.upsertFromIdentity(identity));
-    ctx.user = author;
-    ctx.loaders = createLoaders(ctx.services.db, author.id);
+    setViewer(ctx, author);
     return message;
   }
 
