@@ -276,8 +276,9 @@ describe('what goes into the prompt', () => {
     const carrying = prompt.filter((m) => m.content.includes('pirate speak'));
     expect(carrying).toHaveLength(1);
     expect(carrying[0].role).toBe('user');
-    // Tagged with its author, so the model sees who said it.
-    expect(carrying[0].content).toContain(`[User ${bob.username}]`);
+    // Its author travels in the name field (and the tag the service writes), so the model sees who said it.
+    expect(carrying[0].name).toBe(bob.username.replace(/\./g, '-'));
+    expect(carrying[0].content).toMatch(new RegExp(`^<message from="${carrying[0].name}">`));
   });
 });
 

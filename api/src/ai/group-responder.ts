@@ -9,7 +9,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import { preparedQuery } from '../db/prepared';
-import { buildGroupPrompt, PromptHistoryEntry } from '../domain/prompt/build-prompt';
+import { buildGroupPrompt, buildRespondCheckPrompt, PromptHistoryEntry } from '../domain/prompt/build-prompt';
 import { aiReactionFor } from '../domain/respond-policy/reaction';
 import { shouldRespond, RecentMessage } from '../domain/respond-policy/should-respond';
 import { allowedTiers, selectModel } from '../domain/router/select-model';
@@ -43,7 +43,7 @@ interface GroupState {
   rolloutVersion: number;
   members: Array<{ id: string; displayName: string; username: string }>;
   /** Messages before and including the trigger, oldest first. */
-  history: Array<{ id: string; kind: 'USER' | 'AI' | 'SYSTEM'; authorId: string | null; body: string; status: string; mentionsAi: boolean }>;
+  history: Array<{ id: string; kind: 'USER' | 'AI' | 'SYSTEM'; authorId: string | null; authorUsername: string | null; body: string; status: string; mentionsAi: boolean }>;
 }
 
 export interface ResponderDeps {
@@ -198,11 +198,7 @@ export class GroupResponder {
         profile: group.safetyProfile,
         customInstructions: group.customInstructions,
         members: group.members.map((m) => ({ displayName: m.displayName, username: m.username })),
-        history: group.history.map((m): PromptHistoryEntry => ({
-          kind: m.kind,
-          authorName: m.authorId ? group.members.find((x) => x.id === m.authorId)?.displayName ?? 'Former member' : this.d.config.aiName,
-          body: m.body,
-        })),
+        history: group.history.map(promptEntry),
         tokenBudget: this.d.config.ai.contextTokens,
       });
       const completion = await this.d.provider.stream({ model, messages, signal: controller.signal, onDelta: (t) => batcher.push(t) });
@@ -264,18 +260,12 @@ export class GroupResponder {
    */
   private async classify(group: GroupState, trigger: MessageType): Promise<boolean> {
     if (!this.d.provider.configured) return false;
-    const transcript = group.history
-      .slice(-8)
-      .map((m) => `${m.kind === 'AI' ? this.d.config.aiName : group.members.find((x) => x.id === m.authorId)?.displayName ?? 'Member'}: ${m.body}`)
-      .join('\n');
+    const recent: PromptHistoryEntry[] = group.history.length > 0 ? group.history.slice(-8).map(promptEntry) : [{ kind: 'USER', authorUsername: trigger.author?.username ?? null, body: trigger.body }];
     try {
       const { text } = await this.d.provider.stream({
         model: this.d.config.ai.models.fast,
         maxTokens: 3,
-        messages: [
-          { role: 'system', content: `You decide whether ${this.d.config.aiName}, an assistant in a group chat, should reply to the last message. Reply only when the group asks something it can help with; stay quiet in small talk or when a person is addressed. Answer "yes" or "no".` },
-          { role: 'user', content: transcript || trigger.body },
-        ],
+        messages: buildRespondCheckPrompt({ aiName: this.d.config.aiName, history: recent }),
       });
       return /^\s*yes/i.test(text);
     } catch (err) {
@@ -298,8 +288,9 @@ export class GroupResponder {
                 SELECT json_agg(json_build_object('id', u.id, 'displayName', u.display_name, 'username', u.username) ORDER BY m.joined_at)
                   FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = g.id), '[]'::json) END AS members,
               CASE WHEN g.ai_mode = 'OFF' THEN '[]'::json ELSE coalesce((
-                SELECT json_agg(json_build_object('id', r.id, 'kind', r.kind, 'authorId', r.author_id, 'body', r.body, 'status', r.status, 'mentionsAi', r.mentions_ai) ORDER BY r.seq)
-                  FROM (SELECT * FROM messages WHERE group_id = g.id AND seq <= $2 AND status IN ('SENT', 'COMPLETED') ORDER BY seq DESC LIMIT $3) r), '[]'::json) END AS history
+                SELECT json_agg(json_build_object('id', r.id, 'kind', r.kind, 'authorId', r.author_id, 'authorUsername', a.username, 'body', r.body, 'status', r.status, 'mentionsAi', r.mentions_ai) ORDER BY r.seq)
+                  FROM (SELECT * FROM messages WHERE group_id = g.id AND seq <= $2 AND status IN ('SENT', 'COMPLETED') ORDER BY seq DESC LIMIT $3) r
+                  LEFT JOIN users a ON a.id = r.author_id), '[]'::json) END AS history
          FROM groups g WHERE g.id = $1`,
       [groupId, uptoSeq, HISTORY_MESSAGES],
     );
@@ -441,6 +432,11 @@ export class GroupResponder {
     });
     if (row) await this.d.publisher.publishStored([row]);
   }
+}
+
+/** A stored message as the prompt takes it: the author by username; display names come with the member list. */
+function promptEntry(m: { kind: 'USER' | 'AI' | 'SYSTEM'; authorUsername: string | null; body: string }): PromptHistoryEntry {
+  return { kind: m.kind, authorUsername: m.authorUsername, body: m.body };
 }
 
 function deltaEvent(groupId: string, message: { id: string }, text: string, offset: number): GroupEventType {

@@ -8,6 +8,7 @@ import { assertCanWrite } from '../auth/current-user';
 import type { Config } from '../config/env';
 import { extractRememberRequest } from '../domain/memory/remember';
 import { badInput, notFound } from '../errors';
+import { validMessageBody } from '../messages/message-sender';
 import { isUuid } from '../groups/group.policy';
 import { MemoryService, validMemoryText } from '../memory/memory.service';
 import { MemorySourceEnum, MemoryType } from '../memory/memory.type';
@@ -104,11 +105,9 @@ export class ConversationService {
     return { message, reply, memorySaved, memoryFull, quotaResetsAt };
   }
 
+  /** The same rules as a group message's body. */
   private validBody(body: string): string {
-    if (body.trim().length === 0) throw badInput('body must not be empty', 'body');
-    if (body.includes('\u0000')) throw badInput('body must not contain NUL characters', 'body');
-    if ([...body].length > this.config.maxMessageLength) throw badInput(`body must be at most ${this.config.maxMessageLength} characters`, 'body');
-    return body;
+    return validMessageBody(body, this.config.maxMessageLength);
   }
 }
 

@@ -168,7 +168,7 @@ export class PrivateResponder {
         ORDER BY seq`,
       [trigger.conversationId, trigger.seq, HISTORY_MESSAGES],
     );
-    return rows.map((r) => ({ kind: r.role, authorName: '', body: r.body }));
+    return rows.map((r) => ({ kind: r.role, authorUsername: null, body: r.body }));
   }
 
   /** Appends the AI's message and links it to its model response, in one transaction. */

@@ -12,6 +12,7 @@ import type { Config } from '../config/env';
 import { preparedQuery } from '../db/prepared';
 import { parseMentions } from '../domain/mentions/parse-mentions';
 import type { SafetyProfileName } from '../domain/safety/safety-profile';
+import { hasVisibleText } from '../domain/text/member-text';
 import { badInput, DomainError, notFound } from '../errors';
 import { buildEventView } from '../events/event-log';
 import type { EventPublisher } from '../events/event-publisher';
@@ -49,9 +50,13 @@ interface PreparedSend {
 /** PostgreSQL text cannot hold NUL: refuse it as input rather than fail in the database. */
 export const hasNul = (s: string) => s.includes('\u0000');
 
-/** A message body as sent or edited: not blank, no NUL, at most `maxLength` characters (not UTF-16 units). */
+/**
+ * A message body as sent or edited: something visible (not only spaces, zero-width or other
+ * invisible characters), no NUL, at most `maxLength` characters (not UTF-16 units).
+ */
 export function validMessageBody(body: string, maxLength: number): string {
   if (body.trim().length === 0) throw badInput('body must not be empty', 'body');
+  if (!hasVisibleText(body)) throw badInput('body must contain visible characters', 'body');
   if (hasNul(body)) throw badInput('body must not contain NUL characters', 'body');
   if ([...body].length > maxLength) throw badInput(`body must be at most ${maxLength} characters`, 'body');
   return body;

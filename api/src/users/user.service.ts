@@ -77,7 +77,7 @@ export class UserService {
   }
 
   async upsertProfile(user: UserEntity, input: ProfileInput): Promise<UserEntity> {
-    const problems = validateProfile(input);
+    const problems = validateProfile(input, { aiName: this.config.aiName });
     if (problems.length > 0) throw badInput(problems.map((p) => p.message).join('; '), problems[0].field);
     try {
       const rows: UserEntity[] = await this.db.query(
