@@ -52,6 +52,12 @@ export interface Config {
     connectionInitTimeoutMs: number;
     /** Events buffered for one slow subscriber before its subscription is ended. */
     maxQueuedEvents: number;
+    /** Subscriptions one socket, and one user across its sockets in this process, may hold. */
+    maxSubscriptionsPerSocket: number;
+    maxSubscriptionsPerUser: number;
+    /** Unsent bytes (bufferedAmount) one socket, and one user's sockets together, may hold before a socket is closed. */
+    maxBufferedBytes: number;
+    maxBufferedBytesPerUser: number;
   };
   ai: AiConfig;
   /**
@@ -256,6 +262,10 @@ export function loadConfig(env: Env = process.env): Config {
     subscription: {
       connectionInitTimeoutMs: r.int('WS_INIT_TIMEOUT_MS', 3000, 100, 60_000),
       maxQueuedEvents: r.int('WS_MAX_QUEUED_EVENTS', 1000, 10, 1_000_000),
+      maxSubscriptionsPerSocket: r.int('WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 50, 1, 10_000),
+      maxSubscriptionsPerUser: r.int('WS_MAX_SUBSCRIPTIONS_PER_USER', 200, 1, 100_000),
+      maxBufferedBytes: r.int('WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+      maxBufferedBytesPerUser: r.int('WS_MAX_BUFFERED_BYTES_PER_USER', 16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     },
     ai: readAiConfig(r),
     trustProxy: readTrustProxy(r),

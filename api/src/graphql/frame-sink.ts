@@ -8,6 +8,12 @@
 import type { WebSocket } from 'ws';
 import type { QueueSink } from '../events/async-queue';
 
+/** Told of every write (see ws-limits.ts): bounds the bytes a socket that stops reading can hold. */
+export interface WriteLedger {
+  afterWrite(): void;
+  afterFlush(): void;
+}
+
 /** One event's result as JSON, UTF-8 encoded once for every subscriber's frame. */
 export interface SharedResult {
   bytes: Buffer;
@@ -30,6 +36,7 @@ export class FrameSink<T> implements QueueSink<T> {
     id: string,
     private readonly run: (item: T) => SharedResult | Promise<SharedResult>,
     private readonly onError: (err: unknown) => void,
+    private readonly ledger: WriteLedger | null = null,
   ) {
     // The same bytes graphql-ws would write: {"id":…,"type":"next","payload":<result>}
     this.head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
@@ -76,8 +83,10 @@ export class FrameSink<T> implements QueueSink<T> {
     this.unflushed++;
     this.socket.send(frame, { binary: false }, () => {
       this.unflushed--;
+      this.ledger?.afterFlush();
       this.wake();
     });
+    this.ledger?.afterWrite();
   }
 
   private wake(): void {

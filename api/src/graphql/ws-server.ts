@@ -34,6 +34,8 @@ import type { UserEntity } from '../users/user.entity';
 import type { TokenVerifier } from '../auth/jwt';
 import { FrameSink, SharedResult as SharedBytes } from './frame-sink';
 import { assertCost, depthRule } from './limits';
+import { handleServerErrors, handleSocketErrors } from './ws-errors';
+import { WsLimits } from './ws-limits';
 
 interface Extra {
   socket: WebSocket;
@@ -59,6 +61,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
   const perEvent = new WeakMap<object, Map<string, SharedResult | Promise<SharedResult>>>();
   /** The socket and graphql-ws id of each subscription, by its context value. */
   const targets = new WeakMap<object, { socket: WebSocket; id: string }>();
+  const limits = new WsLimits(config.subscription, log);
   // Apollo applies the introspection switch over HTTP; queries over graphql-ws need it too.
   const rules = [...specifiedRules, depthRule(config.graphql.maxDepth), ...(config.graphql.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
 
@@ -127,6 +130,8 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
         services,
         loaders: createLoaders(services.db, ctx.extra.user?.id ?? null),
       };
+      const refused = limits.admit(ctx.extra.socket, ctx, contextValue.user?.id ?? '', id, getOperationAST(document, payload.operationName)?.operation === 'subscription');
+      if (refused) return [refused];
       targets.set(contextValue, { socket: ctx.extra.socket, id });
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
     },
@@ -142,7 +147,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
           log.error({ err }, 'writing a subscription event failed');
           target.socket.close(CloseCode.InternalServerError, 'Internal server error');
         };
-        source.attach(new FrameSink<object>(target.socket, target.id, (event) => runShared(args, key, event), fail));
+        source.attach(new FrameSink<object>(target.socket, target.id, (event) => runShared(args, key, event), fail, limits.ledgerOf(target.socket)));
         return source as AsyncIterableIterator<ExecutionResult<Record<string, unknown>>>;
       }
       return mapIterator(source, async (event) => (await runShared(args, key, event as object)).result) as AsyncIterableIterator<ExecutionResult<Record<string, unknown>>>;
@@ -158,7 +163,10 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
   });
 
   wss.options.handleProtocols = (protocols) => (protocols.has('graphql-transport-ws') ? 'graphql-transport-ws' : false);
+  handleServerErrors(wss, log);
   wss.on('connection', (socket, request) => {
+    handleSocketErrors(socket, log);
+    const ledger = limits.open(socket);
     metrics.wsConnections.inc();
     const extra: Extra = { socket, request };
     const keepAlive = setInterval(() => {
@@ -168,11 +176,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
     const closed = server.opened(
       {
         protocol: socket.protocol,
-        send: (data) =>
-          new Promise<void>((resolve, reject) => {
-            if (socket.readyState !== socket.OPEN) return resolve();
-            socket.send(data, (err) => (err ? reject(err) : resolve()));
-          }),
+        send: (data) => ledger.send(data),
         close: (code, reason) => socket.close(code, reason),
         onMessage: (cb) =>
           socket.on('message', async (event) => {
@@ -188,6 +192,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
     );
     socket.once('close', (code, reason) => {
       clearInterval(keepAlive);
+      limits.closed(socket);
       metrics.wsConnections.dec();
       void closed(code, String(reason));
     });
