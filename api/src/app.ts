@@ -30,6 +30,8 @@ import { InviteService } from './invites/invite.service';
 import { MessageService } from './messages/message.service';
 import { LocalSendRateLimit, RedisSendRateLimit, SendRateLimit } from './messages/send-rate-limit';
 import { createMetrics } from './ops/metrics';
+import { createMetricsListener } from './ops/metrics-endpoint';
+import { ReadinessCheck } from './ops/readiness';
 import { RolloutService } from './rollout/rollout.service';
 import { clientSchema } from './schema';
 import { UserService } from './users/user.service';
@@ -90,6 +92,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
     memories,
     rollout,
     staff: new StaffService(db, config.staff),
+    readiness: new ReadinessCheck(databaseUrl, bus, config.readyzTimeoutMs),
   };
 
   const schema = await clientSchema();
@@ -101,15 +104,19 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   const server = http.createServer((req, res) => void handler(req, res));
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: config.graphql.bodyLimitBytes });
   const ws = attachGraphqlWs(wss, { schema, services, verify });
+  const metricsPort = config.metrics.port;
+  const metricsListener = metricsPort === null ? null : createMetricsListener(metrics, { ...config.metrics, port: metricsPort }, log);
 
   return {
     server,
     services,
-    listen: (port, host = config.host) =>
-      new Promise((resolve, reject) => {
+    listen: async (port, host = config.host) => {
+      await metricsListener?.listen();
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve((server.address() as { port: number }).port));
-      }),
+      });
+    },
     async stop() {
       await ws.dispose();
       // Cancel what is streaming; each response then ends FAILED (CANCELLED) and is not charged.
@@ -125,6 +132,8 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
       await admin.apollo.stop();
       await bus.close();
       await sendRateLimit.close();
+      await metricsListener?.close();
+      await services.readiness.close();
       await db.destroy();
     },
   };

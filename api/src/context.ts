@@ -20,6 +20,7 @@ import type { Identity } from './auth/jwt';
 import type { UserService } from './users/user.service';
 import type { Loaders } from './loaders';
 import type { StaffService } from './admin/staff.service';
+import type { ReadinessCheck } from './ops/readiness';
 
 export interface Services {
   config: Config;
@@ -41,6 +42,8 @@ export interface Services {
   memories: MemoryService;
   rollout: RolloutService;
   staff: StaffService;
+  /** /readyz's check, on a connection of its own with a deadline. */
+  readiness: ReadinessCheck;
 }
 
 export interface Context {

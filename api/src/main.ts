@@ -1,5 +1,6 @@
 /** Starts Roundtable: config, (embedded) PostgreSQL, the API, and a clean shutdown. */
 import { Config, ConfigError, loadConfig } from './config/env';
+import { devSecretsFile } from './config/dev-secrets';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './db/embedded';
 import { createLogger } from './ops/logger';
 import { App, createApp } from './app';
@@ -19,8 +20,12 @@ function configOrExit(): Config {
 async function main(): Promise<void> {
   const config = configOrExit();
   const log = createLogger(config.logLevel);
-  if (config.auth.usingDevSecret) log.warn('using the development JWT secret: set JWT_SECRET or JWT_JWKS_URL for real use');
-  if (config.staff.usingDevSecret) log.warn('using the development staff token secret: set STAFF_JWT_SECRET for real use');
+  const secretsFile = devSecretsFile(config.embeddedPg.dataDir);
+  if (config.auth.usingDevSecret) log.warn({ secretsFile }, 'using the data folder\'s development JWT secret: set JWT_SECRET or JWT_JWKS_URL for real use');
+  if (config.staff.usingDevSecret) log.warn({ secretsFile }, 'using the data folder\'s development staff token secret: set STAFF_JWT_SECRET for real use');
+  if (config.nodeEnv === 'production' && config.metrics.port === null && config.metrics.token === null) {
+    log.warn('/metrics is open to anyone who reaches the main port: set METRICS_PORT or METRICS_TOKEN');
+  }
 
   let embedded: EmbeddedDatabase | null = null;
   let app: App | null = null;
@@ -62,11 +67,27 @@ async function main(): Promise<void> {
     port = await startup;
   } catch (err) {
     if (stopping) return; // shutdown reports and exits
-    log.fatal({ err }, 'startup failed');
+    const listenFailure = listenProblem(err, config);
+    // A port taken is the operator's to fix: one line saying which, no stack trace.
+    if (listenFailure) log.fatal(listenFailure);
+    else log.fatal({ err }, 'startup failed');
+    setTimeout(() => process.exit(1), config.shutdownGraceMs + 5000).unref();
+    await (app as App | null)?.stop().catch(() => undefined);
     await (embedded as EmbeddedDatabase | null)?.stop().catch(() => undefined);
     process.exit(1);
   }
   if (!stopping) log.info({ port, graphql: `http://localhost:${port}/graphql`, console: `http://localhost:${port}/admin`, redis: !!config.redisUrl }, 'Roundtable is listening');
+}
+
+/** What an address or port that cannot be listened on means, or null for any other error. */
+function listenProblem(err: unknown, config: Config): string | null {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  const setting = e.port !== undefined && e.port === config.metrics.port ? 'METRICS_PORT' : 'PORT';
+  const where = `${e.address ?? '?'}:${e.port ?? '?'}`;
+  if (e.code === 'EADDRINUSE') return `cannot listen on ${where}: the port is already in use (set ${setting} to a free one, or stop what listens there)`;
+  if (e.code === 'EACCES') return `cannot listen on ${where}: permission denied (set ${setting} to a port above 1023)`;
+  if (e.code === 'EADDRNOTAVAIL') return `cannot listen on ${where}: no such address on this machine (check HOST or METRICS_HOST)`;
+  return null;
 }
 
 main().catch((err) => {

@@ -1,16 +1,19 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'dotenv';
-import { ConfigError, DEV_JWT_SECRET, DEV_STAFF_JWT_SECRET, loadConfig } from './env';
+import { ConfigError, loadConfig } from './env';
 
 const SECRET = 'a-production-secret-that-is-32-chars-or-more';
 /** Production also needs its own staff-token secret; these tests are about the client one. */
 const STAFF = { STAFF_JWT_SECRET: 'a-staff-token-secret-that-is-32-chars-or-more' };
+/** Stands in for the data folder's secrets file (config/dev-secrets.ts has its own tests). */
+const DEV = { jwtSecret: 'dev-jwt-secret-of-this-data-folder-0123456789', staffJwtSecret: 'dev-staff-secret-of-this-data-folder-0123456' };
+const devSecrets = jest.fn(() => DEV);
 
 /** The problems loadConfig reports for `env`, or [] when it accepts it. */
-function problems(env: Record<string, string>): string[] {
+function problems(env: Record<string, string>, secrets: typeof devSecrets | (() => never) = devSecrets): string[] {
   try {
-    loadConfig(env);
+    loadConfig(env, secrets);
     return [];
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -26,8 +29,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', ...STAFF })).toThrow(/Invalid configuration:\n {2}- JWT_SECRET or JWT_JWKS_URL is required in production/);
   });
 
-  it('refuses the development secret in production', () => {
-    expect(problems({ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET, ...STAFF })).toEqual(['JWT_SECRET must not be the development default in production']);
+  it('never reads development secrets in production', () => {
+    devSecrets.mockClear();
+    loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, ...STAFF }, devSecrets);
+    expect(() => loadConfig({ NODE_ENV: 'production' }, devSecrets)).toThrow(ConfigError);
+    expect(devSecrets).not.toHaveBeenCalled();
   });
 
   it('accepts production with a secret or a JWKS URL, with introspection off by default', () => {
@@ -38,10 +44,12 @@ describe('loadConfig', () => {
     expect(withJwks.auth).toMatchObject({ hs256Secret: null, jwksUrl: 'https://id.example.test/.well-known/jwks.json' });
   });
 
-  it('uses the development secret only outside production and says so', () => {
-    const config = loadConfig({});
+  it('uses the data folder\'s development secret only outside production and says so', () => {
+    devSecrets.mockClear();
+    const config = loadConfig({ EMBEDDED_PG_DIR: '/srv/rt/postgres' }, devSecrets);
+    expect(devSecrets).toHaveBeenCalledWith('/srv/rt/dev-secrets.json');
     expect(config.nodeEnv).toBe('development');
-    expect(config.auth).toMatchObject({ hs256Secret: DEV_JWT_SECRET, usingDevSecret: true });
+    expect(config.auth).toMatchObject({ hs256Secret: DEV.jwtSecret, usingDevSecret: true });
     expect(config.graphql.introspection).toBe(true);
     expect(config.databaseUrl).toBeNull();
     expect(config.redisUrl).toBeNull();
@@ -88,16 +96,32 @@ describe('loadConfig', () => {
 
   it('needs its own staff-token secret in production: set, not the development one, not the client secret', () => {
     expect(problems({ NODE_ENV: 'production', JWT_SECRET: SECRET })).toEqual(['STAFF_JWT_SECRET is required in production (the development secret is refused)']);
-    expect(problems({ NODE_ENV: 'production', JWT_SECRET: SECRET, STAFF_JWT_SECRET: DEV_STAFF_JWT_SECRET })).toEqual([
-      'STAFF_JWT_SECRET must not be the development default in production',
-    ]);
     expect(problems({ NODE_ENV: 'production', JWT_SECRET: SECRET, STAFF_JWT_SECRET: SECRET })).toEqual(['STAFF_JWT_SECRET must differ from JWT_SECRET']);
     expect(problems({ STAFF_JWT_SECRET: 'short' })).toEqual(['STAFF_JWT_SECRET must be at least 32 characters']);
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, ...STAFF }).staff).toMatchObject({ jwtSecret: STAFF.STAFF_JWT_SECRET, tokenTtlSeconds: 1800, usingDevSecret: false });
   });
 
-  it('uses the development staff secret outside production', () => {
-    expect(loadConfig({}).staff).toMatchObject({ jwtSecret: DEV_STAFF_JWT_SECRET, usingDevSecret: true, tokenTtlSeconds: 1800 });
+  it('uses the data folder\'s development staff secret outside production', () => {
+    expect(loadConfig({}, devSecrets).staff).toMatchObject({ jwtSecret: DEV.staffJwtSecret, usingDevSecret: true, tokenTtlSeconds: 1800 });
+  });
+
+  it('listens on 127.0.0.1 in development unless HOST is set, and on every interface otherwise', () => {
+    expect(loadConfig({}, devSecrets).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }, devSecrets).host).toBe('0.0.0.0');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, ...STAFF }).host).toBe('0.0.0.0');
+  });
+
+  it('reports a development secrets file it cannot read as a configuration problem', () => {
+    const broken = () => {
+      throw new Error('dev-secrets.json does not hold two secrets');
+    };
+    expect(problems({ NODE_ENV: 'test', JWT_SECRET: SECRET }, broken)).toEqual(['the development secrets could not be read or created: dev-secrets.json does not hold two secrets']);
+  });
+
+  it('serves /metrics on its own port and behind a token only when asked', () => {
+    expect(loadConfig({}, devSecrets).metrics).toEqual({ port: null, host: '127.0.0.1', token: null });
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5', METRICS_TOKEN: 'a-scrape-token-0123' }, devSecrets).metrics).toEqual({ port: 9464, host: '10.0.0.5', token: 'a-scrape-token-0123' });
+    expect(problems({ METRICS_TOKEN: 'short', METRICS_PORT: 'x' })).toEqual(['METRICS_TOKEN must be at least 16 characters', 'METRICS_PORT must be an integer from 0 to 65535, got "x"']);
   });
 
   it('reads TRUST_PROXY as a hop count or a list of addresses and subnets, and refuses anything else', () => {
@@ -108,7 +132,7 @@ describe('loadConfig', () => {
   });
 
   it('treats empty values as unset', () => {
-    expect(loadConfig({ PORT: '', DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '' })).toEqual(loadConfig({}));
+    expect(loadConfig({ PORT: '', DATABASE_URL: '', REDIS_URL: '', JWT_SECRET: '' }, devSecrets)).toEqual(loadConfig({}, devSecrets));
   });
 });
 
@@ -124,6 +148,6 @@ describe('.env.example', () => {
   });
 
   it('shows the defaults: loading it as is gives the same config as an empty environment', () => {
-    expect(loadConfig(example)).toEqual(loadConfig({}));
+    expect(loadConfig(example, devSecrets)).toEqual(loadConfig({}, devSecrets));
   });
 });

@@ -5,6 +5,7 @@
 import 'dotenv/config';
 import proxyaddr from 'proxy-addr';
 import { DEFAULT_QUOTA_LIMITS, parseQuotaConfig, Plan, QuotaLimit } from '../domain/quota/evaluate-quota';
+import { DevSecrets, devSecretsFile, readOrCreateDevSecrets } from './dev-secrets';
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
@@ -21,7 +22,7 @@ export interface Config {
     jwksUrl: string | null;
     issuer: string | null;
     audience: string | null;
-    /** True when the development default secret is in use. */
+    /** True when the data folder's development secret is in use (config/dev-secrets.ts). */
     usingDevSecret: boolean;
   };
   staff: {
@@ -68,6 +69,16 @@ export interface Config {
   trustProxy: number | string[];
   logLevel: string;
   shutdownGraceMs: number;
+  /** Where /metrics is served and who may read it (ops/metrics-endpoint.ts). */
+  metrics: {
+    /** Its own listener on host:port, and not on the main port; null serves it on the main port. */
+    port: number | null;
+    host: string;
+    /** Bearer token a scrape must present; null lets anyone who reaches it read it. */
+    token: string | null;
+  };
+  /** Deadline of /readyz's checks: past it the answer is 503. */
+  readyzTimeoutMs: number;
 }
 
 export interface AiConfig {
@@ -88,9 +99,6 @@ export interface AiConfig {
   deltaFlushChars: number;
   quota: Record<Plan, QuotaLimit>;
 }
-
-export const DEV_JWT_SECRET = 'roundtable-development-secret-do-not-use-in-production';
-export const DEV_STAFF_JWT_SECRET = 'roundtable-staff-development-secret-not-for-production';
 
 type Env = Record<string, string | undefined>;
 
@@ -193,7 +201,12 @@ function readTrustProxy(r: Reader): number | string[] {
   return list;
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/**
+ * Reads and checks `env`. Outside production, an unset JWT_SECRET or STAFF_JWT_SECRET is
+ * filled from the data folder's development secrets, through `devSecrets` (by default the
+ * file beside EMBEDDED_PG_DIR, created on first use); that is the only outside input.
+ */
+export function loadConfig(env: Env = process.env, devSecrets: (file: string) => DevSecrets = readOrCreateDevSecrets): Config {
   const r = new Reader(env);
   const nodeEnvRaw = r.str('NODE_ENV', 'development');
   if (!['development', 'test', 'production'].includes(nodeEnvRaw)) {
@@ -210,37 +223,48 @@ export function loadConfig(env: Env = process.env): Config {
   if (production && hs256Secret === null && jwksUrl === null) {
     r.problems.push('JWT_SECRET or JWT_JWKS_URL is required in production (the development secret is refused)');
   }
-  if (production && hs256Secret === DEV_JWT_SECRET) {
-    r.problems.push('JWT_SECRET must not be the development default in production');
-  }
   const usingDevSecret = !production && hs256Secret === null && jwksUrl === null;
 
   const staffSecret = r.optional('STAFF_JWT_SECRET');
   if (staffSecret !== null && staffSecret.length < 32) r.problems.push('STAFF_JWT_SECRET must be at least 32 characters');
   if (production && staffSecret === null) r.problems.push('STAFF_JWT_SECRET is required in production (the development secret is refused)');
-  if (production && staffSecret === DEV_STAFF_JWT_SECRET) r.problems.push('STAFF_JWT_SECRET must not be the development default in production');
   // Tokens are kept apart by audience anyway; in production the secrets must differ as well.
   if (production && staffSecret !== null && staffSecret === hs256Secret) r.problems.push('STAFF_JWT_SECRET must differ from JWT_SECRET');
+  const embeddedPgDir = r.str('EMBEDDED_PG_DIR', '.data/postgres');
+  let dev: DevSecrets | null = null;
+  if (!production && (usingDevSecret || staffSecret === null)) {
+    try {
+      dev = devSecrets(devSecretsFile(embeddedPgDir));
+    } catch (err) {
+      r.problems.push(`the development secrets could not be read or created: ${(err as Error).message}`);
+    }
+  }
+
+  const metricsToken = r.optional('METRICS_TOKEN');
+  if (metricsToken !== null && metricsToken.length < 16) r.problems.push('METRICS_TOKEN must be at least 16 characters');
+  const metricsPort = r.int('METRICS_PORT', 0, 0, 65535);
 
   const config: Config = {
     nodeEnv,
-    host: r.str('HOST', '0.0.0.0'),
+    // A development server is for this machine: reachable from the network only when asked.
+    host: r.str('HOST', nodeEnv === 'development' ? '127.0.0.1' : '0.0.0.0'),
     port: r.int('PORT', 4000, 0, 65535),
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     embeddedPg: {
-      dataDir: r.str('EMBEDDED_PG_DIR', '.data/postgres'),
+      dataDir: embeddedPgDir,
       port: r.int('EMBEDDED_PG_PORT', 0, 0, 65535),
     },
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
     auth: {
-      hs256Secret: usingDevSecret ? DEV_JWT_SECRET : hs256Secret,
+      hs256Secret: usingDevSecret ? dev?.jwtSecret ?? null : hs256Secret,
       jwksUrl,
       issuer: r.optional('JWT_ISSUER'),
       audience: r.optional('JWT_AUDIENCE'),
       usingDevSecret,
     },
     staff: {
-      jwtSecret: staffSecret ?? DEV_STAFF_JWT_SECRET,
+      // In production a missing secret is a problem above; '' never reaches a signer.
+      jwtSecret: staffSecret ?? dev?.staffJwtSecret ?? '',
       tokenTtlSeconds: r.int('STAFF_TOKEN_TTL_SECONDS', 1800, 60, 7 * 24 * 3600),
       usingDevSecret: staffSecret === null,
       consoleDir: r.str('ADMIN_DIST_DIR', 'admin/dist'),
@@ -271,6 +295,12 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: readTrustProxy(r),
     logLevel: r.str('LOG_LEVEL', nodeEnv === 'test' ? 'warn' : 'info'),
     shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+    metrics: {
+      port: metricsPort === 0 ? null : metricsPort,
+      host: r.str('METRICS_HOST', '127.0.0.1'),
+      token: metricsToken,
+    },
+    readyzTimeoutMs: r.int('READYZ_TIMEOUT_MS', 1000, 50, 30_000),
   };
   if (!/^[\p{L}\p{N}_]{1,30}$/u.test(config.aiName)) r.problems.push('AI_NAME must be 1 to 30 letters, digits or _');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import { formatError } from '../errors';
 import { assertCost, depthRule } from './limits';
+import { operationLabelPlugin } from '../ops/operation-label';
 
 export interface ApolloOptions<TContext extends BaseContext> {
   config: Config;
@@ -31,6 +32,7 @@ export async function startApollo<TContext extends BaseContext>(schema: GraphQLS
     formatError: (formatted, error) => formatError(formatted, error, (err) => log.error({ err }, label)),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      operationLabelPlugin<TContext>(),
       {
         async requestDidStart() {
           return {

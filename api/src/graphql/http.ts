@@ -11,6 +11,8 @@ import { createLoaders } from '../loaders';
 import type { TokenVerifier } from '../auth/jwt';
 import type { AdminEndpoint } from '../admin/admin-server';
 import { createConsoleHandler, isConsolePath } from '../admin/console-static';
+import { operationLabelOf } from '../ops/operation-label';
+import { createMetricsHandler } from '../ops/metrics-endpoint';
 
 class BodyTooLarge extends Error {}
 
@@ -45,6 +47,7 @@ const errorBody = (code: string, message: string) => ({ errors: [{ message, exte
 export function createHttpHandler(apollo: ApolloServer<Context>, services: Services, verify: TokenVerifier, admin: AdminEndpoint) {
   const { config, db, metrics, log } = services;
   const serveConsole = createConsoleHandler(config.staff.consoleDir);
+  const serveMetrics = config.metrics.port === null ? createMetricsHandler(metrics, config.metrics.token) : null;
 
   /** The token is checked here; the user is read once the operation is known (see viewer.ts). */
   async function context(req: IncomingMessage): Promise<Context> {
@@ -65,20 +68,13 @@ export function createHttpHandler(apollo: ApolloServer<Context>, services: Servi
         case '/healthz':
           return sendJson(res, 200, { status: 'ok' });
         case '/readyz': {
-          try {
-            await db.query('SELECT 1');
-          } catch {
-            return sendJson(res, 503, { status: 'database unreachable' });
-          }
-          if (services.bus.ping && !(await services.bus.ping().catch(() => false))) {
-            return sendJson(res, 503, { status: 'event bus unreachable' });
-          }
-          return sendJson(res, 200, { status: 'ready' });
+          const { ready, status } = await services.readiness.check();
+          return sendJson(res, ready ? 200 : 503, { status });
         }
-        case '/metrics': {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType });
-          return void res.end(await metrics.registry.metrics());
-        }
+        case '/metrics':
+          // With METRICS_PORT they have a listener of their own and are not served here.
+          if (!serveMetrics) return sendJson(res, 404, { error: 'not found' });
+          return await serveMetrics(req, res);
         case '/graphql':
         case '/admin/graphql':
           break;
@@ -113,8 +109,8 @@ export function createHttpHandler(apollo: ApolloServer<Context>, services: Servi
         for await (const chunk of result.body.asyncIterator) res.write(chunk);
         res.end();
       }
-      const op = (body as { operationName?: string } | undefined)?.operationName ?? 'anonymous';
-      metrics.operationDuration.observe({ operation: op.slice(0, 64), type: staffApi ? 'admin' : 'http', status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+      // The label is the root field Apollo resolved, never the client's operationName (see ops/operation-label.ts).
+      metrics.operationDuration.observe({ operation: operationLabelOf(httpGraphQLRequest), type: staffApi ? 'admin' : 'http', status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
         // The unread rest of the body must not be taken for the next request on this socket.
