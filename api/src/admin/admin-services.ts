@@ -14,8 +14,8 @@ export interface AdminServices {
 
 export function createAdminServices(s: Services): AdminServices {
   return {
-    cases: new CaseReviewService(s.db, s.config, s.messages),
-    users: new UserAdminService(s.db, s.config, s.quota),
+    cases: new CaseReviewService(s.db, s.config, s.messages, s.bus),
+    users: new UserAdminService(s.db, s.config, s.quota, s.bus),
     rollout: new RolloutAdminService(s.db, s.rollout),
     audit: new AuditLogService(s.db),
   };

@@ -4,6 +4,7 @@
  */
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/env';
+import type { EventBus } from '../events/event-bus';
 import { badInput, notFound } from '../errors';
 import { isUuid } from '../groups/group.policy';
 import type { MessageService } from '../messages/message.service';
@@ -39,6 +40,7 @@ export class CaseReviewService {
     private readonly db: DataSource,
     private readonly config: Config,
     private readonly messages: MessageService,
+    private readonly bus: EventBus,
   ) {}
 
   async list(args: ListArgs, filter: SafetyCaseFilter | null | undefined): Promise<SafetyCaseType[]> {
@@ -98,6 +100,7 @@ export class CaseReviewService {
     if (reason.length < 1 || reason.length > 1000 || reason.includes('\u0000')) throw badInput('reason must be 1 to 1000 characters', 'reason');
     if (!isUuid(id)) throw notFound('Safety case');
     const outcome = OUTCOME[decision];
+    let suspended: string | null = null;
     const change = await this.db.transaction(async (tx) => {
       const [c]: Array<{ status: string; messageId: string | null; authorId: string | null }> = await tx.query(
         `SELECT status, message_id AS "messageId", author_id AS "authorId" FROM safety_cases WHERE id = $1 FOR UPDATE`,
@@ -119,6 +122,7 @@ export class CaseReviewService {
           `UPDATE users SET suspended_at = coalesce(suspended_at, now()), suspended_reason = coalesce(suspended_reason, $2), updated_at = now() WHERE id = $1`,
           [c.authorId, reason],
         );
+        suspended = c.authorId;
       }
       await tx.query(
         `UPDATE safety_cases SET status = $2, decided_at = now(), decided_by = $3, decision_reason = $4 WHERE id = $1`,
@@ -135,6 +139,8 @@ export class CaseReviewService {
       return event;
     });
     await this.messages.publishStaffChange(change);
+    // The author's open sockets, in every process, close (graphql/ws-session.ts).
+    if (suspended) this.bus.publishControl({ type: 'user-suspended', userId: suspended });
     return (await this.get(id))!;
   }
 

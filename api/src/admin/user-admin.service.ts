@@ -6,6 +6,7 @@
 import type { DataSource } from 'typeorm';
 import type { QuotaService } from '../ai/quota.service';
 import type { Config } from '../config/env';
+import type { EventBus } from '../events/event-bus';
 import { PLANS } from '../domain/quota/evaluate-quota';
 import { badInput, notFound } from '../errors';
 import { isUuid } from '../groups/group.policy';
@@ -48,6 +49,7 @@ export class UserAdminService {
     private readonly db: DataSource,
     private readonly config: Config,
     private readonly quota: QuotaService,
+    private readonly bus: EventBus,
   ) {}
 
   async list(args: ListArgs, filter: UserFilter | null | undefined): Promise<AdminUserView[]> {
@@ -114,6 +116,8 @@ export class UserAdminService {
         details: { wasSuspended: before.suspendedAt !== null },
       });
     });
+    // Once committed: the user's open sockets, in every process, close (graphql/ws-session.ts).
+    if (suspended) this.bus.publishControl({ type: 'user-suspended', userId });
     return (await this.get(userId))!;
   }
 

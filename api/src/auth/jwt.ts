@@ -34,7 +34,7 @@ const VERIFIED_TTL_MS = 60_000;
  * for one signature check a minute rather than one per request. Failures are not kept:
  * a bad token is checked again every time.
  */
-export function cachingVerifier(verify: TokenVerifier, now: () => number = Date.now, max = 10_000): TokenVerifier {
+export function cachingVerifier(verify: TokenVerifier, now: () => number = () => Date.now(), max = 10_000): TokenVerifier {
   const verified = new LRUCache<string, { identity: Identity; until: number }>({ max });
   return async (token) => {
     const hit = verified.get(token);
@@ -47,7 +47,7 @@ export function cachingVerifier(verify: TokenVerifier, now: () => number = Date.
 }
 
 /** The `exp` of a token that already verified, in ms (null if it has none). */
-function expiryMs(token: string): number | null {
+export function expiryMs(token: string): number | null {
   const { exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { exp?: unknown };
   return typeof exp === 'number' ? exp * 1000 : null;
 }
@@ -59,7 +59,8 @@ export function createTokenVerifier(auth: Config['auth']): TokenVerifier {
 function signatureVerifier(auth: Config['auth']): TokenVerifier {
   const secret = auth.hs256Secret ? new TextEncoder().encode(auth.hs256Secret) : null;
   const jwks = auth.jwksUrl ? createRemoteJWKSet(new URL(auth.jwksUrl)) : null;
-  const options = { issuer: auth.issuer ?? undefined, audience: auth.audience ?? undefined };
+  // A token without exp would be good forever: refused, like one that lives longer than allowed.
+  const options = { issuer: auth.issuer ?? undefined, audience: auth.audience ?? undefined, requiredClaims: ['exp'] };
   return async (token) => {
     let payload: JWTPayload;
     try {
@@ -73,13 +74,26 @@ function signatureVerifier(auth: Config['auth']): TokenVerifier {
     } catch (err) {
       if (err instanceof DomainError) throw err;
       if (err instanceof errors.JWTExpired) throw unauthenticated('Token expired');
+      if (err instanceof errors.JWTClaimValidationFailed && err.claim === 'exp') throw unauthenticated('Token has no exp');
       throw unauthenticated('Invalid token');
     }
+    assertLifetime(payload, auth.maxTtlSeconds);
     // A staff token is no client identity, even where both secrets are the same.
     const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     if (aud.includes(STAFF_AUDIENCE)) throw unauthenticated('Invalid token');
     return identityFromClaims(payload);
   };
+}
+
+/**
+ * JWT_MAX_TTL_SECONDS: the token may not be valid for longer than that from when it was
+ * issued, or from now when it has no iat or claims one still to come. Checked before a
+ * token is remembered, so the cache never admits a token this refuses.
+ */
+function assertLifetime(payload: JWTPayload, maxTtlSeconds: number): void {
+  const now = Math.floor(Date.now() / 1000);
+  const from = typeof payload.iat === 'number' ? Math.min(payload.iat, now) : now;
+  if ((payload.exp as number) - from > maxTtlSeconds) throw unauthenticated(`Token lifetime exceeds ${maxTtlSeconds} seconds`);
 }
 
 function isHs256(token: string): boolean {

@@ -24,6 +24,8 @@ export interface Config {
     audience: string | null;
     /** True when the data folder's development secret is in use (config/dev-secrets.ts). */
     usingDevSecret: boolean;
+    /** Longest token lifetime accepted: `exp` minus `iat` (or minus now, without `iat` or when it lies ahead). */
+    maxTtlSeconds: number;
   };
   staff: {
     /** HS256 secret of staff tokens (audience `roundtable-staff`). */
@@ -261,6 +263,7 @@ export function loadConfig(env: Env = process.env, devSecrets: (file: string) =>
       issuer: r.optional('JWT_ISSUER'),
       audience: r.optional('JWT_AUDIENCE'),
       usingDevSecret,
+      maxTtlSeconds: r.int('JWT_MAX_TTL_SECONDS', 86_400, 60, 7 * 24 * 3600),
     },
     staff: {
       // In production a missing secret is a problem above; '' never reaches a signer.

@@ -1,12 +1,18 @@
 /**
- * The one small pub/sub interface behind group fan-out. In-process by default; Redis
- * when REDIS_URL is set, so several API processes share subscriptions.
+ * The one small pub/sub interface behind group fan-out, and the control notices every
+ * process must hear (a user suspended: their sockets close). In-process by default;
+ * Redis when REDIS_URL is set, so several API processes share subscriptions.
  */
+import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { GroupEventType } from './group-event.type';
 
 export type EventHandler = (event: GroupEventType) => void;
+
+/** A notice for every API process, not for one group's subscribers. */
+export type ControlMessage = { type: 'user-suspended'; userId: string };
+export type ControlHandler = (message: ControlMessage) => void;
 
 export interface EventBus {
   publish(groupId: string, event: GroupEventType): void;
@@ -17,12 +23,18 @@ export interface EventBus {
   onReconnect?(handler: () => void): void;
   /** True when the bus can carry events (always, in-process). */
   ping?(): Promise<boolean>;
+  /** Tells every process; this one hears it at once, even while Redis is unreachable. */
+  publishControl(message: ControlMessage): void;
+  /** Resolves once the handler hears control messages from every process. */
+  onControl(handler: ControlHandler): Promise<() => void>;
 }
 
 const channel = (groupId: string) => `rt:group:${groupId}`;
+const CONTROL_CHANNEL = 'rt:control';
 
 export class InProcessEventBus implements EventBus {
   private readonly handlers = new Map<string, Set<EventHandler>>();
+  private readonly controlHandlers = new Set<ControlHandler>();
 
   publish(groupId: string, event: GroupEventType): void {
     const set = this.handlers.get(groupId);
@@ -40,8 +52,18 @@ export class InProcessEventBus implements EventBus {
     };
   }
 
+  publishControl(message: ControlMessage): void {
+    for (const h of [...this.controlHandlers]) h(message);
+  }
+
+  async onControl(handler: ControlHandler): Promise<() => void> {
+    this.controlHandlers.add(handler);
+    return () => void this.controlHandlers.delete(handler);
+  }
+
   async close(): Promise<void> {
     this.handlers.clear();
+    this.controlHandlers.clear();
   }
 }
 
@@ -56,6 +78,9 @@ export class RedisEventBus implements EventBus {
   /** Per subscribed group: local handler count and the SUBSCRIBE every caller waits for. */
   private readonly channels = new Map<string, { refs: number; active: Promise<unknown> }>();
   private reconnectHandlers: Array<() => void> = [];
+  /** Tells this process's control messages from the others' when Redis echoes them back. */
+  private readonly origin = randomUUID();
+  private readonly controlActive: Promise<unknown>;
 
   constructor(url: string, private readonly log: Logger) {
     this.pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
@@ -68,7 +93,9 @@ export class RedisEventBus implements EventBus {
       if (connectedOnce) for (const h of this.reconnectHandlers) h();
       connectedOnce = true;
     });
+    this.controlActive = this.sub.subscribe(CONTROL_CHANNEL).catch((err) => log.error({ err }, 'redis control subscription failed'));
     this.sub.on('message', (ch: string, raw: string) => {
+      if (ch === CONTROL_CHANNEL) return this.receiveControl(raw);
       const groupId = ch.slice('rt:group:'.length);
       let event: GroupEventType;
       try {
@@ -102,6 +129,28 @@ export class RedisEventBus implements EventBus {
 
   onReconnect(handler: () => void): void {
     this.reconnectHandlers.push(handler);
+  }
+
+  publishControl(message: ControlMessage): void {
+    this.local.publishControl(message);
+    this.pub.publish(CONTROL_CHANNEL, JSON.stringify({ origin: this.origin, message })).catch((err) => this.log.error({ err, message }, 'redis control publish failed'));
+  }
+
+  async onControl(handler: ControlHandler): Promise<() => void> {
+    const off = await this.local.onControl(handler);
+    await this.controlActive;
+    return off;
+  }
+
+  private receiveControl(raw: string): void {
+    let notice: { origin: string; message: ControlMessage };
+    try {
+      notice = JSON.parse(raw);
+    } catch (err) {
+      this.log.error({ err }, 'undecodable control message on redis');
+      return;
+    }
+    if (notice.origin !== this.origin) this.local.publishControl(notice.message);
   }
 
   /** Answers within a second: a readiness probe must not hang while Redis reconnects. */

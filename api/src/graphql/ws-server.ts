@@ -34,13 +34,16 @@ import type { UserEntity } from '../users/user.entity';
 import type { TokenVerifier } from '../auth/jwt';
 import { FrameSink, SharedResult as SharedBytes } from './frame-sink';
 import { assertCost, depthRule } from './limits';
+import { WsSession, WsSessions } from './ws-session';
 import { handleServerErrors, handleSocketErrors } from './ws-errors';
 import { WsLimits } from './ws-limits';
 
 interface Extra {
   socket: WebSocket;
   request: IncomingMessage;
+  /** The row read at connection_init: whose socket it is, never what they may do (each operation reads its own, ws-session.ts). */
   user?: UserEntity;
+  session?: WsSession;
 }
 
 interface SharedResult extends SharedBytes {
@@ -61,6 +64,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
   const perEvent = new WeakMap<object, Map<string, SharedResult | Promise<SharedResult>>>();
   /** The socket and graphql-ws id of each subscription, by its context value. */
   const targets = new WeakMap<object, { socket: WebSocket; id: string }>();
+  const sessions = new WsSessions(services, verify);
   const limits = new WsLimits(config.subscription, log);
   // Apollo applies the introspection switch over HTTP; queries over graphql-ws need it too.
   const rules = [...specifiedRules, depthRule(config.graphql.maxDepth), ...(config.graphql.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
@@ -101,15 +105,15 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
       const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
       if (typeof raw !== 'string' || raw.length === 0) return false;
       try {
-        const identity = await verify(raw.replace(/^Bearer\s+/i, ''));
-        ctx.extra.user = await services.users.upsertFromIdentity(identity);
+        ctx.extra.session = await sessions.open(ctx.extra.socket, raw.replace(/^Bearer\s+/i, ''));
+        ctx.extra.user = ctx.extra.session.user;
         return true;
       } catch (err) {
         if (!(err instanceof DomainError)) log.error({ err }, 'websocket authentication failed');
         return false;
       }
     },
-    onSubscribe: (ctx, id, payload) => {
+    onSubscribe: async (ctx, id, payload) => {
       let document: DocumentNode;
       try {
         document = parse(payload.query);
@@ -123,13 +127,15 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
       } catch (err) {
         return [err as DomainError];
       }
-      // The only context of a subscription (graphql-ws uses its `context` option only when onSubscribe gives none).
-      const contextValue: Context = {
-        user: ctx.extra.user ?? null,
-        identity: null,
-        services,
-        loaders: createLoaders(services.db, ctx.extra.user?.id ?? null),
-      };
+      // The operation's only context, authorized as an HTTP request with the socket's token (ws-session.ts).
+      let contextValue: Context;
+      try {
+        contextValue = await sessions.context(ctx.extra.session!, document, payload.operationName);
+      } catch (err) {
+        if (err instanceof DomainError) return [err];
+        log.error({ err }, 'authorizing a graphql-ws operation failed');
+        return [new DomainError('INTERNAL', 'Internal server error')];
+      }
       const refused = limits.admit(ctx.extra.socket, ctx, contextValue.user?.id ?? '', id, getOperationAST(document, payload.operationName)?.operation === 'subscription');
       if (refused) return [refused];
       targets.set(contextValue, { socket: ctx.extra.socket, id });
@@ -201,6 +207,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
   return {
     /** Ends all subscriptions (clients see `complete`) and closes every socket. */
     async dispose(): Promise<void> {
+      sessions.dispose();
       services.hub.closeAll();
       await new Promise((r) => setTimeout(r, 50));
       for (const client of wss.clients) client.close(1001, 'Server shutting down');
