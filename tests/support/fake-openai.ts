@@ -23,6 +23,12 @@ export interface FakeReply {
   failAfterChunks?: number;
   /** Wait this long before answering at all (for timeouts/cancellation). */
   hangMs?: number;
+  /**
+   * A provider that stops mid-stream: after this many content chunks (0: right after the
+   * headers), send nothing until `resume` settles, then go on, if the client is still there.
+   */
+  stallAfterChunks?: number;
+  resume?: Promise<unknown>;
   usage?: { prompt_tokens: number; completion_tokens: number };
 }
 
@@ -35,6 +41,10 @@ export interface RecordedRequest {
   firstTokenAt?: number;
   lastTokenAt?: number;
   aborted?: boolean;
+  /** The reply stalled as programmed (`stallAfterChunks`)... */
+  stalled?: boolean;
+  /** ...and, when `resume` settled, the client was still connected and the rest was sent. */
+  resumed?: boolean;
 }
 
 export type ChatHandler = (body: any) => FakeReply | Promise<FakeReply>;
@@ -291,9 +301,17 @@ export class FakeOpenAI {
       cut();
     };
 
+    const stall = async (at: number): Promise<void> => {
+      if (reply.stallAfterChunks !== at) return;
+      record.stalled = true;
+      await Promise.race([reply.resume ?? new Promise(() => undefined), new Promise((resolve) => (closed.aborted ? resolve(null) : closed.addEventListener('abort', resolve, { once: true })))]);
+      if (!closed.aborted) record.resumed = true;
+    };
+
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     write(frame(delta({ role: 'assistant', content: '' })));
     for (let i = 0; i < pieces.length; i++) {
+      await stall(i);
       await sleep(i === 0 ? (reply.firstChunkDelayMs ?? 0) : (reply.chunkDelayMs ?? 0), closed);
       if (closed.aborted) return;
       if (reply.failAfterChunks !== undefined && i >= reply.failAfterChunks) return fail();
@@ -303,6 +321,8 @@ export class FakeOpenAI {
       record.lastTokenAt = now;
     }
     if (reply.failAfterChunks !== undefined && pieces.length <= reply.failAfterChunks) return fail();
+    await stall(pieces.length);
+    if (closed.aborted) return;
     write(frame(delta({}, 'stop')));
     if (body?.stream_options?.include_usage === true) write(frame([], { usage }));
     res.end('data: [DONE]\n\n');

@@ -29,6 +29,7 @@ import { AiMessageEnd, AiMessageRef, finishAiMessage, FinishCheck, SettledRespon
 import { BackgroundLane } from '../common/background-lane';
 import { DeltaBatcher } from './delta-batcher';
 import type { ModelProvider } from './provider';
+import { ReplyTimeout } from './reply-clock';
 import type { QuotaService } from './quota.service';
 import type { RolloutService } from '../rollout/rollout.service';
 
@@ -243,11 +244,12 @@ export class GroupResponder {
       });
       return 'BLOCKED';
     } catch (err) {
+      // Whatever streamed is dropped: a reply cut off or failed ends empty, and costs nothing.
       batcher.cancel();
-      const cancelled = controller.signal.aborted;
-      if (!cancelled) this.d.log.warn({ err, groupId: trigger.groupId }, 'model provider failed');
-      await this.d.quota.release(responseId, cancelled ? 'CANCELLED' : 'PROVIDER_ERROR', Date.now() - started, aiMessage.id);
-      await this.finishMessage(aiMessage, 'FAILED', '', cancelled ? 'CANCELLED' : 'PROVIDER_ERROR');
+      const reason = controller.signal.aborted ? 'CANCELLED' : err instanceof ReplyTimeout ? 'TIMEOUT' : 'PROVIDER_ERROR';
+      if (reason !== 'CANCELLED') this.d.log.warn({ err, groupId: trigger.groupId, reason }, 'model provider failed');
+      await this.d.quota.release(responseId, reason, Date.now() - started, aiMessage.id);
+      await this.finishMessage(aiMessage, 'FAILED', '', reason);
       return 'FAILED';
     } finally {
       stopWatching();

@@ -1,7 +1,8 @@
 /**
  * The model provider: the official `openai` SDK against any OpenAI-compatible endpoint.
  * The SDK retries transient failures (connection errors, 408, 409, 429, 5xx) before a
- * stream starts and enforces the timeout; an aborted signal cancels the request.
+ * stream starts and enforces the timeout until the headers; the reply's clock bounds the
+ * rest (see reply-clock.ts); an aborted signal cancels the request.
  */
 import type { IncomingMessage } from 'node:http';
 import OpenAI, { APIError, OpenAIError } from 'openai';
@@ -9,6 +10,7 @@ import type { AiConfig } from '../config/env';
 import type { ChatMessage } from '../domain/prompt/build-prompt';
 import { CategoryScores, moderationFromOpenAI } from '../domain/safety/moderation';
 import { createNodeFetch, nodeBody } from './node-fetch';
+import { ReplyClock } from './reply-clock';
 import { createParser, EventSourceParser } from 'eventsource-parser';
 
 export interface StreamRequest {
@@ -60,10 +62,26 @@ export class OpenAIProvider implements ModelProvider {
       : null;
   }
 
+  /**
+   * Every reply runs on a ReplyClock: past AI_REPLY_DEADLINE_MS in all, or AI_STREAM_IDLE_MS
+   * between two tokens, the request is cut off and ReplyTimeout thrown.
+   */
   async stream(req: StreamRequest): Promise<Completion> {
     if (!this.client) throw new ProviderNotConfigured();
+    const clock = new ReplyClock(this.config, req.signal);
+    try {
+      return await this.streamOn(req, clock);
+    } catch (err) {
+      throw clock.expired ?? err;
+    } finally {
+      clock.stop();
+    }
+  }
+
+  private async streamOn(req: StreamRequest, clock: ReplyClock): Promise<Completion> {
+    const signal = clock.signal;
     // The SDK sends, retries and checks the status; the SSE body is read here (see node-fetch.ts).
-    const response = await this.client.chat.completions
+    const response = await this.client!.chat.completions
       .create(
         {
           model: req.model,
@@ -72,7 +90,7 @@ export class OpenAIProvider implements ModelProvider {
           stream_options: { include_usage: true },
           ...(req.maxTokens ? { max_completion_tokens: req.maxTokens } : {}),
         },
-        { signal: req.signal },
+        { signal },
       )
       .asResponse();
     let text = '';
@@ -81,6 +99,7 @@ export class OpenAIProvider implements ModelProvider {
     const reader = new ChatStreamReader(response.headers, (chunk) => {
       const delta = chunk.choices[0]?.delta?.content;
       if (delta) {
+        clock.token();
         if (first) {
           first = false;
           req.onFirstToken?.();
@@ -94,12 +113,12 @@ export class OpenAIProvider implements ModelProvider {
       // The client's fetch is nodeFetch, and a chat request's body is text: its response always has the Node stream.
       const body = nodeBody(response);
       if (!body) throw new OpenAIError('The provider response has no body to stream');
-      await reader.readNode(body, req.signal);
+      await reader.readNode(body, signal);
     } catch (err) {
-      if (!req.signal?.aborted) throw err;
+      if (!signal.aborted) throw err;
     }
-    // A cancelled reply is not a complete one, however much of it arrived.
-    if (req.signal?.aborted) throw req.signal.reason instanceof Error ? req.signal.reason : new Error('Request aborted');
+    // A cancelled or timed-out reply is not a complete one, however much of it arrived.
+    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('Request aborted');
     const used = usage as OpenAI.CompletionUsage | null;
     return { text, promptTokens: used?.prompt_tokens ?? null, completionTokens: used?.completion_tokens ?? null };
   }

@@ -89,8 +89,13 @@ export interface AiConfig {
   baseUrl: string | null;
   apiKey: string | null;
   models: { fast: string; reasoning: string; top: string };
+  /** Until the provider's response headers arrive (the SDK's timeout, per attempt). */
   timeoutMs: number;
   maxRetries: number;
+  /** The whole reply, from the request until its last token: past it the reply ends FAILED (TIMEOUT), uncharged. */
+  replyDeadlineMs: number;
+  /** The longest silence between two tokens of a reply once it has started. */
+  streamIdleMs: number;
   /** Use the provider's moderation endpoint; otherwise the built-in classifier. */
   openaiModeration: boolean;
   moderationModel: string;
@@ -180,6 +185,8 @@ function readAiConfig(r: Reader): AiConfig {
     },
     timeoutMs: r.int('AI_TIMEOUT_MS', 60_000, 1000, 600_000),
     maxRetries: r.int('AI_MAX_RETRIES', 2, 0, 10),
+    replyDeadlineMs: r.int('AI_REPLY_DEADLINE_MS', 120_000, 100, 3_600_000),
+    streamIdleMs: r.int('AI_STREAM_IDLE_MS', 20_000, 100, 600_000),
     openaiModeration: r.bool('OPENAI_MODERATION', false),
     moderationModel: r.str('OPENAI_MODERATION_MODEL', 'omni-moderation-latest'),
     classifier: r.bool('AI_CLASSIFIER', false),

@@ -8,6 +8,7 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { ModelProvider, ProviderNotConfigured } from '../ai/provider';
 import type { QuotaService } from '../ai/quota.service';
+import { ReplyTimeout } from '../ai/reply-clock';
 import type { Config } from '../config/env';
 import { buildPrivatePrompt, PromptHistoryEntry } from '../domain/prompt/build-prompt';
 import { selectModel } from '../domain/router/select-model';
@@ -124,8 +125,9 @@ export class PrivateResponder {
       completion = await provider.stream({ model, messages });
     } catch (err) {
       if (err instanceof ProviderNotConfigured) return fail('PROVIDER_NOT_CONFIGURED');
-      log.warn({ err, responseId, model }, 'private reply failed at the provider');
-      return fail('PROVIDER_ERROR');
+      const reason = err instanceof ReplyTimeout ? 'TIMEOUT' : 'PROVIDER_ERROR';
+      log.warn({ err, responseId, model, reason }, 'private reply failed at the provider');
+      return fail(reason);
     }
     if (completion.text.trim() === '') return fail('EMPTY_RESPONSE');
 
