@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     await (embedded as EmbeddedDatabase | null)?.stop().catch(() => undefined);
     process.exit(1);
   }
-  if (!stopping) log.info({ port, graphql: `http://localhost:${port}/graphql`, console: `http://localhost:${port}/admin`, redis: !!config.redisUrl }, 'Roundtable is listening');
+  if (!stopping) log.info({ host: config.host, port, metricsPort: config.metrics.port, graphql: `http://localhost:${port}/graphql`, console: `http://localhost:${port}/admin`, redis: !!config.redisUrl }, 'Roundtable is listening');
 }
 
 /** What an address or port that cannot be listened on means, or null for any other error. */
