@@ -71,6 +71,18 @@ describe.each([
   });
 });
 
+describe('graphql-ws messages', () => {
+  it('a subscription id used twice closes with 4409 even when the id is too long for a close reason', async () => {
+    const ws = await openSocket(true);
+    const id = 'x'.repeat(200);
+    const subscribe = { id, type: 'subscribe', payload: { query: 'subscription($g: ID!) { groupEvents(groupId: $g) { seq } }', variables: { g: groupId } } };
+    ws.sendJson(subscribe);
+    ws.sendJson(subscribe);
+    expect(await ws.closed()).toBe(4409);
+    await othersStillServed();
+  });
+});
+
 /** What held before issue 10 as well (ws and graphql-ws refuse these themselves); kept so that it stays so. */
 describe('guards: the upgrade, and frames graphql-ws refuses', () => {
   it.each([

@@ -72,7 +72,8 @@ export class SocketLedger {
       if (this.socket.readyState !== this.socket.OPEN) return resolve();
       this.socket.send(data, (err) => {
         this.afterFlush();
-        if (err) reject(err);
+        // A socket that went away while writing is the client's leaving, not a failure of the operation.
+        if (err && this.socket.readyState === this.socket.OPEN) reject(err);
         else resolve();
       });
       this.afterWrite();

@@ -35,7 +35,7 @@ import type { TokenVerifier } from '../auth/jwt';
 import { FrameSink, SharedResult as SharedBytes } from './frame-sink';
 import { assertCost, depthRule } from './limits';
 import { WsSession, WsSessions } from './ws-session';
-import { handleServerErrors, handleSocketErrors } from './ws-errors';
+import { closeReason, handleServerErrors, handleSocketErrors } from './ws-errors';
 import { WsLimits } from './ws-limits';
 
 interface Extra {
@@ -183,7 +183,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
       {
         protocol: socket.protocol,
         send: (data) => ledger.send(data),
-        close: (code, reason) => socket.close(code, reason),
+        close: (code, reason) => socket.close(code, closeReason(reason)),
         onMessage: (cb) =>
           socket.on('message', async (event) => {
             try {
