@@ -1,4 +1,5 @@
-import { cachingVerifier, Identity, signDevToken } from './jwt';
+import { SignJWT } from 'jose';
+import { cachingVerifier, createTokenVerifier, Identity, signDevToken } from './jwt';
 
 const SECRET = 'unit-secret-that-is-long-enough-0123456789';
 const identity: Identity = { subject: 'u1', region: 'DE', plan: 'plus', ageBand: 'adult', parentalGroupChats: true };
@@ -65,5 +66,44 @@ describe('cachingVerifier', () => {
     expect((await verify(a)).subject).toBe('a');
     expect((await verify(b)).subject).toBe('b');
     expect((await verify(a)).subject).toBe('a');
+  });
+});
+
+describe('createTokenVerifier: exp and JWT_MAX_TTL_SECONDS', () => {
+  const auth = { hs256Secret: SECRET, jwksUrl: null, issuer: null, audience: null, usingDevSecret: false, maxTtlSeconds: 3600 };
+  const now = () => Math.floor(Date.now() / 1000);
+  const sign = ({ iat, exp }: { iat?: number; exp?: number }) => {
+    let jwt = new SignJWT({ plan: 'plus' }).setProtectedHeader({ alg: 'HS256' }).setSubject('u1');
+    if (iat !== undefined) jwt = jwt.setIssuedAt(iat);
+    if (exp !== undefined) jwt = jwt.setExpirationTime(exp);
+    return jwt.sign(new TextEncoder().encode(SECRET));
+  };
+  afterEach(() => jest.useRealTimers());
+
+  it('refuses a token without exp', async () => {
+    await expect(createTokenVerifier(auth)(await sign({ iat: now() }))).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: 'Token has no exp' });
+  });
+
+  it.each<[string, { iat?: number; exp: number }]>([
+    ['from iat', { iat: -10, exp: 3600 }],
+    ['from now, without iat', { exp: 3601 }],
+    ['from now, when iat lies ahead', { iat: 7200, exp: 7300 }],
+  ])('refuses a token valid for longer than the limit, counted %s', async (_how, t) => {
+    const token = await sign({ iat: t.iat === undefined ? undefined : now() + t.iat, exp: now() + t.exp });
+    await expect(createTokenVerifier(auth)(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: 'Token lifetime exceeds 3600 seconds' });
+  });
+
+  it('accepts a token within the limit, with or without iat (control)', async () => {
+    const verify = createTokenVerifier(auth);
+    expect((await verify(await sign({ iat: now() - 600, exp: now() + 3000 }))).subject).toBe('u1');
+    expect((await verify(await sign({ exp: now() + 3500 }))).subject).toBe('u1');
+  });
+
+  it('does not answer from its cache for a token past exp', async () => {
+    const verify = createTokenVerifier(auth);
+    const token = await sign({ iat: now(), exp: now() + 600 });
+    await verify(token);
+    jest.useFakeTimers({ now: Date.now() + 601_000 });
+    await expect(verify(token)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', message: 'Token expired' });
   });
 });

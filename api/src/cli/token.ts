@@ -29,6 +29,10 @@ async function main() {
     parentalGroupChats: values['parental-group-chats'] === undefined ? undefined : values['parental-group-chats'] === 'true',
     expiresIn: values.expires,
   });
+  const { iat, exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { iat: number; exp: number };
+  if (exp - iat > config.auth.maxTtlSeconds) {
+    throw new Error(`--expires ${values.expires} is longer than JWT_MAX_TTL_SECONDS (${config.auth.maxTtlSeconds} s): the service would refuse the token`);
+  }
   process.stdout.write(token + '\n');
 }
 
