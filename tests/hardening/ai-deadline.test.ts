@@ -21,8 +21,8 @@ const QUOTA = { AI_QUOTA: 'free=3/1h,go=3/1h,plus=3/1h,pro=3/1h' };
 
 beforeAll(async () => {
   fake = await FakeOpenAI.start();
-  idleApi = await startAiApi(fake, { ...QUOTA, AI_STREAM_IDLE_MS: '300', AI_REPLY_DEADLINE_MS: '60000' });
-  deadlineApi = await startAiApi(fake, { ...QUOTA, AI_STREAM_IDLE_MS: '30000', AI_REPLY_DEADLINE_MS: '1000' });
+  idleApi = await startAiApi(fake, { ...QUOTA, AI_STREAM_IDLE_MS: '500', AI_REPLY_DEADLINE_MS: '60000' });
+  deadlineApi = await startAiApi(fake, { ...QUOTA, AI_STREAM_IDLE_MS: '30000', AI_REPLY_DEADLINE_MS: '1500' });
 });
 afterEach(async () => {
   await Promise.all([settled(idleApi), settled(deadlineApi)]);
