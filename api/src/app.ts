@@ -24,6 +24,7 @@ import { ModerationService } from './moderation/moderation.service';
 import { SafetyCaseService } from './moderation/safety-case.service';
 import { createHttpHandler } from './graphql/http';
 import { startApollo } from './graphql/apollo';
+import { clientFieldCosts } from './graphql/limits';
 import { attachGraphqlWs } from './graphql/ws-server';
 import { resolveViewer } from './graphql/viewer';
 import { InviteService } from './invites/invite.service';
@@ -97,7 +98,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
 
   const schema = await clientSchema();
   const verify = createTokenVerifier(config.auth);
-  const apollo = await startApollo<Context>(schema, { config, log, label: 'internal error', beforeExecute: resolveViewer });
+  const apollo = await startApollo<Context>(schema, { config, log, label: 'internal error', beforeExecute: resolveViewer, costs: clientFieldCosts(config) });
 
   const admin = await createAdminEndpoint(services);
   const handler = createHttpHandler(apollo, services, verify, admin);

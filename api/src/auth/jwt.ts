@@ -106,7 +106,8 @@ function isHs256(token: string): boolean {
 }
 
 export function identityFromClaims(p: JWTPayload): Identity {
-  const bad = (m: string) => new DomainError('UNAUTHENTICATED', `Invalid token claims: ${m}`);
+  // The client's token, not the service, is at fault: 401, like any other token refused.
+  const bad = (m: string) => unauthenticated(`Invalid token claims: ${m}`);
   if (typeof p.sub !== 'string' || p.sub.length === 0 || p.sub.length > 200) throw bad('sub is required');
   const region = p.region;
   if (region !== undefined && (typeof region !== 'string' || !/^[A-Z]{2}$/.test(region))) throw bad('region must be an ISO 3166-1 alpha-2 code');

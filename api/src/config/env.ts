@@ -49,7 +49,16 @@ export interface Config {
     introspection: boolean;
     maxDepth: number;
     maxCost: number;
+    /** Lexical tokens a document may have (graphql-js stops parsing past them). */
+    maxTokens: number;
+    maxAliases: number;
+    maxRootFields: number;
+    maxDirectives: number;
     bodyLimitBytes: number;
+    /** Client operations (HTTP and graphql-ws queries and mutations) one user may have running at once. */
+    maxInFlightPerUser: number;
+    /** Operations of one user waiting for a turn; past them RATE_LIMITED (HTTP 429). */
+    maxQueuedPerUser: number;
   };
   subscription: {
     connectionInitTimeoutMs: number;
@@ -291,7 +300,13 @@ export function loadConfig(env: Env = process.env, devSecrets: (file: string) =>
       introspection: r.bool('GRAPHQL_INTROSPECTION', !production),
       maxDepth: r.int('GRAPHQL_MAX_DEPTH', 10, 2, 50),
       maxCost: r.int('GRAPHQL_MAX_COST', 5000, 10, 1_000_000),
+      maxTokens: r.int('GRAPHQL_MAX_TOKENS', 1000, 100, 100_000),
+      maxAliases: r.int('GRAPHQL_MAX_ALIASES', 15, 0, 1000),
+      maxRootFields: r.int('GRAPHQL_MAX_ROOT_FIELDS', 10, 1, 1000),
+      maxDirectives: r.int('GRAPHQL_MAX_DIRECTIVES', 50, 0, 1000),
       bodyLimitBytes: r.int('HTTP_BODY_LIMIT_BYTES', 100_000, 1000, 10_000_000),
+      maxInFlightPerUser: r.int('MAX_OPERATIONS_IN_FLIGHT_PER_USER', 4, 1, 1000),
+      maxQueuedPerUser: r.int('MAX_OPERATIONS_QUEUED_PER_USER', 16, 0, 10_000),
     },
     subscription: {
       connectionInitTimeoutMs: r.int('WS_INIT_TIMEOUT_MS', 3000, 100, 60_000),

@@ -3,12 +3,13 @@
  * /admin/graphql): the same limits, CSRF prevention, masked errors and shutdown rules.
  */
 import { ApolloServer, BaseContext, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import { formatError } from '../errors';
-import { assertCost, depthRule } from './limits';
+import { assertCost, assertNotSubscription, FieldCosts, hideSchemaDetails, limitRules, parseOptions } from './limits';
 import { operationLabelPlugin } from '../ops/operation-label';
 
 export interface ApolloOptions<TContext extends BaseContext> {
@@ -18,9 +19,16 @@ export interface ApolloOptions<TContext extends BaseContext> {
   label: string;
   /** Checks (and may complete the context of) a resolved operation before it runs, after parsing and validation; throw to refuse it. */
   beforeExecute?: (request: GraphQLRequestContextDidResolveOperation<TContext>) => void | Promise<void>;
+  /** What this schema's database fields cost (limits.ts); fields not listed cost 1 plus their children. */
+  costs?: FieldCosts;
 }
 
-export async function startApollo<TContext extends BaseContext>(schema: GraphQLSchema, { config, log, label, beforeExecute }: ApolloOptions<TContext>): Promise<ApolloServer<TContext>> {
+export async function startApollo<TContext extends BaseContext>(schema: GraphQLSchema, { config, log, label, beforeExecute, costs = {} }: ApolloOptions<TContext>): Promise<ApolloServer<TContext>> {
+  const check = { maxCost: config.graphql.maxCost, costs, introspection: config.graphql.introspection };
+  // Apollo hides suggestions in validation errors only; variables are coerced (and can be
+  // misspelt) after validation.
+  const hideDetails = (formatted: GraphQLFormattedError): GraphQLFormattedError =>
+    config.graphql.introspection ? formatted : { ...formatted, message: hideSchemaDetails(formatted.message) };
   const apollo = new ApolloServer<TContext>({
     schema,
     // main.ts owns SIGINT/SIGTERM: Apollo must not stop itself while requests are drained.
@@ -28,8 +36,11 @@ export async function startApollo<TContext extends BaseContext>(schema: GraphQLS
     introspection: config.graphql.introspection,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
-    validationRules: [depthRule(config.graphql.maxDepth)],
-    formatError: (formatted, error) => formatError(formatted, error, (err) => log.error({ err }, label)),
+    parseOptions: parseOptions(config.graphql),
+    validationRules: limitRules(config.graphql),
+    // Without introspection no message may name what the schema holds ("Did you mean …?").
+    hideSchemaDetailsFromClientErrors: !config.graphql.introspection,
+    formatError: (formatted, error) => hideDetails(formatError(formatted, error, (err) => log.error({ err }, label))),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       operationLabelPlugin<TContext>(),
@@ -37,8 +48,10 @@ export async function startApollo<TContext extends BaseContext>(schema: GraphQLS
         async requestDidStart() {
           return {
             async didResolveOperation(request) {
+              // The operation first: the viewer step and the cost both need one to exist.
+              const operation = assertCost(schema, request.document, request.request.variables, request.request.operationName, check);
+              assertNotSubscription(operation);
               await beforeExecute?.(request);
-              assertCost(schema, request.document, request.request.variables, request.request.operationName, config.graphql.maxCost);
             },
           };
         },

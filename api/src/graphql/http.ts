@@ -6,9 +6,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import type { Context, Services } from '../context';
-import { DomainError } from '../errors';
+import { DomainError, unauthenticated } from '../errors';
 import { createLoaders } from '../loaders';
-import type { TokenVerifier } from '../auth/jwt';
+import type { Identity, TokenVerifier } from '../auth/jwt';
+import { clientAddress } from '../admin/client-address';
+import { inFlightLimiter, userKey } from './in-flight';
 import type { AdminEndpoint } from '../admin/admin-server';
 import { createConsoleHandler, isConsolePath } from '../admin/console-static';
 import { operationLabelOf } from '../ops/operation-label';
@@ -49,16 +51,16 @@ export function createHttpHandler(apollo: ApolloServer<Context>, services: Servi
   const serveConsole = createConsoleHandler(config.staff.consoleDir);
   const serveMetrics = config.metrics.port === null ? createMetricsHandler(metrics, config.metrics.token) : null;
 
-  /** The token is checked here; the user is read once the operation is known (see viewer.ts). */
-  async function context(req: IncomingMessage): Promise<Context> {
+  const inFlight = inFlightLimiter(services);
+  const addressOf = clientAddress(config.trustProxy);
+
+  /** The token is checked here (a bad one is the client's mistake: 401); the user is read once the operation is known (see viewer.ts). */
+  async function authenticate(req: IncomingMessage): Promise<Identity | null> {
     const header = req.headers.authorization;
-    let identity = null;
-    if (header) {
-      const m = /^Bearer\s+(.+)$/i.exec(header);
-      if (!m) throw new DomainError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"');
-      identity = await verify(m[1]);
-    }
-    return { user: null, identity, services, loaders: createLoaders(db, null) };
+    if (!header) return null;
+    const m = /^Bearer\s+(.+)$/i.exec(header);
+    if (!m) throw unauthenticated('Authorization must be "Bearer <token>"');
+    return verify(m[1]);
   }
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -97,17 +99,24 @@ export function createHttpHandler(apollo: ApolloServer<Context>, services: Servi
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
       const started = process.hrtime.bigint();
       const httpGraphQLRequest = { method: req.method ?? 'GET', headers, search: url.search, body };
-      // Two servers, two contexts: a client token means nothing to the staff API and vice versa.
-      const result = staffApi
-        ? await admin.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => admin.context(req) })
-        : await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => context(req) });
-      for (const [k, v] of result.headers) res.setHeader(k, v);
-      res.statusCode = result.status ?? 200;
-      if (result.body.kind === 'complete') {
-        res.end(result.body.string);
-      } else {
-        for await (const chunk of result.body.asyncIterator) res.write(chunk);
-        res.end();
+      // A client operation runs in one of its user's turns (in-flight.ts), from parsing to the last byte written.
+      const identity = staffApi ? null : await authenticate(req);
+      const release = staffApi ? null : await inFlight.acquire(userKey(identity?.subject, addressOf(req)));
+      try {
+        // Two servers, two contexts: a client token means nothing to the staff API and vice versa.
+        const result = staffApi
+          ? await admin.apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => admin.context(req) })
+          : await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: async () => ({ user: null, identity, services, loaders: createLoaders(db, null) }) });
+        for (const [k, v] of result.headers) res.setHeader(k, v);
+        res.statusCode = result.status ?? 200;
+        if (result.body.kind === 'complete') {
+          res.end(result.body.string);
+        } else {
+          for await (const chunk of result.body.asyncIterator) res.write(chunk);
+          res.end();
+        }
+      } finally {
+        release?.();
       }
       // The label is the root field Apollo resolved, never the client's operationName (see ops/operation-label.ts).
       metrics.operationDuration.observe({ operation: operationLabelOf(httpGraphQLRequest), type: staffApi ? 'admin' : 'http', status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -116,6 +125,11 @@ export function createHttpHandler(apollo: ApolloServer<Context>, services: Servi
         // The unread rest of the body must not be taken for the next request on this socket.
         res.setHeader('connection', 'close');
         return sendJson(res, 413, errorBody('BAD_USER_INPUT', `Request body exceeds ${config.graphql.bodyLimitBytes} bytes`));
+      }
+      // Refused before Apollo (a bad token, no turn left): the client's, with the status the error names.
+      if (err instanceof DomainError && !res.headersSent) {
+        const status = (err.extensions.http as { status?: number } | undefined)?.status ?? 400;
+        return sendJson(res, status, errorBody(err.code, err.message));
       }
       log.error({ err }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, errorBody('INTERNAL', 'Internal server error'));

@@ -9,7 +9,6 @@
  */
 import type { IncomingMessage } from 'node:http';
 import {
-  DocumentNode,
   execute,
   ExecutionArgs,
   ExecutionResult,
@@ -17,10 +16,6 @@ import {
   GraphQLError,
   GraphQLSchema,
   Kind,
-  NoSchemaIntrospectionCustomRule,
-  parse,
-  specifiedRules,
-  validate,
   visit,
 } from 'graphql';
 import { createSourceEventStream } from 'graphql/execution/subscribe';
@@ -33,10 +28,11 @@ import { createLoaders } from '../loaders';
 import type { UserEntity } from '../users/user.entity';
 import type { TokenVerifier } from '../auth/jwt';
 import { FrameSink, SharedResult as SharedBytes } from './frame-sink';
-import { assertCost, depthRule } from './limits';
-import { WsSession, WsSessions } from './ws-session';
+import { assertCost, clientFieldCosts, parseAndValidate } from './limits';
+import { executeInTurn, inFlightLimiter } from './in-flight';
 import { closeReason, handleServerErrors, handleSocketErrors } from './ws-errors';
 import { WsLimits } from './ws-limits';
+import { WsSession, WsSessions } from './ws-session';
 
 interface Extra {
   socket: WebSocket;
@@ -64,10 +60,11 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
   const perEvent = new WeakMap<object, Map<string, SharedResult | Promise<SharedResult>>>();
   /** The socket and graphql-ws id of each subscription, by its context value. */
   const targets = new WeakMap<object, { socket: WebSocket; id: string }>();
-  const sessions = new WsSessions(services, verify);
   const limits = new WsLimits(config.subscription, log);
-  // Apollo applies the introspection switch over HTTP; queries over graphql-ws need it too.
-  const rules = [...specifiedRules, depthRule(config.graphql.maxDepth), ...(config.graphql.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  // Apollo applies the limits and the introspection switch over HTTP; operations over graphql-ws need them too.
+  const check = { limits: config.graphql, introspection: config.graphql.introspection, maxCost: config.graphql.maxCost, costs: clientFieldCosts(config) };
+  const turns = inFlightLimiter(services);
+  const sessions = new WsSessions(services, verify);
 
   const format = (errors: readonly GraphQLError[]) => toFormattedErrors(errors, (err) => log.error({ err }, 'internal error in a subscription'));
 
@@ -101,6 +98,8 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
   const server = makeServer<Record<string, unknown> | undefined, Extra>({
     schema,
     connectionInitWaitTimeout: config.subscription.connectionInitTimeoutMs,
+    // Queries and mutations take one of their user's turns, shared with HTTP (in-flight.ts).
+    execute: (args) => executeInTurn(turns, (args.contextValue as Context).identity?.subject, () => execute(args)),
     onConnect: async (ctx) => {
       const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
       if (typeof raw !== 'string' || raw.length === 0) return false;
@@ -114,16 +113,11 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
       }
     },
     onSubscribe: async (ctx, id, payload) => {
-      let document: DocumentNode;
+      // The same document limits, cost and messages as over HTTP (limits.ts).
+      const document = parseAndValidate(schema, payload.query, check);
+      if (Array.isArray(document)) return document;
       try {
-        document = parse(payload.query);
-      } catch (err) {
-        return [new DomainError('BAD_USER_INPUT', (err as Error).message)];
-      }
-      const errors = validate(schema, document, rules);
-      if (errors.length > 0) return errors.map((e) => new DomainError('BAD_USER_INPUT', e.message));
-      try {
-        assertCost(schema, document, payload.variables ?? undefined, payload.operationName, config.graphql.maxCost);
+        assertCost(schema, document, payload.variables, payload.operationName, check);
       } catch (err) {
         return [err as DomainError];
       }
