@@ -13,7 +13,8 @@
  * A socket is closed with 4403 (graphql-ws's Forbidden, which its client retries with fresh
  * connectionParams) when its token expires ("Token expired") and when staff suspend its
  * user, in every process through the bus ("Account suspended"). A suspended user may
- * connect again and read; every write is refused with SUSPENDED.
+ * connect again and read; every write is refused with SUSPENDED. A notice lost while Redis
+ * reconnects leaves such a socket open, but its writes are refused all the same.
  */
 import type { WebSocket } from 'ws';
 import type { DocumentNode } from 'graphql';
