@@ -1,8 +1,9 @@
 /**
  * Staff authentication: email + password through the signIn mutation; the token, role
  * and expiry live in localStorage. Role rules for the UI mirror the API's (which
- * enforces them anyway): moderators review cases and read everything else; only
- * admins change rollout rules, reset quotas and suspend users.
+ * enforces them anyway): moderators review and decide cases (suspending a case's author
+ * included) and read everything else; only admins change rollout rules, reset quotas and
+ * suspend or unsuspend users from their page.
  */
 import type { AuthProvider } from 'react-admin';
 import { operations } from './dataProvider';

@@ -351,6 +351,44 @@ describe('staff console', () => {
       await context.close();
     }
   });
+
+  it("a moderator suspends an author by deciding their case, and finds no suspend or unsuspend button on the user's page", async () => {
+    const [author, reporter] = await api.users(2);
+    const groupId = await api.group(author, [reporter], 'Book club');
+    const flagged = await api.send(author, groupId, `everyone here is worthless ${randomUUID().slice(0, 6)}`);
+    await api.ok(reporter.token, `mutation($m: ID!, $r: String!) { reportMessage(messageId: $m, reason: $r) { id } }`, { m: flagged.id, r: 'insults' });
+    const [{ id: caseId }] = await api.query<{ id: string }>(`SELECT id FROM safety_cases WHERE message_id = $1`, [flagged.id]);
+
+    const context = await freshContext(browser);
+    const mod = await context.newPage();
+    const modErrors = pageErrors(mod);
+    try {
+      await signIn(mod, moderator.email, moderator.password);
+      await mod.getByTestId('dashboard').waitFor();
+
+      // The case's decision, suspending the author included, is the moderator's.
+      await mod.goto(consoleUrl(`SafetyCase/${encodeURIComponent(caseId)}/show`));
+      await mod.getByTestId('flagged-message').waitFor();
+      expect(await mod.getByTestId('decide-suspend').isVisible()).toBe(true);
+      expect(await mod.getByTestId('decide-suspend').isDisabled()).toBe(false);
+      await screenshot(mod, 'case-show-moderator');
+      await confirmWithReason(mod, 'decide-suspend', 'Insults after a warning');
+      await expectText(mod.getByTestId('case-decision'), /suspended/i);
+      const refused = await api.gql(author.token, `mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }`, { i: { groupId, body: 'sorry', clientMessageId: randomUUID() } });
+      expect(errorOf(refused).code).toBe('SUSPENDED');
+
+      // Suspending or unsuspending from the user's page is an admin's: no button, and the page says where moderators act.
+      await mod.goto(consoleUrl(`User/${encodeURIComponent(author.id)}/show`));
+      await expectText(mod.getByTestId('user-suspension'), /suspended.*Insults after a warning/);
+      await expectText(mod.getByTestId('admin-only-hint'), /suspending or unsuspending from a user's page are for admins.*decide their safety case/i);
+      expect(await mod.getByTestId('unsuspend-user').count()).toBe(0);
+      expect(await mod.getByTestId('suspend-user').count()).toBe(0);
+      await screenshot(mod, 'user-show-moderator-suspended');
+      expect(modErrors.map((e) => e.message)).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 async function expectText(locator: Locator, expected: string | RegExp, timeout = 15_000): Promise<void> {

@@ -7,7 +7,10 @@ import type { AdminDataProvider, SafetyCase } from '../dataProvider';
 import { ReasonButton } from '../common/ReasonButton';
 import { formatDateTime, StatusChip } from '../common/format';
 
-/** Dismiss / remove the message / suspend the author; each asks for a reason. Both roles may decide. */
+/**
+ * Dismiss / remove the message / suspend the author; each asks for a reason. Deciding a
+ * case, suspending its author included, is a moderator's job as much as an admin's.
+ */
 export function DecisionButtons() {
   const record = useRecordContext<SafetyCase>();
   const dataProvider = useDataProvider<AdminDataProvider>();

@@ -6,7 +6,11 @@ import { useCanAccess, useDataProvider, useRecordContext } from 'react-admin';
 import type { AdminDataProvider, User } from '../dataProvider';
 import { ReasonButton } from '../common/ReasonButton';
 
-/** Reset quota / suspend / unsuspend: admin only (hidden for moderators, refused by the API anyway). */
+/**
+ * Reset quota / suspend / unsuspend from the user's page: admin only (hidden for
+ * moderators, refused by the API anyway). Moderators suspend an author by deciding one of
+ * the author's safety cases (safety-cases/DecisionButtons.tsx).
+ */
 export function UserActions() {
   const user = useRecordContext<User>();
   const dataProvider = useDataProvider<AdminDataProvider>();
@@ -17,7 +21,8 @@ export function UserActions() {
   if (!reset.canAccess && !suspend.canAccess) {
     return (
       <Typography variant="body2" color="text.secondary" data-testid="admin-only-hint">
-        Resetting quotas and suspending users is for admins.
+        Resetting quotas and suspending or unsuspending from a user's page are for admins. To suspend an author, decide their safety case
+        with “Suspend author”.
       </Typography>
     );
   }

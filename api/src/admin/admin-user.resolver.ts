@@ -5,7 +5,11 @@ import { ListMetadata } from './admin.types';
 import { AdminModelResponseView, AdminUserView, PlanLimitType, QuotaWindowType, UserFilter } from './admin-user.type';
 import { ListArgs } from './list-query';
 
-/** Users and quotas: both roles read; only admins change accounts or quotas. */
+/**
+ * Users and quotas: both roles read; only admins change accounts or quotas, suspensions
+ * from a user's page included. Moderators suspend an author by deciding a case
+ * (safety-case.resolver.ts).
+ */
 @Authorized()
 @Resolver(() => AdminUserView)
 export class AdminUserResolver {
@@ -36,13 +40,13 @@ export class AdminUserResolver {
   }
 
   @Authorized('ADMIN')
-  @Mutation(() => AdminUserView, { description: 'The user can read but no longer write (admin)' })
+  @Mutation(() => AdminUserView, { description: "From the user's page: the user can read but no longer write (admin; moderators suspend an author by deciding a case, SUSPEND_AUTHOR)" })
   suspendUser(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: AdminContext) {
     return ctx.admin.users.setSuspended(id, true, reason, actorOf(currentStaff(ctx)));
   }
 
   @Authorized('ADMIN')
-  @Mutation(() => AdminUserView, { description: 'Lifts a suspension (admin)' })
+  @Mutation(() => AdminUserView, { description: 'Lifts a suspension, whichever way it was made (admin)' })
   unsuspendUser(@Arg('id', () => ID) id: string, @Arg('reason', () => String) reason: string, @Ctx() ctx: AdminContext) {
     return ctx.admin.users.setSuspended(id, false, reason, actorOf(currentStaff(ctx)));
   }

@@ -6,7 +6,7 @@ import { AdminUserView } from './admin-user.type';
 import { ListArgs } from './list-query';
 import { CaseDecisionEnum, CaseMessageType, SafetyCaseFilter, SafetyCaseType } from './safety-case.type';
 
-/** The review queue; both roles may read and decide cases. */
+/** The review queue; both roles read and decide cases, suspending the author (SUSPEND_AUTHOR) included. */
 @Authorized()
 @Resolver(() => SafetyCaseType)
 export class SafetyCaseResolver {
@@ -25,7 +25,9 @@ export class SafetyCaseResolver {
     return ctx.admin.cases.get(id);
   }
 
-  @Mutation(() => SafetyCaseType, { description: 'Decides an open case; a decided case cannot be decided again (BAD_USER_INPUT)' })
+  @Mutation(() => SafetyCaseType, {
+    description: "Decides an open case (moderators and admins; SUSPEND_AUTHOR suspends the case's author); a decided case cannot be decided again (BAD_USER_INPUT)",
+  })
   decideSafetyCase(
     @Arg('id', () => ID) id: string,
     @Arg('decision', () => CaseDecisionEnum) decision: CaseDecisionEnum,
