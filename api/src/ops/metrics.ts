@@ -1,6 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Prometheus metrics for one API process; each process has its own registry. */
+/**
+ * Prometheus metrics for one API process; each process has its own registry. Every label
+ * value comes from the code or the schema, never from what a client sent, so the number
+ * of series is bounded however many requests arrive: event `type` and AI `status` are the
+ * service's enums, the operation latency's `operation` is the root field the schema
+ * resolved (ops/operation-label.ts), `type` the endpoint and `status` the HTTP status the
+ * service answered with.
+ */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -19,7 +26,7 @@ export function createMetrics() {
     wsConnections: new Gauge({ name: 'roundtable_ws_connections_active', help: 'Open graphql-ws connections', registers: [registry] }),
     operationDuration: new Histogram({
       name: 'roundtable_graphql_operation_duration_seconds',
-      help: 'GraphQL operation latency over HTTP',
+      help: 'GraphQL operation latency over HTTP, by root field (multiple: several; invalid: none resolved)',
       labelNames: ['operation', 'type', 'status'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
