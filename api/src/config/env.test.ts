@@ -122,6 +122,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}, devSecrets).metrics).toEqual({ port: null, host: '127.0.0.1', token: null });
     expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5', METRICS_TOKEN: 'a-scrape-token-0123' }, devSecrets).metrics).toEqual({ port: 9464, host: '10.0.0.5', token: 'a-scrape-token-0123' });
     expect(problems({ METRICS_TOKEN: 'short', METRICS_PORT: 'x' })).toEqual(['METRICS_TOKEN must be at least 16 characters', 'METRICS_PORT must be an integer from 0 to 65535, got "x"']);
+    expect(problems({ METRICS_PORT: '4000' })).toEqual(['METRICS_PORT must differ from PORT (unset it to serve /metrics on PORT)']);
   });
 
   it('reads TRUST_PROXY as a hop count or a list of addresses and subnets, and refuses anything else', () => {

@@ -327,6 +327,7 @@ export function loadConfig(env: Env = process.env, devSecrets: (file: string) =>
     },
     readyzTimeoutMs: r.int('READYZ_TIMEOUT_MS', 1000, 50, 30_000),
   };
+  if (config.metrics.port !== null && config.metrics.port === config.port) r.problems.push('METRICS_PORT must differ from PORT (unset it to serve /metrics on PORT)');
   if (!/^[\p{L}\p{N}_]{1,30}$/u.test(config.aiName)) r.problems.push('AI_NAME must be 1 to 30 letters, digits or _');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     r.problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent`);
