@@ -16,8 +16,8 @@ export function handleSocketErrors(socket: WebSocket, log: Logger): void {
 }
 
 /** ws throws on a close reason over 123 bytes; graphql-ws puts the client's ids in some ("Subscriber for <id> already exists"). */
-export function closeReason(reason: string): string {
-  if (Buffer.byteLength(reason) <= 123) return reason;
+export function closeReason(reason?: string): string | undefined {
+  if (reason === undefined || Buffer.byteLength(reason) <= 123) return reason;
   let cut = reason.slice(0, 120);
   while (Buffer.byteLength(cut) > 120) cut = cut.slice(0, -1);
   return `${cut}...`;

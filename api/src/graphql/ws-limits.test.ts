@@ -73,6 +73,14 @@ describe('WsLimits: subscriptions', () => {
     l.closed(asWs(a.socket));
     expect(b.subscribe('2')).toBe('ok');
   });
+
+  it('still limits a socket whose user is not known', () => {
+    const l = limits();
+    const socket = new FakeSocket();
+    l.open(asWs(socket));
+    const ctx = { subscriptions: { a: null, b: null, c: null } as Record<string, unknown> };
+    expect(['a', 'b', 'c'].map((id) => l.admit(asWs(socket), ctx, null, id, true)?.extensions.code ?? 'ok')).toEqual(['ok', 'ok', 'RATE_LIMITED']);
+  });
 });
 
 describe('WsLimits: bytes left unsent', () => {

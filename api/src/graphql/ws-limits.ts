@@ -128,18 +128,18 @@ export class WsLimits {
    * Before each operation on a socket (graphql-ws has already put `id` among the operations
    * in flight): a subscription past the socket's or the user's limit is refused.
    */
-  admit(socket: WebSocket, live: OperationsInFlight, userId: string, id: string, isSubscription: boolean): DomainError | null {
+  admit(socket: WebSocket, live: OperationsInFlight, userId: string | null, id: string, isSubscription: boolean): DomainError | null {
     const ledger = this.sockets.get(socket);
     if (!ledger) return null;
     ledger.live = live;
-    const user = ledger.user ?? this.attach(ledger, userId);
+    const user = ledger.user ?? (userId === null ? null : this.attach(ledger, userId));
     if (!isSubscription) return null;
     const { maxSubscriptionsPerSocket, maxSubscriptionsPerUser } = this.options;
     if (ledger.subscriptionCount() >= maxSubscriptionsPerSocket) {
       return new DomainError('RATE_LIMITED', `At most ${maxSubscriptionsPerSocket} subscriptions per connection`);
     }
     let total = 0;
-    for (const s of user.sockets) total += s.subscriptionCount();
+    for (const s of user?.sockets ?? [ledger]) total += s.subscriptionCount();
     if (total >= maxSubscriptionsPerUser) {
       return new DomainError('RATE_LIMITED', `At most ${maxSubscriptionsPerUser} subscriptions per user`);
     }

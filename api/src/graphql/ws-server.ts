@@ -130,7 +130,8 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
         log.error({ err }, 'authorizing a graphql-ws operation failed');
         return [new DomainError('INTERNAL', 'Internal server error')];
       }
-      const refused = limits.admit(ctx.extra.socket, ctx, contextValue.user?.id ?? '', id, getOperationAST(document, payload.operationName)?.operation === 'subscription');
+      // Counted against the socket's user as of connection_init (a lone sendMessage's context has no user row).
+      const refused = limits.admit(ctx.extra.socket, ctx, ctx.extra.user?.id ?? null, id, getOperationAST(document, payload.operationName)?.operation === 'subscription');
       if (refused) return [refused];
       targets.set(contextValue, { socket: ctx.extra.socket, id });
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
