@@ -23,6 +23,7 @@ export default defineConfig({
   server: {
     // The bundled schema snapshot lives in schema/ at the repository root.
     fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] },
-    proxy: { '/admin/graphql': `http://localhost:${apiPort}` },
+    // 127.0.0.1, where a development API listens by default (localhost may resolve to ::1 first).
+    proxy: { '/admin/graphql': `http://127.0.0.1:${apiPort}` },
   },
 });
