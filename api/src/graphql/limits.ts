@@ -157,9 +157,9 @@ export function parseAndValidate(schema: GraphQLSchema, query: string, check: Do
 
 /**
  * What a field costs beyond the 1 every field costs: `base` for a resolver that reads the
- * database (about 10 a round trip), and its children times the rows it returns, from the
- * page size asked for (`page`, with the schema's default) or a known bound (`rows`).
- * Fields not listed cost 1 plus their children.
+ * database, and its children times the rows it returns, from the page size asked for
+ * (`page`, with the schema's default) or a known bound (`rows`). Fields not listed cost 1
+ * plus their children.
  */
 export interface FieldCost {
   base: number;
@@ -169,29 +169,31 @@ export interface FieldCost {
 export type FieldCosts = Readonly<Record<string, FieldCost>>;
 
 /** Every mutation writes: a transaction of a few statements. */
-const MUTATION = 30;
+const MUTATION = 10;
 
-/** The client API's costs (fields named Type.field; `Mutation.*` for every mutation). */
+/**
+ * The client API's costs (fields named Type.field; `Mutation.*` for every mutation), about
+ * 5 a round trip to the database: a read costs as much as a handful of fields.
+ */
 export function clientFieldCosts(bounds: { maxGroupMembers: number }): FieldCosts {
   return {
-    'Query.me': { base: 10 },
-    'Me.quota': { base: 10 },
-    // Membership check, the page, its reactions, mentions and authors, the page's edges.
-    'Query.messages': { base: 40, page: 'first' },
-    'Query.group': { base: 20 },
-    'Query.groups': { base: 20, page: 'first' },
-    'Query.invitePreview': { base: 20, rows: 5 },
-    'Query.conversations': { base: 10, page: 'first' },
-    'Query.conversation': { base: 10 },
-    'Query.memories': { base: 10, rows: 200 },
-    // Batched per request (DataLoader), but each group or message still adds its rows.
-    'Group.members': { base: 2, rows: bounds.maxGroupMembers },
-    'Group.owner': { base: 2 },
-    'Group.myMembership': { base: 5 },
-    'Message.modelResponse': { base: 0 },
-    'Conversation.messages': { base: 5, page: 'first' },
+    'Query.me': { base: 5 },
+    'Me.quota': { base: 5 },
+    // Membership check, the page with its reactions, mentions and authors, the page's edges.
+    'Query.messages': { base: 15, page: 'first' },
+    'Query.group': { base: 5 },
+    'Query.groups': { base: 10, page: 'first' },
+    'Query.invitePreview': { base: 10, rows: 5 },
+    'Query.conversations': { base: 5, page: 'first' },
+    'Query.conversation': { base: 5 },
+    'Query.memories': { base: 5, rows: 200 },
+    // Batched per request (DataLoader): one read for the whole list, but each group or message still adds its rows.
+    'Group.members': { base: 1, rows: bounds.maxGroupMembers },
+    'Group.owner': { base: 1 },
+    'Group.myMembership': { base: 2 },
+    'Conversation.messages': { base: 2, page: 'first' },
     'Mutation.*': { base: MUTATION },
-    'Subscription.groupEvents': { base: 20 },
+    'Subscription.groupEvents': { base: 10 },
   };
 }
 
