@@ -4,6 +4,7 @@
  * and graphql-ws alike, while a full page and the documented documents pass; and one
  * user's parallel operations take turns instead of the database pool.
  */
+import { getIntrospectionQuery } from 'graphql';
 import { Client as PgClient } from 'pg';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -147,6 +148,8 @@ describe('documents that multiply work are refused with BAD_USER_INPUT and HTTP 
     await live.events.until((e) => e.some((x) => x.message?.body === 'still here'));
     const sub = await liveSubscription(api, alice, groupId, EVENT_SELECTION);
     sub.events.unsubscribe();
+    // Introspection, where it is on: the whole query tools send.
+    expect((await api.ok(null, getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, directiveIsRepeatable: true }))).__schema.queryType.name).toBe('Query');
   });
 });
 
