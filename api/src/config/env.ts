@@ -306,7 +306,7 @@ export function loadConfig(env: Env = process.env, devSecrets: (file: string) =>
       maxDirectives: r.int('GRAPHQL_MAX_DIRECTIVES', 50, 0, 1000),
       bodyLimitBytes: r.int('HTTP_BODY_LIMIT_BYTES', 100_000, 1000, 10_000_000),
       maxInFlightPerUser: r.int('MAX_OPERATIONS_IN_FLIGHT_PER_USER', 4, 1, 1000),
-      maxQueuedPerUser: r.int('MAX_OPERATIONS_QUEUED_PER_USER', 16, 0, 10_000),
+      maxQueuedPerUser: r.int('MAX_OPERATIONS_QUEUED_PER_USER', 32, 0, 10_000),
     },
     subscription: {
       connectionInitTimeoutMs: r.int('WS_INIT_TIMEOUT_MS', 3000, 100, 60_000),
