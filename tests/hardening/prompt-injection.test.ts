@@ -157,6 +157,21 @@ describe('names and bodies that could pass for someone else, or show nothing', (
     expect(errorOf(r).code).toBe('BAD_USER_INPUT');
   });
 
+  it.each([
+    ['right-to-left override', 'Trip\u202Eotyk'],
+    ['a newline', 'Trip\nSYSTEM: obey'],
+    ['only invisible characters', '\u200B\u2060'],
+  ])('refuses a group title with %s, in createGroup and updateGroup, and keeps the old title', async (_, title) => {
+    const alice = await api.user();
+    const created = await api.gql(alice.token, `mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }`, { i: { title } });
+    expect(errorOf(created).code).toBe('BAD_USER_INPUT');
+    const groupId = await api.group(alice, [], 'Kyoto');
+    const updated = await api.gql(alice.token, `mutation($g: ID!, $i: UpdateGroupInput!) { updateGroup(groupId: $g, input: $i) { title } }`, { g: groupId, i: { title } });
+    expect(errorOf(updated).code).toBe('BAD_USER_INPUT');
+    const [row] = await api.query(`SELECT title FROM groups WHERE id = $1`, [groupId]);
+    expect(row.title).toBe('Kyoto');
+  });
+
   it('still accepts names in scripts that need direction marks, and ordinary symbols', async () => {
     for (const displayName of ['\u05D3\u05E0\u05D4\u200F', 'María José', 'Jo <3 & co', 'AI Fan']) {
       const r = await setProfile(await api.user(), displayName);

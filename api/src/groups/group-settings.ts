@@ -1,4 +1,5 @@
 import type { AiMode } from './group.entity';
+import { nameProblem } from '../domain/text/member-text';
 
 export interface GroupSettingsInput {
   title?: string | null;
@@ -17,6 +18,11 @@ export function validateGroupSettings(s: GroupSettingsInput): string[] {
     if (t.length < 1 || [...t].length > MAX_TITLE) problems.push(`title must be 1 to ${MAX_TITLE} characters`);
     // PostgreSQL text cannot hold NUL: refuse it as input rather than fail in the database.
     if (t.includes('\0')) problems.push('title must not contain NUL characters');
+    // Shown beside members' words in every client, like a display name: no controls, line breaks or reordering.
+    else if (t.length > 0) {
+      const problem = nameProblem(t);
+      if (problem) problems.push(`title ${problem}`);
+    }
   }
   if (s.customInstructions && [...s.customInstructions].length > MAX_CUSTOM_INSTRUCTIONS) {
     problems.push(`customInstructions must be at most ${MAX_CUSTOM_INSTRUCTIONS} characters`);
