@@ -98,7 +98,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
 
   const schema = await clientSchema();
   const verify = createTokenVerifier(config.auth);
-  const apollo = await startApollo<Context>(schema, { config, log, label: 'internal error', beforeExecute: resolveViewer, costs: clientFieldCosts(config) });
+  const apollo = await startApollo<Context>(schema, { config, log, label: 'internal error', beforeExecute: resolveViewer, costs: clientFieldCosts(config), costKey: (ctx) => (ctx.identity ? `user:${ctx.identity.subject}` : null) });
 
   const admin = await createAdminEndpoint(services);
   const handler = createHttpHandler(apollo, services, verify, admin);

@@ -59,6 +59,11 @@ export interface Config {
     maxInFlightPerUser: number;
     /** Operations of one user waiting for a turn; past them RATE_LIMITED (HTTP 429). */
     maxQueuedPerUser: number;
+    /** Cost of the operations running at once in this process, all users together. */
+    maxCostInFlight: number;
+    /** Cost one user may spend per second (after a burst), in this process. */
+    costPerSecondPerUser: number;
+    costBurstPerUser: number;
   };
   subscription: {
     connectionInitTimeoutMs: number;
@@ -307,6 +312,9 @@ export function loadConfig(env: Env = process.env, devSecrets: (file: string) =>
       bodyLimitBytes: r.int('HTTP_BODY_LIMIT_BYTES', 100_000, 1000, 10_000_000),
       maxInFlightPerUser: r.int('MAX_OPERATIONS_IN_FLIGHT_PER_USER', 4, 1, 1000),
       maxQueuedPerUser: r.int('MAX_OPERATIONS_QUEUED_PER_USER', 32, 0, 10_000),
+      maxCostInFlight: r.int('GRAPHQL_MAX_COST_IN_FLIGHT', 10_000, 10, 100_000_000),
+      costPerSecondPerUser: r.int('GRAPHQL_COST_PER_SECOND_PER_USER', 2000, 1, 100_000_000),
+      costBurstPerUser: r.int('GRAPHQL_COST_BURST_PER_USER', 20_000, 10, 100_000_000),
     },
     subscription: {
       connectionInitTimeoutMs: r.int('WS_INIT_TIMEOUT_MS', 3000, 100, 60_000),

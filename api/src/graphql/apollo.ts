@@ -9,6 +9,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import { formatError } from '../errors';
+import { costBudget, costRate, Release } from './in-flight';
 import { assertCost, assertNotSubscription, FieldCosts, hideSchemaDetails, limitRules, parseOptions } from './limits';
 import { operationLabelPlugin } from '../ops/operation-label';
 
@@ -21,10 +22,14 @@ export interface ApolloOptions<TContext extends BaseContext> {
   beforeExecute?: (request: GraphQLRequestContextDidResolveOperation<TContext>) => void | Promise<void>;
   /** What this schema's database fields cost (limits.ts); fields not listed cost 1 plus their children. */
   costs?: FieldCosts;
+  /** Whose cost per second an operation draws on (in-flight.ts CostRate); null: nobody's. */
+  costKey?: (context: TContext) => string | null;
 }
 
-export async function startApollo<TContext extends BaseContext>(schema: GraphQLSchema, { config, log, label, beforeExecute, costs = {} }: ApolloOptions<TContext>): Promise<ApolloServer<TContext>> {
+export async function startApollo<TContext extends BaseContext>(schema: GraphQLSchema, { config, log, label, beforeExecute, costs = {}, costKey }: ApolloOptions<TContext>): Promise<ApolloServer<TContext>> {
   const check = { maxCost: config.graphql.maxCost, costs, introspection: config.graphql.introspection };
+  const budget = costBudget(config);
+  const rate = costRate(config);
   // Apollo hides suggestions in validation errors only; variables are coerced (and can be
   // misspelt) after validation.
   const hideDetails = (formatted: GraphQLFormattedError): GraphQLFormattedError =>
@@ -46,12 +51,20 @@ export async function startApollo<TContext extends BaseContext>(schema: GraphQLS
       operationLabelPlugin<TContext>(),
       {
         async requestDidStart() {
+          let release: Release | undefined;
           return {
             async didResolveOperation(request) {
               // The operation first: the viewer step and the cost both need one to exist.
-              const operation = assertCost(schema, request.document, request.request.variables, request.request.operationName, check);
+              const { operation, cost } = assertCost(schema, request.document, request.request.variables, request.request.operationName, check);
               assertNotSubscription(operation);
               await beforeExecute?.(request);
+              // Runs once its user's cost per second and the process's operations leave room for it (in-flight.ts).
+              const key = costKey?.(request.contextValue);
+              if (key) await rate.take(key, cost);
+              release = await budget.acquire(cost);
+            },
+            async willSendResponse() {
+              release?.();
             },
           };
         },

@@ -29,7 +29,7 @@ import type { UserEntity } from '../users/user.entity';
 import type { TokenVerifier } from '../auth/jwt';
 import { FrameSink, SharedResult as SharedBytes } from './frame-sink';
 import { assertCost, clientFieldCosts, parseAndValidate } from './limits';
-import { executeInTurn, inFlightLimiter } from './in-flight';
+import { costBudget, costRate, executeInTurn, inFlightLimiter } from './in-flight';
 import { closeReason, handleServerErrors, handleSocketErrors } from './ws-errors';
 import { WsLimits } from './ws-limits';
 import { WsSession, WsSessions } from './ws-session';
@@ -64,6 +64,8 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
   // Apollo applies the limits and the introspection switch over HTTP; operations over graphql-ws need them too.
   const check = { limits: config.graphql, introspection: config.graphql.introspection, maxCost: config.graphql.maxCost, costs: clientFieldCosts(config) };
   const turns = inFlightLimiter(services);
+  const budget = costBudget(config);
+  const rate = costRate(config);
   const sessions = new WsSessions(services, verify);
 
   const format = (errors: readonly GraphQLError[]) => toFormattedErrors(errors, (err) => log.error({ err }, 'internal error in a subscription'));
@@ -98,8 +100,10 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
   const server = makeServer<Record<string, unknown> | undefined, Extra>({
     schema,
     connectionInitWaitTimeout: config.subscription.connectionInitTimeoutMs,
-    // Queries and mutations take one of their user's turns, shared with HTTP (in-flight.ts).
-    execute: (args) => executeInTurn(turns, (args.contextValue as Context).identity?.subject, () => execute(args)),
+    // Queries and mutations take one of their user's turns, shared with HTTP, its cost per second and room in
+    // the process's cost budget (in-flight.ts); the cost is the one onSubscribe computed (cached).
+    execute: (args) =>
+      executeInTurn({ turns, rate, budget }, (args.contextValue as Context).identity?.subject, () => assertCost(schema, args.document, args.variableValues, args.operationName, check).cost, () => execute(args)),
     onConnect: async (ctx) => {
       const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
       if (typeof raw !== 'string' || raw.length === 0) return false;
