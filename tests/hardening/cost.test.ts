@@ -221,3 +221,30 @@ describe('operations in flight per user (MAX_OPERATIONS_IN_FLIGHT_PER_USER 2, MA
     }
   });
 });
+
+describe('cost per user and second (GRAPHQL_COST_BURST_PER_USER 400, GRAPHQL_COST_PER_SECOND_PER_USER 1)', () => {
+  it('refuses work past what the bucket would give within 10 s with RATE_LIMITED (429), for that user only', async () => {
+    const api = await startApi({ GRAPHQL_COST_BURST_PER_USER: '400', GRAPHQL_COST_PER_SECOND_PER_USER: '1' });
+    try {
+      const [alice, bob] = await api.users(2);
+      const groupId = await api.group(alice, [bob]);
+      // 216 a page: the profile and the group took a little of alice's 400, the first page most of
+      // the rest; the second would have to wait about a minute for the bucket, so it is refused.
+      const page = `query($g: ID!) { messages(groupId: $g, first: 50) { edges { cursor node { id } } } }`;
+      const results: GqlResult[] = [];
+      for (let i = 0; i < 3; i++) results.push(await api.gql(alice.token, page, { g: groupId }));
+      expect(results.map((r) => [r.status, errorCodes(r)])).toEqual([
+        [200, []],
+        [429, ['RATE_LIMITED']],
+        [429, ['RATE_LIMITED']],
+      ]);
+      expect(results[1].errors![0].extensions).toMatchObject({ retryAfterMs: expect.any(Number) });
+      // Over graphql-ws it is the same bucket.
+      expect((await wsResult(api, alice.token, { query: page, variables: { g: groupId } })).errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMITED']);
+      // Bob's bucket is his own.
+      expect((await api.gql(bob.token, page, { g: groupId })).errors).toBeUndefined();
+    } finally {
+      await api.stop();
+    }
+  });
+});
