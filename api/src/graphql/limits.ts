@@ -52,7 +52,7 @@ export const hideSchemaDetails = (message: string): string => message.replace(/ 
 
 /**
  * The shape of a document once every fragment spread is replaced by its fragment: how
- * many fields, how deep (introspection fields aside, as graphql-depth-limit counts) and
+ * many fields, how deep (introspection fields aside, counted as graphql-depth-limit did) and
  * how many root fields. Worked out once per fragment, so a document whose fragments each
  * spread the next one twice costs linear time here (the cost estimator and the executor
  * would walk it in full: 2^n).
@@ -94,7 +94,7 @@ function shapeOf(operation: OperationDefinitionNode, fragments: Map<string, Frag
     memo.set(name, shape);
     return shape;
   };
-  // Depth as graphql-depth-limit counts it: `{ me }` is 0 deep, `{ me { id } }` 1.
+  // Depth as graphql-depth-limit counted it: `{ me }` is 0 deep, `{ me { id } }` 1.
   return selections(operation.selectionSet);
 }
 
@@ -240,7 +240,7 @@ function costVariables(query: DocumentNode, costs: FieldCosts): string[] {
  * The operation that will run, its variables coerced, and its cost within `maxCost`;
  * every failure is the client's (BAD_USER_INPUT, HTTP 400). A document asked again with
  * the same operation and the same cost-relevant variables (every sendMessage, say) reuses
- * the cost computed the first time. Returns the operation.
+ * the cost computed the first time. Returns the operation and its cost.
  */
 export function assertCost(
   schema: GraphQLSchema,
@@ -248,7 +248,7 @@ export function assertCost(
   variables: Record<string, unknown> | null | undefined,
   operationName: string | undefined | null,
   check: Pick<DocumentCheck, 'maxCost' | 'costs' | 'introspection'>,
-): OperationDefinitionNode {
+): { operation: OperationDefinitionNode; cost: number } {
   const refuse = (message: string, extra: Record<string, unknown> = {}) =>
     new DomainError('BAD_USER_INPUT', check.introspection ? message : hideSchemaDetails(message), { ...extra, ...REFUSED });
   const operation = getOperationAST(query, operationName);
@@ -275,7 +275,7 @@ export function assertCost(
   if (cost > check.maxCost) {
     throw refuse(`Query is too costly: ${cost} exceeds the limit of ${check.maxCost}`, { reason: 'QUERY_TOO_COSTLY', cost, maxCost: check.maxCost });
   }
-  return operation;
+  return { operation, cost };
 }
 
 /** Subscriptions run over graphql-ws only: over HTTP one is the client's mistake, not a 500. */
