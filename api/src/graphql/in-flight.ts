@@ -62,16 +62,6 @@ export class InFlightLimiter {
   }
 }
 
-/** Runs `fn` in one of `key`'s turns. */
-export async function withTurn<T>(limiter: InFlightLimiter, key: string, fn: () => Promise<T>): Promise<T> {
-  const release = await limiter.acquire(key);
-  try {
-    return await fn();
-  } finally {
-    release();
-  }
-}
-
 /** The key a client operation is counted under: the token's subject, or the client's address without one. */
 export const userKey = (subject: string | null | undefined, address: string): string => (subject ? `user:${subject}` : `address:${address}`);
 
