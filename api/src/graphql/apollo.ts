@@ -3,9 +3,8 @@
  * /admin/graphql): the same limits, CSRF prevention, masked errors and shutdown rules.
  */
 import { ApolloServer, BaseContext, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
-import type { GraphQLFormattedError } from 'graphql';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import { formatError } from '../errors';
