@@ -14,6 +14,7 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import { createApp } from '../../api/src/app';
 import { createDatabase, lastSeq, startApi, TestApi, testConfig, TestUser } from '../support/harness';
+import { Wakeup } from '../support/wakeup';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -56,7 +57,7 @@ class Conn {
   readonly frames: any[] = [];
   bytes = 0;
   closeCode: number | null = null;
-  private waiters: Array<() => void> = [];
+  private readonly arrivals = new Wakeup();
 
   private constructor(
     readonly ws: WebSocket,
@@ -120,35 +121,17 @@ class Conn {
   }
 
   async until(predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
+    const done = () => {
+      if (predicate()) return true;
       if (this.closeCode !== null) throw new Error(`closed (${this.closeCode}) before the condition held; last frames ${JSON.stringify(this.frames.slice(-3)).slice(0, 500)}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out; ${this.frames.length} frames, last ${JSON.stringify(this.frames.slice(-3)).slice(0, 500)}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+      return false;
+    };
+    await this.arrivals.until(done, timeoutMs, () => new Error(`timed out; ${this.frames.length} frames, last ${JSON.stringify(this.frames.slice(-3)).slice(0, 500)}`));
   }
 
   async closed(timeoutMs = 20_000): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.closeCode === null) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('the server did not close the connection');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-    return this.closeCode;
+    await this.arrivals.until(() => this.closeCode !== null, timeoutMs, () => new Error('the server did not close the connection'));
+    return this.closeCode!;
   }
 
   close(): void {
@@ -156,7 +139,7 @@ class Conn {
   }
 
   private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
+    this.arrivals.wake();
   }
 }
 

@@ -10,6 +10,7 @@ import pino from 'pino';
 import { createApp, App } from '../../api/src/app';
 import { Config, loadConfig } from '../../api/src/config/env';
 import { signDevToken, DevTokenInput } from '../../api/src/auth/jwt';
+import { Wakeup } from './wakeup';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
@@ -154,7 +155,7 @@ export class EventCollector {
   readonly events: any[] = [];
   readonly errors: unknown[] = [];
   completed = false;
-  private waiters: Array<() => void> = [];
+  private readonly arrivals = new Wakeup();
   readonly unsubscribe: () => void;
 
   constructor(client: WsClient, groupId: string, afterSeq: number | undefined, selection: string) {
@@ -182,24 +183,17 @@ export class EventCollector {
   }
 
   private wake() {
-    for (const w of this.waiters.splice(0)) w();
+    this.arrivals.wake();
   }
 
   /** Waits until `predicate` holds for the collected events (or the stream ends). */
   async until(predicate: (events: any[]) => boolean, timeoutMs = 10_000): Promise<any[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate(this.events)) {
+    const done = () => {
+      if (predicate(this.events)) return true;
       if (this.completed) throw new Error(`subscription ended before the condition held; got ${JSON.stringify(this.events)} errors ${JSON.stringify(this.errors)}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out; got ${this.events.length} events: ${JSON.stringify(this.events).slice(0, 2000)}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
+      return false;
+    };
+    await this.arrivals.until(done, timeoutMs, () => new Error(`timed out; got ${this.events.length} events: ${JSON.stringify(this.events).slice(0, 2000)}`));
     return this.events;
   }
 

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { Wakeup } from './wakeup';
 
 export interface FrameOptions {
   opcode?: number;
@@ -53,7 +54,7 @@ export class RawWs {
   closeCode: number | null = null;
   ended = false;
   private buffer = Buffer.alloc(0);
-  private waiters: Array<() => void> = [];
+  private readonly arrivals = new Wakeup();
 
   constructor(
     readonly socket: net.Socket,
@@ -84,19 +85,12 @@ export class RawWs {
 
   /** Waits until `predicate` holds or the connection ends. */
   async until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
+    const done = () => {
+      if (predicate()) return true;
       if (this.ended) throw new Error(`connection ended first (close code ${this.closeCode}); got ${JSON.stringify(this.messages()).slice(0, 500)}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out; got ${JSON.stringify(this.messages()).slice(0, 500)}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+      return false;
+    };
+    await this.arrivals.until(done, timeoutMs, () => new Error(`timed out; got ${JSON.stringify(this.messages()).slice(0, 500)}`));
   }
 
   /** connection_init with `token`, then waits for the ack. */
@@ -107,18 +101,7 @@ export class RawWs {
 
   /** Resolves with the server's close code (null if the connection ended without one) once the TCP connection is gone. */
   async closed(timeoutMs = 10_000): Promise<number | null> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.ended) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`the server did not close the connection (close code ${this.closeCode})`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    await this.arrivals.until(() => this.ended, timeoutMs, () => new Error(`the server did not close the connection (close code ${this.closeCode})`));
     return this.closeCode;
   }
 
@@ -144,7 +127,7 @@ export class RawWs {
   }
 
   private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
+    this.arrivals.wake();
   }
 }
 
