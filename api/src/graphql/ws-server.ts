@@ -125,6 +125,10 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
       } catch (err) {
         return [err as DomainError];
       }
+      // Counted against the socket's user as of connection_init (a lone sendMessage's context has no user row),
+      // before the user is read: a subscription over the limit costs no database round trip.
+      const refused = limits.admit(ctx.extra.socket, ctx, ctx.extra.user?.id ?? null, id, getOperationAST(document, payload.operationName)?.operation === 'subscription');
+      if (refused) return [refused];
       // The operation's only context, authorized as an HTTP request with the socket's token (ws-session.ts).
       let contextValue: Context;
       try {
@@ -134,9 +138,6 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
         log.error({ err }, 'authorizing a graphql-ws operation failed');
         return [new DomainError('INTERNAL', 'Internal server error')];
       }
-      // Counted against the socket's user as of connection_init (a lone sendMessage's context has no user row).
-      const refused = limits.admit(ctx.extra.socket, ctx, ctx.extra.user?.id ?? null, id, getOperationAST(document, payload.operationName)?.operation === 'subscription');
-      if (refused) return [refused];
       targets.set(contextValue, { socket: ctx.extra.socket, id });
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
     },
