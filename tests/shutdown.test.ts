@@ -33,6 +33,9 @@ async function startService(): Promise<Running> {
       JWT_SECRET: TEST_SECRET,
       STAFF_JWT_SECRET: 'shutdown-test-staff-secret-0123456789abcdef',
       MESSAGE_RATE_PER_MINUTE: '100000',
+      // The burst below is 60 sends from one user: all of them must be admitted (none
+      // refused by the per-user queue bound) so that the drain is what is under test.
+      MAX_OPERATIONS_QUEUED_PER_USER: '100',
       SHUTDOWN_GRACE_MS: '3000',
       LOG_LEVEL: 'info',
     },
