@@ -46,6 +46,9 @@ interface SharedResult extends SharedBytes {
   result: ExecutionResult;
 }
 
+/** WebSocket close code 1012 (RFC 6455 registry): the service is restarting; reconnect. */
+const SERVICE_RESTART = 1012;
+
 /** Fields whose value depends on who is looking: queries that select them are not shared. */
 const VIEWER_FIELDS = new Set(['myMembership', 'me']);
 
@@ -205,12 +208,15 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
   });
 
   return {
-    /** Ends all subscriptions (clients see `complete`) and closes every socket. */
+    /**
+     * Closes every socket with 1012 (service restart), then ends the feeds behind them.
+     * No `complete` goes out first: a client that saw one would take the subscription as
+     * finished, where 1012 tells it to reconnect and resubscribe with `afterSeq` (README).
+     */
     async dispose(): Promise<void> {
       sessions.dispose();
+      for (const client of wss.clients) client.close(SERVICE_RESTART, 'Service restart');
       services.hub.closeAll();
-      await new Promise((r) => setTimeout(r, 50));
-      for (const client of wss.clients) client.close(1001, 'Server shutting down');
     },
   };
 }
