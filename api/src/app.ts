@@ -38,6 +38,7 @@ import { clientSchema } from './schema';
 import { UserService } from './users/user.service';
 import { StaffService } from './admin/staff.service';
 import { createAdminEndpoint } from './admin/admin-server';
+import { runMigrationsLocked } from './db/migrate-lock';
 
 export interface App {
   server: http.Server;
@@ -51,7 +52,8 @@ export interface App {
 export async function createApp(config: Config, databaseUrl: string, log: Logger): Promise<App> {
   const db = createDataSource(databaseUrl);
   await db.initialize();
-  const applied = await db.runMigrations({ transaction: 'each' });
+  // Under an advisory lock: instances starting together migrate once (db/migrate-lock.ts).
+  const applied = await runMigrationsLocked(db, databaseUrl);
   if (applied.length) log.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
 
   const metrics = createMetrics();
