@@ -45,6 +45,8 @@ export interface App {
   services: Services;
   /** Listens and resolves with the bound port. */
   listen(port: number, host?: string): Promise<number>;
+  /** Starts only the /metrics listener (METRICS_PORT, when set): what a ROLE=worker process serves. */
+  listenMetrics(): Promise<void>;
   /** Stops accepting work, ends subscriptions, closes connections and the pool. */
   stop(): Promise<void>;
 }
@@ -113,6 +115,9 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   return {
     server,
     services,
+    listenMetrics: async () => {
+      await metricsListener?.listen();
+    },
     listen: async (port, host = config.host) => {
       await metricsListener?.listen();
       return new Promise((resolve, reject) => {

@@ -34,6 +34,13 @@ async function main(): Promise<void> {
   const startup = (async () => {
     embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.embeddedPg.dataDir, config.embeddedPg.port, log);
     app = await createApp(config, config.databaseUrl ?? embedded!.url, log);
+    // A worker runs jobs only: no HTTP or WebSocket listener on PORT (still /metrics on METRICS_PORT).
+    if (config.role === 'worker') {
+      await app.listenMetrics();
+      // Nothing else need hold the event loop open: the worker lives until a signal.
+      setInterval(() => undefined, 1 << 30);
+      return null;
+    }
     return app.listen(config.port);
   })();
 
@@ -62,7 +69,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-  let port: number;
+  let port: number | null;
   try {
     port = await startup;
   } catch (err) {
@@ -76,7 +83,9 @@ async function main(): Promise<void> {
     await (embedded as EmbeddedDatabase | null)?.stop().catch(() => undefined);
     process.exit(1);
   }
-  if (!stopping) log.info({ host: config.host, port, metricsPort: config.metrics.port, graphql: `http://localhost:${port}/graphql`, console: `http://localhost:${port}/admin`, redis: !!config.redisUrl }, 'Roundtable is listening');
+  if (stopping) return;
+  if (port === null) log.info({ role: config.role, metricsPort: config.metrics.port, redis: !!config.redisUrl }, 'Roundtable worker is running');
+  else log.info({ role: config.role, host: config.host, port, metricsPort: config.metrics.port, graphql: `http://localhost:${port}/graphql`, console: `http://localhost:${port}/admin`, redis: !!config.redisUrl }, 'Roundtable is listening');
 }
 
 /** What an address or port that cannot be listened on means, or null for any other error. */

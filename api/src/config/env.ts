@@ -9,8 +9,14 @@ import { DevSecrets, devSecretsFile, readOrCreateDevSecrets } from './dev-secret
 
 export type NodeEnv = 'development' | 'test' | 'production';
 
+/** What one process runs: `all` (the default) everything, `api` HTTP and WebSockets without jobs, `worker` jobs without a listener on PORT. */
+export type Role = 'all' | 'api' | 'worker';
+export const ROLES: readonly Role[] = ['all', 'api', 'worker'];
+
 export interface Config {
   nodeEnv: NodeEnv;
+  /** ROLE: whether this process listens on PORT (all, api) and runs jobs (all, worker). */
+  role: Role;
   host: string;
   port: number;
   /** Empty when the embedded PostgreSQL should be started. */
@@ -237,6 +243,9 @@ export function loadConfig(env: Env = process.env, devSecrets: (file: string) =>
   }
   const nodeEnv = (['development', 'test', 'production'].includes(nodeEnvRaw) ? nodeEnvRaw : 'development') as NodeEnv;
   const production = nodeEnv === 'production';
+  const roleRaw = r.str('ROLE', 'all');
+  if (!(ROLES as readonly string[]).includes(roleRaw)) r.problems.push(`ROLE must be all, api or worker, got "${roleRaw}"`);
+  const role = ((ROLES as readonly string[]).includes(roleRaw) ? roleRaw : 'all') as Role;
 
   const hs256Secret = r.optional('JWT_SECRET');
   const jwksUrl = r.url('JWT_JWKS_URL', ['https:', 'http:']);
@@ -269,6 +278,7 @@ export function loadConfig(env: Env = process.env, devSecrets: (file: string) =>
 
   const config: Config = {
     nodeEnv,
+    role,
     // A development server is for this machine: reachable from the network only when asked.
     host: r.str('HOST', nodeEnv === 'development' ? '127.0.0.1' : '0.0.0.0'),
     port: r.int('PORT', 4000, 0, 65535),
