@@ -5,7 +5,7 @@
  * messages open cases and, in TEEN groups, high-severity ones are hidden until reviewed.
  */
 import { TEEN_RULES } from '../../api/src/domain/prompt/build-prompt';
-import { FakeOpenAI } from '../support/fake-openai';
+import { FakeOpenAI, MODERATION_KEYS } from '../support/fake-openai';
 import { eventually, TestApi } from '../support/harness';
 import {
   aiMessages,
@@ -164,6 +164,26 @@ describe('moderation unavailable', () => {
     expect(replies.filter((r) => r.status === 'COMPLETED' || r.body !== '')).toEqual([]);
     for (const r of replies) expect(r).toMatchObject({ status: 'BLOCKED', statusReason: 'MODERATION_UNAVAILABLE' });
     expect(ofType(sub, 'AI_DELTA')).toEqual([]);
+  });
+
+  it('in a TEEN group, a reply withheld because moderating its output failed costs the author nothing', async () => {
+    const api = remote;
+    const adult = await api.user({ age: 'adult' });
+    const unknown = await api.user({ age: undefined });
+    const groupId = await api.group(adult, [unknown]);
+    const REPLY = 'Here is my answer about the weekend.';
+    const clean = { flagged: false, category_scores: Object.fromEntries(MODERATION_KEYS.map((k) => [k, 0.01])) };
+    fake.onModeration((input) => (input.includes(REPLY) ? 'error' : clean));
+    fake.onChat(() => ({ text: REPLY }));
+
+    await api.send(adult, groupId, '@AI what should we do this weekend?');
+    await settled(api);
+
+    const [reply] = await aiMessages(api, adult, groupId);
+    expect(reply).toMatchObject({ status: 'BLOCKED', statusReason: 'MODERATION_UNAVAILABLE', body: '' });
+    // Our moderation was down, not the author at fault: the unit is given back (settlement).
+    const responses = await api.query(`SELECT charged, status, charged_user_id AS "userId" FROM model_responses WHERE group_id = $1`, [groupId]);
+    expect(responses).toEqual([{ charged: false, status: 'BLOCKED', userId: adult.id }]);
   });
 
   it('falls back to the local classifier in a STANDARD group and answers', async () => {

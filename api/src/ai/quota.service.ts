@@ -1,13 +1,15 @@
 /**
  * AI quotas (PRODUCT.md §4): only AI responses count, charged to the author of the
  * triggering message. A reservation is a `model_responses` row inserted while the
- * user's row is locked, so concurrent triggers never overspend; a failed response
- * releases its unit by setting `charged = false`.
+ * user's row is locked, so concurrent triggers never overspend. How a response ends
+ * decides whether its unit stays charged (`settlement`, domain/quota/settlement.ts); a
+ * unit given back is `charged = false`.
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AiConfig } from '../config/env';
 import { preparedQuery } from '../db/prepared';
 import { evaluateQuota, QuotaStatus } from '../domain/quota/evaluate-quota';
+import { blockReason, failureReason, ReplyOutcome, settlement } from '../domain/quota/settlement';
 import type { Tier } from '../domain/router/select-model';
 import type { Plan, UserEntity } from '../users/user.entity';
 
@@ -72,25 +74,34 @@ export class QuotaService {
     await this.db.query(`INSERT INTO quota_exhaustions (user_id, plan, group_id, resets_at) VALUES ($1, $2, $3, $4)`, [user.id, user.plan, groupId, resetsAt]);
   }
 
-  /** Gives the unit back: the response failed and costs the user nothing. `messageId` links the failed AI message to it. */
+  /**
+   * Ends a response that failed (`reason` says why). Whether its unit is given back is
+   * `settlement`'s to say; every failure is free today. `messageId` links the failed AI
+   * message to it.
+   */
   async release(responseId: string, reason: string, latencyMs: number | null = null, messageId: string | null = null): Promise<void> {
+    const charged = settlement({ status: 'FAILED', reason: failureReason(reason) }) === 'CHARGED';
     await this.db.query(
-      `UPDATE model_responses SET charged = false, status = 'FAILED', status_reason = $2, latency_ms = $3,
+      // A unit given back is never taken again: charged only stays true.
+      `UPDATE model_responses SET charged = charged AND $5, status = 'FAILED', status_reason = $2, latency_ms = $3,
               message_id = coalesce($4, message_id), completed_at = now()
         WHERE id = $1`,
-      [responseId, reason, latencyMs, messageId],
+      [responseId, reason, latencyMs, messageId, charged],
     );
   }
 
+  /** Ends a response that produced output; `settlement` says whether it stays charged (a BLOCKED one for want of moderation does not). */
   async finish(
     responseId: string,
     result: { status: 'COMPLETED' | 'BLOCKED'; reason?: string | null; promptTokens: number | null; completionTokens: number | null; latencyMs: number; messageId?: string | null },
   ): Promise<void> {
+    const outcome: ReplyOutcome = result.status === 'COMPLETED' ? { status: 'COMPLETED' } : { status: 'BLOCKED', reason: blockReason(result.reason) };
+    const charged = settlement(outcome) === 'CHARGED';
     await this.db.query(
-      `UPDATE model_responses SET status = $2, status_reason = $3, prompt_tokens = $4, completion_tokens = $5, latency_ms = $6,
+      `UPDATE model_responses SET charged = charged AND $8, status = $2, status_reason = $3, prompt_tokens = $4, completion_tokens = $5, latency_ms = $6,
               message_id = coalesce($7, message_id), completed_at = now()
         WHERE id = $1`,
-      [responseId, result.status, result.reason ?? null, result.promptTokens, result.completionTokens, result.latencyMs, result.messageId ?? null],
+      [responseId, result.status, result.reason ?? null, result.promptTokens, result.completionTokens, result.latencyMs, result.messageId ?? null, charged],
     );
   }
 }
