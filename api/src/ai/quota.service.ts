@@ -40,15 +40,9 @@ export class QuotaService {
 
   async status(user: Pick<UserEntity, 'id' | 'plan'>, now = new Date(), db: EntityManager = this.db.manager): Promise<QuotaStatus> {
     const limit = this.limitFor(user.plan);
-    const rows: Array<{ createdAt: Date }> = await db.query(
-      `SELECT created_at AS "createdAt" FROM model_responses
-        WHERE charged_user_id = $1 AND charged AND created_at > $2
-          -- A staff quota reset forgives everything charged before it.
-          AND created_at > coalesce((SELECT quota_reset_at FROM users WHERE id = $1), '-infinity')
-        ORDER BY created_at`,
-      [user.id, new Date(now.getTime() - limit.windowMs)],
-    );
-    return evaluateQuota(rows.map((r) => r.createdAt), limit, now);
+    // What counts as used is `ai_quota_usage` (its migration), the rule the reservations apply too.
+    const [row]: Array<{ usage: Date[] }> = await db.query(`SELECT ai_quota_usage($1, $2) AS usage`, [user.id, new Date(now.getTime() - limit.windowMs)]);
+    return evaluateQuota(row.usage, limit, now);
   }
 
   /**
