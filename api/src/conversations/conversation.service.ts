@@ -4,7 +4,7 @@
  * AI's reply as the next message. Only the owner can see or use a conversation.
  */
 import type { DataSource } from 'typeorm';
-import { assertCanWrite } from '../auth/current-user';
+import { assertCanWrite } from '../users/user.policy';
 import type { Config } from '../config/env';
 import { extractRememberRequest } from '../domain/memory/remember';
 import { badInput, notFound } from '../errors';

@@ -5,7 +5,7 @@
  */
 import { DataSource, EntityManager, In } from 'typeorm';
 import type { Config } from '../config/env';
-import { assertCanJoinGroups, assertCanWrite } from '../auth/current-user';
+import { assertCanJoinGroups, assertCanWrite } from '../users/user.policy';
 import { safetyProfile } from '../domain/safety/safety-profile';
 import { badInput, DomainError, forbidden, notFound } from '../errors';
 import { transcriptForCopy } from '../conversations/conversation-transcript';

@@ -5,7 +5,7 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../config/env';
-import { assertCanJoinGroups, assertCanWrite } from '../auth/current-user';
+import { assertCanJoinGroups, assertCanWrite } from '../users/user.policy';
 import { badInput, DomainError } from '../errors';
 import type { EventPublisher } from '../events/event-publisher';
 import type { GroupEntity } from '../groups/group.entity';

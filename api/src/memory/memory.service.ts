@@ -4,7 +4,7 @@
  * which is the hard wall between group chats and anyone's memory.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import { assertCanWrite } from '../auth/current-user';
+import { assertCanWrite } from '../users/user.policy';
 import { badInput, DomainError, notFound } from '../errors';
 import { isUuid } from '../groups/group.policy';
 import type { UserEntity } from '../users/user.entity';
