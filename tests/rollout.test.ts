@@ -4,6 +4,7 @@
  * audit trail of every change.
  */
 import { randomUUID } from 'node:crypto';
+import { PLANS } from '../api/src/domain/plan';
 import type { RuleInput } from '../api/src/domain/rollout/effective-rollout';
 import type { RolloutService } from '../api/src/rollout/rollout.service';
 import { FakeOpenAI } from './support/fake-openai';
@@ -17,7 +18,6 @@ const GROUP = `query($g: ID!) { group(id: $g) { id memberCount members { user { 
 const MESSAGES = `query($g: ID!) { messages(groupId: $g, first: 100) { edges { node { id kind body status author { id } } } } }`;
 
 const PILOT = ['JP', 'NZ', 'KR', 'TW'];
-const PLANS = ['free', 'go', 'plus', 'pro'] as const;
 
 const rule = (feature: RuleInput['feature'], region: string, enabled: boolean, percentage = enabled ? 100 : 0, plan = '*'): RuleInput => ({
   feature,

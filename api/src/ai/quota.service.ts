@@ -11,7 +11,8 @@ import { preparedQuery } from '../db/prepared';
 import { evaluateQuota, QuotaStatus } from '../domain/quota/evaluate-quota';
 import { blockReason, failureReason, ReplyOutcome, settlement } from '../domain/quota/settlement';
 import type { Tier } from '../domain/router/select-model';
-import type { Plan, UserEntity } from '../users/user.entity';
+import type { Plan } from '../domain/plan';
+import type { UserEntity } from '../users/user.entity';
 
 export interface Reservation {
   responseId: string;

@@ -7,7 +7,8 @@ import { createRemoteJWKSet, errors, JWTPayload, jwtVerify, SignJWT } from 'jose
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config/env';
 import { DomainError, unauthenticated } from '../errors';
-import type { AgeBand, Plan } from '../users/user.entity';
+import { isPlan, Plan, PLANS } from '../domain/plan';
+import type { AgeBand } from '../users/user.entity';
 import { STAFF_AUDIENCE } from '../admin/staff-token';
 
 export interface Identity {
@@ -17,8 +18,6 @@ export interface Identity {
   ageBand: AgeBand | null;
   parentalGroupChats: boolean;
 }
-
-const PLANS: readonly Plan[] = ['free', 'go', 'plus', 'pro'];
 
 export type TokenVerifier = (token: string) => Promise<Identity>;
 
@@ -112,7 +111,7 @@ export function identityFromClaims(p: JWTPayload): Identity {
   const region = p.region;
   if (region !== undefined && (typeof region !== 'string' || !/^[A-Z]{2}$/.test(region))) throw bad('region must be an ISO 3166-1 alpha-2 code');
   const plan = p.plan ?? 'free';
-  if (!PLANS.includes(plan as Plan)) throw bad(`plan must be one of ${PLANS.join(', ')}`);
+  if (typeof plan !== 'string' || !isPlan(plan)) throw bad(`plan must be one of ${PLANS.join(', ')}`);
   const ageBand = p.age_band;
   if (ageBand !== undefined && ageBand !== 'adult' && ageBand !== 'minor') throw bad('age_band must be adult or minor');
   const parental = p.parental_group_chats;
@@ -120,7 +119,7 @@ export function identityFromClaims(p: JWTPayload): Identity {
   return {
     subject: p.sub,
     region: (region as string | undefined) ?? null,
-    plan: plan as Plan,
+    plan,
     ageBand: (ageBand as AgeBand | undefined) ?? null,
     parentalGroupChats: parental !== false,
   };

@@ -4,7 +4,8 @@
  */
 import 'dotenv/config';
 import proxyaddr from 'proxy-addr';
-import { DEFAULT_QUOTA_LIMITS, parseQuotaConfig, Plan, QuotaLimit } from '../domain/quota/evaluate-quota';
+import type { Plan } from '../domain/plan';
+import { DEFAULT_QUOTA_LIMITS, parseQuotaConfig, QuotaLimit } from '../domain/quota/evaluate-quota';
 import { DevSecrets, devSecretsFile, readOrCreateDevSecrets } from './dev-secrets';
 
 export type NodeEnv = 'development' | 'test' | 'production';

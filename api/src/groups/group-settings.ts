@@ -1,4 +1,4 @@
-import type { AiMode } from './group.entity';
+import type { AiMode } from '../domain/ai-mode';
 import { nameProblem } from '../domain/text/member-text';
 
 export interface GroupSettingsInput {

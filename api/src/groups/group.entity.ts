@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { AiMode } from '../domain/ai-mode';
 
-export type AiMode = 'AUTO' | 'MENTIONS' | 'OFF';
 export type SafetyProfile = 'STANDARD' | 'TEEN';
 
 @Entity('groups')

@@ -1,8 +1,11 @@
 import { Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { AiMode, AI_MODES } from '../domain/ai-mode';
+import { enumOf } from '../graphql/enum-of';
 import { UserType } from '../users/user.type';
 import type { GroupEntity } from './group.entity';
 
-export enum AiModeEnum { AUTO = 'AUTO', MENTIONS = 'MENTIONS', OFF = 'OFF' }
+export const AiModeEnum = enumOf(AI_MODES);
+export type AiModeEnum = AiMode;
 export enum SafetyProfileEnum { STANDARD = 'STANDARD', TEEN = 'TEEN' }
 export enum MemberRoleEnum { OWNER = 'OWNER', MEMBER = 'MEMBER' }
 registerEnumType(AiModeEnum, {
@@ -54,7 +57,7 @@ export function toGroupView(g: GroupEntity): GroupType {
     id: g.id,
     title: g.title,
     customInstructions: g.customInstructions,
-    aiMode: g.aiMode as AiModeEnum,
+    aiMode: g.aiMode,
     safetyProfile: g.safetyProfile as SafetyProfileEnum,
     memberCount: g.memberCount,
     ownerId: g.ownerId,

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { Plan } from '../domain/plan';
 
-export type Plan = 'free' | 'go' | 'plus' | 'pro';
 export type AgeBand = 'adult' | 'minor';
 
 @Entity('users')

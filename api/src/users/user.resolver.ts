@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, Field, FieldResolver, InputType, Mutation, Query,
 import { QuotaStatusType } from '../ai/ai.types';
 import { currentUser } from '../auth/current-user';
 import type { Context } from '../context';
-import { MeType, PlanEnum, toMeView } from './user.type';
+import { MeType, toMeView } from './user.type';
 
 @InputType()
 export class ProfileInput {
@@ -29,6 +29,6 @@ export class UserResolver {
   async quota(@Ctx() ctx: Context): Promise<QuotaStatusType> {
     const user = currentUser(ctx);
     const status = await ctx.services.quota.status(user);
-    return { plan: user.plan as PlanEnum, windowSeconds: Math.round(ctx.services.quota.limitFor(user.plan).windowMs / 1000), ...status };
+    return { plan: user.plan, windowSeconds: Math.round(ctx.services.quota.limitFor(user.plan).windowMs / 1000), ...status };
   }
 }

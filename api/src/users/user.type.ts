@@ -1,4 +1,6 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Plan, PLANS } from '../domain/plan';
+import { enumOf } from '../graphql/enum-of';
 import type { UserEntity } from './user.entity';
 
 /** What every group member may see of another user: the public profile. */
@@ -10,7 +12,8 @@ export class UserType {
   @Field(() => String, { nullable: true }) photoUrl: string | null;
 }
 
-export enum PlanEnum { free = 'free', go = 'go', plus = 'plus', pro = 'pro' }
+export const PlanEnum = enumOf(PLANS);
+export type PlanEnum = Plan;
 export enum AgeBandEnum { adult = 'adult', minor = 'minor' }
 registerEnumType(PlanEnum, { name: 'Plan' });
 registerEnumType(AgeBandEnum, { name: 'AgeBand' });
@@ -32,7 +35,7 @@ export function toUserView(u: Pick<UserEntity, 'id' | 'username' | 'displayName'
 export function toMeView(u: UserEntity): MeType {
   return {
     ...toUserView(u),
-    plan: u.plan as PlanEnum,
+    plan: u.plan,
     region: u.region,
     ageBand: u.ageBand as AgeBandEnum | null,
     hasPublicProfile: !!u.username && !!u.displayName,

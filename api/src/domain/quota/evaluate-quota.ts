@@ -2,9 +2,7 @@
  * AI-response quotas per plan over a rolling window (PRODUCT.md §4). Pure: the clock and
  * the usage are passed in. Only AI responses count; human messages never do.
  */
-export type Plan = 'free' | 'go' | 'plus' | 'pro';
-
-export const PLANS: readonly Plan[] = ['free', 'go', 'plus', 'pro'];
+import { isPlan, Plan, PLANS } from '../plan';
 
 export interface QuotaLimit {
   /** AI responses allowed within any window. */
@@ -92,7 +90,7 @@ export function parseQuotaConfig(text: string, defaults: Readonly<Record<Plan, Q
       continue;
     }
     const plan = m[1].toLowerCase();
-    if (!(PLANS as readonly string[]).includes(plan)) {
+    if (!isPlan(plan)) {
       problems.push(`"${entry}": unknown plan "${m[1]}" (expected one of ${PLANS.join(', ')})`);
       continue;
     }
@@ -102,7 +100,7 @@ export function parseQuotaConfig(text: string, defaults: Readonly<Record<Plan, Q
     if (!Number.isSafeInteger(max)) problems.push(`"${entry}": max must be a whole number of responses, 0 or more`);
     const windowMs = parseDuration(m[3]);
     if (windowMs === null) problems.push(`"${entry}": window must be a positive duration such as 30m, 5h or 1d`);
-    if (Number.isSafeInteger(max) && windowMs !== null) limits[plan as Plan] = { max, windowMs };
+    if (Number.isSafeInteger(max) && windowMs !== null) limits[plan] = { max, windowMs };
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, limits };
 }

@@ -1,4 +1,5 @@
-import { AiMode, RecentMessage, RespondReason, shouldRespond } from './should-respond';
+import type { AiMode } from '../ai-mode';
+import { RecentMessage, RespondReason, shouldRespond } from './should-respond';
 
 const options = {
   aiName: 'AI',

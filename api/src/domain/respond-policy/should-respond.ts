@@ -14,6 +14,7 @@
  *     the group that it can help with and requests for help ("translate …"), and stays
  *     out of personal or social questions among the humans ("are you coming tonight?").
  */
+import type { AiMode } from '../ai-mode';
 import {
   AFTER_NAME_WITHOUT_COMMA,
   CJK_QUESTION,
@@ -36,8 +37,6 @@ import {
   escapeRegExp,
   normalizeChat,
 } from './lexicon';
-
-export type AiMode = 'AUTO' | 'MENTIONS' | 'OFF';
 
 export type RespondReason =
   | 'mode_off'

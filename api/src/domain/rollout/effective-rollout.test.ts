@@ -1,4 +1,5 @@
-import { effectiveGrid, effectiveRollout, Plan, rolloutBucket, RolloutRule, validateRule } from './effective-rollout';
+import { Plan, PLANS } from '../plan';
+import { effectiveGrid, effectiveRollout, rolloutBucket, RolloutRule, validateRule } from './effective-rollout';
 
 const rule = (region: string, plan: RolloutRule['plan'], enabled = true, percentage = 100, feature = 'group_chats'): RolloutRule => ({
   feature,
@@ -8,7 +9,6 @@ const rule = (region: string, plan: RolloutRule['plan'], enabled = true, percent
   percentage,
 });
 const user = (region: string | null, plan: Plan = 'plus', id = 'user-1') => ({ id, region, plan });
-const PLANS: Plan[] = ['free', 'go', 'plus', 'pro'];
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
 
 describe('effectiveRollout: the most specific matching rule wins', () => {

@@ -6,12 +6,12 @@
  * their id, salted with the feature so each feature samples its own users.
  */
 import { createHash } from 'node:crypto';
+import { Plan, PLANS } from '../plan';
 
 export const FEATURES = ['group_chats', 'group_chats_ai'] as const;
 export type Feature = (typeof FEATURES)[number];
 
-export type Plan = 'free' | 'go' | 'plus' | 'pro';
-export const RULE_PLANS: readonly RulePlan[] = ['*', 'free', 'go', 'plus', 'pro'];
+export const RULE_PLANS: readonly RulePlan[] = ['*', ...PLANS];
 export type RulePlan = '*' | Plan;
 
 export interface RolloutRule {

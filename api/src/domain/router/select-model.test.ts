@@ -1,4 +1,5 @@
-import { DEFAULT_PLAN_TIERS, Plan, Tier, allowedTiers, complexityScore, selectModel } from './select-model';
+import { Plan, PLANS } from '../plan';
+import { DEFAULT_PLAN_TIERS, Tier, allowedTiers, complexityScore, selectModel } from './select-model';
 
 const QUICK = 'what time does the museum open?';
 const PLANNING =
@@ -54,7 +55,7 @@ describe('selectModel', () => {
   });
 
   it('never gives a plan a tier it lacks, whatever the request', () => {
-    for (const plan of ['free', 'go', 'plus', 'pro'] as Plan[]) {
+    for (const plan of PLANS) {
       for (const text of [QUICK, PLANNING, VERY_COMPLEX]) {
         expect(DEFAULT_PLAN_TIERS[plan]).toContain(selectModel(request(text), plan).tier);
       }

@@ -2,8 +2,9 @@
  * Auto routing (PRODUCT.md §4): picks a model tier per request from the request's
  * complexity, limited to the tiers the requester's plan allows. Pure.
  */
+import type { Plan } from '../plan';
+
 export type Tier = 'fast' | 'reasoning' | 'top';
-export type Plan = 'free' | 'go' | 'plus' | 'pro';
 
 export interface RouteRequest {
   /** The triggering message. */

@@ -1,0 +1,6 @@
+/**
+ * When the AI answers in a group (PRODUCT.md §4): AUTO follows the conversation and
+ * decides when to chime in, MENTIONS answers only when mentioned, OFF never answers.
+ */
+export const AI_MODES = ['AUTO', 'MENTIONS', 'OFF'] as const;
+export type AiMode = (typeof AI_MODES)[number];
