@@ -84,6 +84,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
     db,
     bus,
     hub,
+    publisher,
     users: new UserService(db, config),
     groups,
     invites: new InviteService(db, config, groups, publisher, rollout),

@@ -9,6 +9,7 @@ import type { MemoryService } from './memory/memory.service';
 import type { ModerationService } from './moderation/moderation.service';
 import type { SafetyCaseService } from './moderation/safety-case.service';
 import type { EventBus } from './events/event-bus';
+import type { EventPublisher } from './events/event-publisher';
 import type { FeedHub } from './events/feed-hub';
 import type { GroupService } from './groups/group.service';
 import type { InviteService } from './invites/invite.service';
@@ -29,6 +30,8 @@ export interface Services {
   db: DataSource;
   bus: EventBus;
   hub: FeedHub;
+  /** Publishes committed events; units of work (db/unit-of-work.ts) call it after commit. */
+  publisher: EventPublisher;
   users: UserService;
   groups: GroupService;
   invites: InviteService;

@@ -16,7 +16,8 @@ export class EventPublisher {
     private readonly db: DataSource,
     private readonly hub: FeedHub,
     private readonly metrics: Metrics,
-    private readonly log: Logger,
+    /** Also where the unit of work reports after-commit effects that failed. */
+    readonly log: Logger,
   ) {}
 
   publish(views: readonly GroupEventType[]): void {
