@@ -13,6 +13,3 @@ export function currentUser(ctx: Context): UserEntity {
   if (!ctx.user) throw unauthenticated();
   return ctx.user;
 }
-
-/** Moved to the users policy; kept here until messages/* import it from there. */
-export { assertCanJoinGroups, assertCanWrite } from '../users/user.policy';

@@ -6,7 +6,7 @@
  */
 import type { DataSource } from 'typeorm';
 import type { Identity } from '../auth/jwt';
-import { assertCanWrite } from '../auth/current-user';
+import { assertCanWrite } from '../users/user.policy';
 import { KeyedGate } from '../common/keyed-gate';
 import type { Config } from '../config/env';
 import { preparedQuery } from '../db/prepared';

@@ -4,7 +4,7 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../config/env';
-import { assertCanWrite } from '../auth/current-user';
+import { assertCanWrite } from '../users/user.policy';
 import { parseMentions } from '../domain/mentions/parse-mentions';
 import { badInput, DomainError, notFound } from '../errors';
 import { appendEvent, EventRow } from '../events/event-log';
