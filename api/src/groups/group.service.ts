@@ -1,6 +1,6 @@
 /**
  * Groups and membership (PRODUCT.md §2). Every change that others must see appends an
- * event in the same transaction and is published after commit. The member limit holds
+ * event in its unit of work (db/unit-of-work.ts), which publishes it after commit. The member limit holds
  * under concurrency because every membership change locks the group row first.
  */
 import { DataSource, EntityManager, In } from 'typeorm';
@@ -9,7 +9,7 @@ import { assertCanJoinGroups, assertCanWrite } from '../users/user.policy';
 import { safetyProfile } from '../domain/safety/safety-profile';
 import { badInput, DomainError, forbidden, notFound } from '../errors';
 import { transcriptForCopy } from '../conversations/conversation-transcript';
-import { appendEvent, EventRow } from '../events/event-log';
+import { unitOfWork, UnitOfWork } from '../db/unit-of-work';
 import type { EventPublisher } from '../events/event-publisher';
 import { GroupEventKind } from '../events/group-event.type';
 import type { RolloutService } from '../rollout/rollout.service';
@@ -47,7 +47,8 @@ export class GroupService {
     if (1 + usernames.length > this.config.maxGroupMembers) {
       throw new DomainError('GROUP_FULL', `A group has at most ${this.config.maxGroupMembers} members`);
     }
-    const { group, rows } = await this.db.transaction(async (tx) => {
+    const group = await unitOfWork(this.db, this.events, async (uow) => {
+      const { tx } = uow;
       // A conversation that is not the caller's is NOT_FOUND, and nothing is created.
       const transcript = input.fromConversationId ? await transcriptForCopy(tx, input.fromConversationId, user.id) : [];
       const invitees = await this.resolveInvitees(tx, usernames);
@@ -57,17 +58,16 @@ export class GroupService {
         [input.title.trim(), user.id, members.length, safetyProfile(members, this.config.unknownAgeIsMinor), input.fromConversationId ?? null],
       );
       // The copied history comes first, as seqs 1..n, so it reads as what led to the group.
-      const rows: EventRow[] = await copyTranscriptIntoGroup(tx, group.id, user.id, transcript);
+      uow.record(await copyTranscriptIntoGroup(tx, group.id, user.id, transcript));
       for (const [i, m] of members.entries()) {
-        rows.push(await this.insertMember(tx, group.id, m.id, i === 0 ? 'OWNER' : 'MEMBER', user.id));
+        await this.insertMember(uow, group.id, m.id, i === 0 ? 'OWNER' : 'MEMBER', user.id);
       }
       // The creator has read the copied history already; the people they add have not.
       if (transcript.length > 0) {
         await tx.query(`UPDATE group_members SET last_read_seq = $3 WHERE group_id = $1 AND user_id = $2`, [group.id, user.id, transcript.length]);
       }
-      return { group, rows };
+      return group;
     });
-    await this.events.publishStored(rows);
     return this.getForMember(user, group.id);
   }
 
@@ -75,16 +75,16 @@ export class GroupService {
     assertCanWrite(user);
     const problems = validateGroupSettings(input);
     if (problems.length) throw badInput(problems.join('; '));
-    const row = await this.db.transaction(async (tx) => {
+    await unitOfWork(this.db, this.events, async (uow) => {
+      const { tx } = uow;
       await requireMembership(tx, groupId, user.id, true);
       await tx.query(
         `UPDATE groups SET title = coalesce($2, title), custom_instructions = coalesce($3, custom_instructions),
                 ai_mode = coalesce($4, ai_mode), updated_at = now() WHERE id = $1`,
         [groupId, input.title?.trim() ?? null, input.customInstructions ?? null, input.aiMode ?? null],
       );
-      return appendEvent(tx, { groupId, type: GroupEventKind.GROUP_UPDATED, actorId: user.id, data: { changed: Object.keys(input) } });
+      await uow.append({ groupId, type: GroupEventKind.GROUP_UPDATED, actorId: user.id, data: { changed: Object.keys(input) } });
     });
-    await this.events.publishStored([row]);
     return this.getForMember(user, groupId);
   }
 
@@ -92,7 +92,8 @@ export class GroupService {
     assertCanWrite(user);
     const wanted = [...new Set(usernames.map((u) => u.trim().toLowerCase()))];
     if (wanted.length === 0) throw badInput('usernames must not be empty', 'usernames');
-    const rows = await this.db.transaction(async (tx) => {
+    await unitOfWork(this.db, this.events, async (uow) => {
+      const { tx } = uow;
       await requireMembership(tx, groupId, user.id, true);
       const invitees = await this.resolveInvitees(tx, wanted);
       const existing: Array<{ userId: string }> = await tx.query(
@@ -101,32 +102,30 @@ export class GroupService {
       );
       const already = new Set(existing.map((e) => e.userId));
       const fresh = invitees.filter((i) => !already.has(i.id));
-      if (fresh.length === 0) return [];
-      return this.admit(tx, groupId, fresh, user.id);
+      if (fresh.length > 0) await this.admit(uow, groupId, fresh, user.id);
     });
-    await this.events.publishStored(rows);
     return this.getForMember(user, groupId);
   }
 
   /**
    * Admits users into a group whose row the caller has locked: checks the limit, inserts
-   * the members, updates the count and safety profile, and appends MEMBER_JOINED events.
+   * the members, updates the count and safety profile, and appends MEMBER_JOINED events
+   * to the caller's unit of work.
    */
-  async admit(tx: EntityManager, groupId: string, users: UserEntity[], actorId: string): Promise<EventRow[]> {
-    const [{ memberCount }]: Array<{ memberCount: number }> = await tx.query(`SELECT member_count AS "memberCount" FROM groups WHERE id = $1`, [groupId]);
+  async admit(uow: UnitOfWork, groupId: string, users: UserEntity[], actorId: string): Promise<void> {
+    const [{ memberCount }]: Array<{ memberCount: number }> = await uow.tx.query(`SELECT member_count AS "memberCount" FROM groups WHERE id = $1`, [groupId]);
     if (memberCount + users.length > this.config.maxGroupMembers) {
       throw new DomainError('GROUP_FULL', `This group already has ${memberCount} of ${this.config.maxGroupMembers} members`);
     }
-    const rows: EventRow[] = [];
-    for (const u of users) rows.push(await this.insertMember(tx, groupId, u.id, 'MEMBER', actorId));
-    await this.refreshCounts(tx, groupId);
-    return rows;
+    for (const u of users) await this.insertMember(uow, groupId, u.id, 'MEMBER', actorId);
+    await this.refreshCounts(uow.tx, groupId);
   }
 
   async removeMember(user: UserEntity, groupId: string, targetId: string): Promise<GroupEntity> {
     assertCanWrite(user);
     if (targetId === user.id) throw badInput('Use leaveGroup to leave a group', 'userId');
-    const row = await this.db.transaction(async (tx) => {
+    await unitOfWork(this.db, this.events, async (uow) => {
+      const { tx } = uow;
       await requireMembership(tx, groupId, user.id, true);
       const target: Array<{ role: string; joinedAt: Date }> = isUuid(targetId)
         ? await tx.query(`SELECT role, joined_at AS "joinedAt" FROM group_members WHERE group_id = $1 AND user_id = $2`, [groupId, targetId])
@@ -135,7 +134,7 @@ export class GroupService {
       if (target[0].role === 'OWNER') throw forbidden('The owner cannot be removed; the owner can only leave');
       await tx.query(`DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`, [groupId, targetId]);
       await this.refreshCounts(tx, groupId);
-      return appendEvent(tx, {
+      await uow.append({
         groupId,
         type: GroupEventKind.MEMBER_REMOVED,
         subjectUserId: targetId,
@@ -143,45 +142,42 @@ export class GroupService {
         data: { role: target[0].role, joinedAt: target[0].joinedAt },
       });
     });
-    await this.events.publishStored([row]);
     return this.getForMember(user, groupId);
   }
 
   /** Leaving hands ownership to the longest-standing member; the last one out closes the group. */
   async leave(user: UserEntity, groupId: string): Promise<boolean> {
-    const rows = await this.db.transaction(async (tx) => {
+    await unitOfWork(this.db, this.events, async (uow) => {
+      const { tx } = uow;
       const { membership } = await requireMembership(tx, groupId, user.id, true);
       await tx.query(`DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`, [groupId, user.id]);
       const remaining = await this.refreshCounts(tx, groupId);
-      const rows = [
-        await appendEvent(tx, {
-          groupId,
-          type: GroupEventKind.MEMBER_LEFT,
-          subjectUserId: user.id,
-          actorId: user.id,
-          data: { role: membership.role, joinedAt: membership.joinedAt },
-        }),
-      ];
+      await uow.append({
+        groupId,
+        type: GroupEventKind.MEMBER_LEFT,
+        subjectUserId: user.id,
+        actorId: user.id,
+        data: { role: membership.role, joinedAt: membership.joinedAt },
+      });
       if (remaining === 0) {
         await tx.query(`UPDATE groups SET closed_at = now(), owner_id = NULL WHERE id = $1`, [groupId]);
         await tx.query(`UPDATE invites SET revoked_at = now() WHERE group_id = $1 AND revoked_at IS NULL`, [groupId]);
-        rows.push(await appendEvent(tx, { groupId, type: GroupEventKind.GROUP_CLOSED, actorId: user.id }));
+        await uow.append({ groupId, type: GroupEventKind.GROUP_CLOSED, actorId: user.id });
       } else if (membership.role === 'OWNER') {
         const [heir]: Array<{ userId: string }> = await tx.query(
           `SELECT user_id AS "userId" FROM group_members WHERE group_id = $1 ORDER BY joined_at, user_id LIMIT 1`,
           [groupId],
         );
-        rows.push(await this.setOwner(tx, groupId, heir.userId, null));
+        await this.setOwner(uow, groupId, heir.userId, null);
       }
-      return rows;
     });
-    await this.events.publishStored(rows);
     return true;
   }
 
   async transferOwnership(user: UserEntity, groupId: string, newOwnerId: string): Promise<GroupEntity> {
     assertCanWrite(user);
-    const row = await this.db.transaction(async (tx) => {
+    await unitOfWork(this.db, this.events, async (uow) => {
+      const { tx } = uow;
       const { membership } = await requireMembership(tx, groupId, user.id, true);
       if (membership.role !== 'OWNER') throw forbidden('Only the owner can hand over the group');
       if (newOwnerId === user.id) throw badInput('You already own this group', 'userId');
@@ -189,9 +185,8 @@ export class GroupService {
         ? await tx.query(`SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2`, [groupId, newOwnerId])
         : [];
       if (target.length === 0) throw notFound('Member');
-      return this.setOwner(tx, groupId, newOwnerId, user.id);
+      await this.setOwner(uow, groupId, newOwnerId, user.id);
     });
-    await this.events.publishStored([row]);
     return this.getForMember(user, groupId);
   }
 
@@ -228,19 +223,20 @@ export class GroupService {
     };
   }
 
-  private async insertMember(tx: EntityManager, groupId: string, userId: string, role: 'OWNER' | 'MEMBER', actorId: string): Promise<EventRow> {
-    const [m]: Array<{ joinedAt: Date }> = await tx.query(
+  private async insertMember(uow: UnitOfWork, groupId: string, userId: string, role: 'OWNER' | 'MEMBER', actorId: string): Promise<void> {
+    const [m]: Array<{ joinedAt: Date }> = await uow.tx.query(
       `INSERT INTO group_members (group_id, user_id, role) VALUES ($1, $2, $3) RETURNING joined_at AS "joinedAt"`,
       [groupId, userId, role],
     );
-    return appendEvent(tx, { groupId, type: GroupEventKind.MEMBER_JOINED, subjectUserId: userId, actorId, data: { role, joinedAt: m.joinedAt } });
+    await uow.append({ groupId, type: GroupEventKind.MEMBER_JOINED, subjectUserId: userId, actorId, data: { role, joinedAt: m.joinedAt } });
   }
 
-  private async setOwner(tx: EntityManager, groupId: string, newOwnerId: string, actorId: string | null): Promise<EventRow> {
+  private async setOwner(uow: UnitOfWork, groupId: string, newOwnerId: string, actorId: string | null): Promise<void> {
+    const { tx } = uow;
     await tx.query(`UPDATE group_members SET role = 'MEMBER' WHERE group_id = $1 AND role = 'OWNER'`, [groupId]);
     await tx.query(`UPDATE group_members SET role = 'OWNER' WHERE group_id = $1 AND user_id = $2`, [groupId, newOwnerId]);
     await tx.query(`UPDATE groups SET owner_id = $2, updated_at = now() WHERE id = $1`, [groupId, newOwnerId]);
-    return appendEvent(tx, { groupId, type: GroupEventKind.GROUP_UPDATED, actorId, subjectUserId: newOwnerId, data: { changed: ['owner'] } });
+    await uow.append({ groupId, type: GroupEventKind.GROUP_UPDATED, actorId, subjectUserId: newOwnerId, data: { changed: ['owner'] } });
   }
 
   /** Recomputes member_count and the safety profile in the membership transaction. */

@@ -6,6 +6,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../config/env';
 import { assertCanJoinGroups, assertCanWrite } from '../users/user.policy';
+import { unitOfWork } from '../db/unit-of-work';
 import { badInput, DomainError } from '../errors';
 import type { EventPublisher } from '../events/event-publisher';
 import type { GroupEntity } from '../groups/group.entity';
@@ -82,19 +83,18 @@ export class InviteService {
     assertCanJoinGroups(user);
     // Uses are checked last, under the lock: an existing member's join (a retry) consumes none.
     const { groupId } = await this.findUsable(token, { ignoreUses: true });
-    const rows = await this.db.transaction(async (tx) => {
+    await unitOfWork(this.db, this.events, async (uow) => {
+      const { tx } = uow;
       const locked = await tx.query(`SELECT 1 FROM groups WHERE id = $1 AND closed_at IS NULL FOR UPDATE`, [groupId]);
       if (locked.length === 0) throw invalid();
       const [invite]: InviteEntity[] = await tx.query(`SELECT ${INVITE_COLUMNS} FROM invites WHERE token_hash = $1 FOR UPDATE`, [hashInviteToken(token)]);
       if (!invite || !usable(invite, new Date(), { ignoreUses: true })) throw invalid();
       const already = await tx.query(`SELECT 1 FROM group_members WHERE group_id = $1 AND user_id = $2`, [groupId, user.id]);
-      if (already.length > 0) return [];
+      if (already.length > 0) return;
       if (!usable(invite, new Date())) throw invalid();
-      const rows = await this.groups.admit(tx, groupId, [user], user.id);
+      await this.groups.admit(uow, groupId, [user], user.id);
       await tx.query(`UPDATE invites SET uses = uses + 1 WHERE id = $1`, [invite.id]);
-      return rows;
     });
-    await this.events.publishStored(rows);
     return this.groups.getForMember(user, groupId);
   }
 
