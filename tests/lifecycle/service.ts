@@ -13,8 +13,8 @@ export interface Service {
   /** The service's JSON log lines, parsed (other lines are skipped). */
   lines(): Array<Record<string, any>>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves once `text` appears in the output; rejects if the process exits first. */
-  waitFor(text: string): Promise<void>;
+  /** Resolves once `text` appears in the output; rejects if the process exits first or `timeoutMs` passes. */
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
   /** SIGKILLs the process (its whole group when detached) if it is still running. */
   kill(): void;
 }
@@ -47,10 +47,15 @@ export function startService(env: Record<string, string>, options: { detached?: 
   child.stderr!.on('data', onData);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const running = () => child.exitCode === null && child.signalCode === null;
-  const waitFor = async (text: string) => {
+  const waitFor = async (text: string, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
     while (!output.includes(text)) {
       if (!running()) throw new Error(`the service exited before "${text}":\n${output}`);
-      await Promise.race([new Promise<void>((r) => waiters.push(r)), exited]);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no "${text}" in time:\n${output}`);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((r) => waiters.push(r)), exited, new Promise<void>((r) => (timer = setTimeout(r, left)))]);
+      clearTimeout(timer);
     }
   };
   const lines = () =>
