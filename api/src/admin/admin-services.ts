@@ -14,7 +14,7 @@ export interface AdminServices {
 
 export function createAdminServices(s: Services): AdminServices {
   return {
-    cases: new CaseReviewService(s.db, s.config, s.messages, s.bus),
+    cases: new CaseReviewService(s.db, s.config, s.messages, s.publisher, s.bus),
     users: new UserAdminService(s.db, s.config, s.quota, s.bus),
     rollout: new RolloutAdminService(s.db, s.rollout),
     audit: new AuditLogService(s.db),

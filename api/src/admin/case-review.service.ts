@@ -4,7 +4,9 @@
  */
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/env';
+import { unitOfWork } from '../db/unit-of-work';
 import type { EventBus } from '../events/event-bus';
+import type { EventPublisher } from '../events/event-publisher';
 import { badInput, notFound } from '../errors';
 import { isUuid } from '../groups/group.policy';
 import type { MessageService } from '../messages/message.service';
@@ -40,6 +42,7 @@ export class CaseReviewService {
     private readonly db: DataSource,
     private readonly config: Config,
     private readonly messages: MessageService,
+    private readonly publisher: EventPublisher,
     private readonly bus: EventBus,
   ) {}
 
@@ -93,27 +96,27 @@ export class CaseReviewService {
    * Decides an open case. The case row is locked first, so of concurrent decisions
    * exactly one applies; the others find it decided (BAD_USER_INPUT). The decision,
    * its effect and the audit entry commit together; what members see change (a removal,
-   * or a message hidden for review shown again) is published after.
+   * or a message hidden for review shown again) is published after, then a suspended
+   * author's sockets close.
    */
   async decide(id: string, decision: CaseDecisionEnum, rawReason: string, actor: AuditActor): Promise<SafetyCaseType> {
     const reason = rawReason.trim();
     if (reason.length < 1 || reason.length > 1000 || reason.includes('\u0000')) throw badInput('reason must be 1 to 1000 characters', 'reason');
     if (!isUuid(id)) throw notFound('Safety case');
     const outcome = OUTCOME[decision];
-    let suspended: string | null = null;
-    const change = await this.db.transaction(async (tx) => {
+    await unitOfWork(this.db, this.publisher, async (uow) => {
+      const { tx } = uow;
       const [c]: Array<{ status: string; messageId: string | null; authorId: string | null }> = await tx.query(
         `SELECT status, message_id AS "messageId", author_id AS "authorId" FROM safety_cases WHERE id = $1 FOR UPDATE`,
         [id],
       );
       if (!c) throw notFound('Safety case');
       if (c.status !== 'OPEN') throw badInput(`This case was decided already (${c.status})`, 'id');
-      let event = null;
       // Moderation hides some messages until review; a dismissal lets members see them again.
-      if (decision === CaseDecisionEnum.DISMISS && c.messageId) event = await this.messages.restoreByStaff(tx, c.messageId);
+      if (decision === CaseDecisionEnum.DISMISS && c.messageId) await this.messages.restoreByStaff(uow, c.messageId);
       if (decision === CaseDecisionEnum.REMOVE_MESSAGE) {
         if (!c.messageId) throw badInput('This case has no message to remove', 'decision');
-        event = await this.messages.removeByStaff(tx, c.messageId);
+        await this.messages.removeByStaff(uow, c.messageId);
       }
       if (decision === CaseDecisionEnum.SUSPEND_AUTHOR) {
         if (!c.authorId) throw badInput('This case has no author to suspend', 'decision');
@@ -122,7 +125,9 @@ export class CaseReviewService {
           `UPDATE users SET suspended_at = coalesce(suspended_at, now()), suspended_reason = coalesce(suspended_reason, $2), updated_at = now() WHERE id = $1`,
           [c.authorId, reason],
         );
-        suspended = c.authorId;
+        const authorId = c.authorId;
+        // The author's open sockets, in every process, close (graphql/ws-session.ts).
+        uow.afterCommit('close suspended sockets', () => this.bus.publishControl({ type: 'user-suspended', userId: authorId }));
       }
       await tx.query(
         `UPDATE safety_cases SET status = $2, decided_at = now(), decided_by = $3, decision_reason = $4 WHERE id = $1`,
@@ -136,11 +141,7 @@ export class CaseReviewService {
         reason,
         details: { decision, messageId: c.messageId, authorId: c.authorId },
       });
-      return event;
     });
-    await this.messages.publishStaffChange(change);
-    // The author's open sockets, in every process, close (graphql/ws-session.ts).
-    if (suspended) this.bus.publishControl({ type: 'user-suspended', userId: suspended });
     return (await this.get(id))!;
   }
 

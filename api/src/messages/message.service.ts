@@ -7,7 +7,7 @@ import type { Config } from '../config/env';
 import { assertCanWrite } from '../users/user.policy';
 import { parseMentions } from '../domain/mentions/parse-mentions';
 import { badInput, DomainError, notFound } from '../errors';
-import { appendEvent, EventRow } from '../events/event-log';
+import { unitOfWork, UnitOfWork } from '../db/unit-of-work';
 import type { EventPublisher } from '../events/event-publisher';
 import { ephemeralEvent, GroupEventKind } from '../events/group-event.type';
 import { isUuid, requireMembership } from '../groups/group.policy';
@@ -69,7 +69,8 @@ export class MessageService {
     assertCanWrite(user);
     const body = validMessageBody(rawBody, this.config.maxMessageLength);
     const mentions = parseMentions(body, this.config.aiName);
-    const { message, event } = await this.db.transaction(async (tx) => {
+    const message = await unitOfWork(this.db, this.events, async (uow) => {
+      const { tx } = uow;
       const message = await this.ownMessage(tx, user, messageId);
       await tx.query(
         `UPDATE messages SET body = $2, edited_at = now(), mentions_ai = $4,
@@ -79,10 +80,9 @@ export class MessageService {
           WHERE id = $1`,
         [messageId, body, mentions.usernames, mentions.mentionsAi],
       );
-      const event = await appendEvent(tx, { groupId: message.groupId, type: GroupEventKind.MESSAGE_UPDATED, messageId, actorId: user.id });
-      return { message, event };
+      await uow.append({ groupId: message.groupId, type: GroupEventKind.MESSAGE_UPDATED, messageId, actorId: user.id });
+      return message;
     });
-    await this.events.publishStored([event]);
     const edited = await this.view(message.id);
     for (const listener of this.editedListeners) listener(edited, user);
     return edited;
@@ -96,36 +96,39 @@ export class MessageService {
   /** Deleting leaves a tombstone: the row and its seq stay, the text and reactions go. */
   async delete(user: UserEntity, messageId: string): Promise<MessageType> {
     assertCanWrite(user);
-    const { message, event } = await this.db.transaction(async (tx) => {
-      const message = await this.ownMessage(tx, user, messageId);
-      return { message, event: await this.tombstone(tx, message, user.id) };
+    const message = await unitOfWork(this.db, this.events, async (uow) => {
+      const message = await this.ownMessage(uow.tx, user, messageId);
+      await this.tombstone(uow, message, user.id);
+      return message;
     });
-    await this.events.publishStored([event]);
     return this.view(message.id);
   }
 
   /**
    * Staff removal (a safety decision): the same tombstone as `delete`, for any message
-   * kind and without the author check, inside the caller's transaction so the decision
-   * and its audit entry commit with it. Publish the returned event after the commit with
-   * `publishStaffChange`; null when the message was already deleted.
+   * kind and without the author check, in the caller's unit of work so the decision and
+   * its audit entry commit with it and members see the removal after that commit. False
+   * when the message was already deleted.
    */
-  async removeByStaff(tx: EntityManager, messageId: string): Promise<EventRow | null> {
+  async removeByStaff(uow: UnitOfWork, messageId: string): Promise<boolean> {
+    const { tx } = uow;
     // The group row first, as `delete` locks it: a member deleting the same message at once then
     // waits (or is waited for) and the status read below is current, so only one tombstone is made.
     await tx.query(`SELECT 1 FROM groups WHERE id = (SELECT group_id FROM messages WHERE id = $1) FOR UPDATE`, [messageId]);
     const [message]: MessageEntity[] = await tx.query(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1`, [messageId]);
     if (!message) throw notFound('Message');
-    if (message.status === 'DELETED') return null;
-    return this.tombstone(tx, message, null);
+    if (message.status === 'DELETED') return false;
+    await this.tombstone(uow, message, null);
+    return true;
   }
 
   /**
    * Staff dismissed the case of a message moderation hid for review: members see it
-   * again (MESSAGE_UPDATED). Inside the caller's transaction, like `removeByStaff`; null
+   * again (MESSAGE_UPDATED). In the caller's unit of work, like `removeByStaff`; false
    * when the message is not hidden for review.
    */
-  async restoreByStaff(tx: EntityManager, messageId: string): Promise<EventRow | null> {
+  async restoreByStaff(uow: UnitOfWork, messageId: string): Promise<boolean> {
+    const { tx } = uow;
     await tx.query(`SELECT 1 FROM groups WHERE id = (SELECT group_id FROM messages WHERE id = $1) FOR UPDATE`, [messageId]);
     const [restored]: Array<{ groupId: string }> = await tx.query(
       `WITH r AS (UPDATE messages SET status = 'SENT', status_reason = NULL WHERE id = $1 AND status = 'HIDDEN' AND status_reason = 'UNDER_REVIEW'
@@ -133,35 +136,33 @@ export class MessageService {
        SELECT * FROM r`,
       [messageId],
     );
-    if (!restored) return null;
-    return appendEvent(tx, { groupId: restored.groupId, type: GroupEventKind.MESSAGE_UPDATED, messageId });
+    if (!restored) return false;
+    await uow.append({ groupId: restored.groupId, type: GroupEventKind.MESSAGE_UPDATED, messageId });
+    return true;
   }
 
-  /** Publishes what `removeByStaff` or `restoreByStaff` committed. */
-  async publishStaffChange(event: EventRow | null): Promise<void> {
-    if (event) await this.events.publishStored([event]);
-  }
-
-  private async tombstone(tx: EntityManager, message: MessageEntity, actorId: string | null): Promise<EventRow> {
+  private async tombstone(uow: UnitOfWork, message: MessageEntity, actorId: string | null): Promise<void> {
+    const { tx } = uow;
     await tx.query(
       `UPDATE messages SET body = '', status = 'DELETED', deleted_at = now(), mention_user_ids = '{}', mentions_ai = false WHERE id = $1`,
       [message.id],
     );
     await tx.query(`DELETE FROM reactions WHERE message_id = $1`, [message.id]);
-    return appendEvent(tx, { groupId: message.groupId, type: GroupEventKind.MESSAGE_DELETED, messageId: message.id, actorId });
+    await uow.append({ groupId: message.groupId, type: GroupEventKind.MESSAGE_DELETED, messageId: message.id, actorId });
   }
 
   async react(user: UserEntity, messageId: string, emoji: string, add: boolean): Promise<MessageType> {
     assertCanWrite(user);
     if (!isSingleEmoji(emoji)) throw badInput('emoji must be a single emoji', 'emoji');
-    const event = await this.db.transaction(async (tx) => {
+    await unitOfWork(this.db, this.events, async (uow) => {
+      const { tx } = uow;
       const message = await this.visibleMessage(tx, user, messageId, true);
       if (message.status === 'DELETED') throw badInput('Deleted messages cannot take reactions', 'messageId');
       const changed: unknown[] = add
         ? await tx.query(`INSERT INTO reactions (message_id, user_id, emoji) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1`, [messageId, user.id, emoji])
         : await tx.query(`WITH d AS (DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3 RETURNING 1) SELECT * FROM d`, [messageId, user.id, emoji]);
-      if (changed.length === 0) return null;
-      return appendEvent(tx, {
+      if (changed.length === 0) return;
+      await uow.append({
         groupId: message.groupId,
         type: add ? GroupEventKind.REACTION_ADDED : GroupEventKind.REACTION_REMOVED,
         messageId,
@@ -170,7 +171,6 @@ export class MessageService {
         data: { emoji },
       });
     });
-    if (event) await this.events.publishStored([event]);
     return this.view(messageId);
   }
 
