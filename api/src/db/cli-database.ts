@@ -11,6 +11,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../config/env';
 import { createDataSource } from './data-source';
 import { embeddedUrl, startEmbeddedPostgres } from './embedded';
+import { runMigrationsLocked } from './migrate-lock';
 
 /** The port of a live server on the data directory, or null when none runs there. */
 export async function runningEmbeddedPort(dataDir: string): Promise<number | null> {
@@ -52,7 +53,7 @@ export async function withCliDatabase<T>(config: Config, log: Logger, work: (db:
   const db = createDataSource(url, 2);
   try {
     await db.initialize();
-    const applied = await db.runMigrations({ transaction: 'each' });
+    const applied = await runMigrationsLocked(db, url);
     if (applied.length) log.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
     return await work(db);
   } finally {
