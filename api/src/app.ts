@@ -39,6 +39,9 @@ import { UserService } from './users/user.service';
 import { StaffService } from './admin/staff.service';
 import { createAdminEndpoint } from './admin/admin-server';
 import { runMigrationsLocked } from './db/migrate-lock';
+import { installQueue, JobRunner } from './jobs/job-runner';
+import { InstanceLease } from './jobs/instance-lease';
+import { ReplyTakeover } from './jobs/reply-takeover';
 
 export interface App {
   server: http.Server;
@@ -57,6 +60,14 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   // Under an advisory lock: instances starting together migrate once (db/migrate-lock.ts).
   const applied = await runMigrationsLocked(db, databaseUrl);
   if (applied.length) log.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+  // The job queue's schema: every role enqueues (sends do), so every role installs it.
+  await installQueue(db, log);
+  const runsJobs = config.role !== 'api';
+  const jobs = runsJobs ? new JobRunner(db, config.ai.jobsConcurrency, log) : null;
+  let takeover: ReplyTakeover | null = null;
+  const lease = new InstanceLease(db, config.ai.replyLeaseMs, log, () => [...(jobs?.workerIds ?? [])], async () => {
+    await takeover?.sweep();
+  });
 
   const metrics = createMetrics();
   const bus: EventBus = config.redisUrl ? new RedisEventBus(config.redisUrl, log) : new InProcessEventBus();
@@ -68,15 +79,28 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   const quota = new QuotaService(db, config.ai);
   const moderation = new ModerationService(provider, config.ai, log);
   const safetyCases = new SafetyCaseService(db);
-  const responder = new GroupResponder({ db, config, log, metrics, provider, quota, moderation, safetyCases, publisher, bus, rollout });
+  const responder = new GroupResponder({ db, config, log, metrics, provider, quota, moderation, safetyCases, publisher, bus, rollout, instanceId: lease.id });
   const sendRateLimit: SendRateLimit = config.redisUrl
     ? new RedisSendRateLimit(config.redisUrl, config.messageRatePerMinute, 60_000, log)
     : new LocalSendRateLimit(config.messageRatePerMinute, 60_000);
   const messages = new MessageService(db, config, publisher, metrics, sendRateLimit);
-  messages.onMessageCreated((message, author, group) => responder.onHumanMessage(message, author, group));
+  // With the AI on, the message's ai.respond job (enqueued with it) moderates it and answers;
+  // with the AI off only the moderation after delivery runs, here.
+  messages.onMessageCreated((message, author, group) => {
+    if (group.aiMode === 'OFF') responder.onHumanMessage(message, author, group);
+  });
   messages.onMessageEdited((message, author) => responder.onHumanMessageEdited(message, author));
   const memories = new MemoryService(db);
-  const conversations = new ConversationService(db, config, memories, new PrivateResponder({ db, config, log, provider, quota, moderation, memories, safetyCases }));
+  const privateResponder = new PrivateResponder({ db, config, log, provider, quota, moderation, memories, safetyCases, instanceId: lease.id });
+  const conversations = new ConversationService(db, config, memories, privateResponder);
+  await lease.start();
+  if (jobs) {
+    await jobs.start({ 'ai.respond': async (payload) => void (await responder.respondTo((payload as { messageId: string }).messageId)) });
+    await lease.renew();
+    responder.waitForJobs(() => jobs.idle());
+    takeover = new ReplyTakeover(db, lease.id, config.ai, log, responder, privateResponder);
+    await takeover.sweep();
+  }
   const services: Services = {
     config,
     log,
@@ -130,7 +154,10 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
       await ws.dispose();
       // Cancel what is streaming; each response then ends FAILED (CANCELLED) and is not charged.
       responder.cancelAll();
+      await jobs?.stop();
       await responder.idle();
+      await takeover?.idle();
+      await lease.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

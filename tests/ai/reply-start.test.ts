@@ -57,9 +57,11 @@ it('with no unit left creates nothing and returns the exhausted status', async (
   const groupId = await api.group(alice, [bob]);
   const input = await trigger(alice, groupId);
   expect((await startAiReply(api.app.services.db, input)).started).toBe(true);
+  // Another trigger: one trigger has at most one reply (start_ai_reply refuses a second).
+  const next = await trigger(alice, groupId);
   const before = await lastSeq(api, groupId);
 
-  const start = await startAiReply(api.app.services.db, input);
+  const start = await startAiReply(api.app.services.db, next);
 
   expect(start).toMatchObject({ started: false, closed: false, status: { used: 1, remaining: 0 } });
   expect(await lastSeq(api, groupId)).toBe(before);

@@ -43,11 +43,14 @@ export interface ReplyStartInput {
   tier: Tier;
   model: string;
   routeReason: string;
+  /** The instance that streams the reply: its lease (jobs/instance-lease.ts). */
+  leaseOwner?: string | null;
 }
 
 export type ReplyStart =
   | { started: true; responseId: string; status: QuotaStatus; message: AiMessageRef; event: GroupEventType }
   | { started: false; closed: true }
+  | { started: false; duplicate: true }
   | { started: false; closed: false; status: QuotaStatus };
 
 /**
@@ -57,16 +60,18 @@ export type ReplyStart =
  */
 export async function startAiReply(db: DataSource, input: ReplyStartInput): Promise<ReplyStart> {
   const now = new Date();
-  const [row] = await preparedQuery<MessageEntity & { responseId: string | null; usage: Date[] | null; eventAt: Date | null }>(
+  const [row] = await preparedQuery<MessageEntity & { responseId: string | null; usage: Date[] | null; eventAt: Date | null; duplicate: boolean }>(
     db,
     'ai-start-reply',
-    `SELECT r.response_id AS "responseId", r.usage, r.event_at AS "eventAt", m.*
-       FROM start_ai_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) r
+    `SELECT r.response_id AS "responseId", r.usage, r.event_at AS "eventAt", r.duplicate, m.*
+       FROM start_ai_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) r
        LEFT JOIN LATERAL (SELECT ${MESSAGE_COLUMNS} FROM (SELECT (r.message).*) x WHERE x.id IS NOT NULL) m ON true`,
-    [input.user.id, new Date(now.getTime() - input.limit.windowMs), input.limit.max, now, input.groupId, input.triggerMessageId, input.user.plan, input.tier, input.model, input.routeReason],
+    [input.user.id, new Date(now.getTime() - input.limit.windowMs), input.limit.max, now, input.groupId, input.triggerMessageId, input.user.plan, input.tier, input.model, input.routeReason, input.leaseOwner ?? null],
   );
+  // The trigger already has its reply (a job run twice, or two workers racing): nothing was done.
+  if (row?.duplicate) return { started: false, duplicate: true };
   if (!row || row.usage === null) return { started: false, closed: true };
-  const { responseId, usage, eventAt, ...message } = row;
+  const { responseId, usage, eventAt, duplicate: _duplicate, ...message } = row;
   const status = evaluateQuota(usage, input.limit, now);
   if (!responseId) return { started: false, closed: false, status };
   return {

@@ -25,6 +25,10 @@ import { blocksAiInput, moderationDecision } from '../domain/safety/moderation';
 import type { SafetyCaseService } from '../moderation/safety-case.service';
 import type { Metrics } from '../ops/metrics';
 import type { UserEntity } from '../users/user.entity';
+import { USER_COLUMNS } from '../users/user.columns';
+import type { MessageEntity } from '../messages/message.entity';
+import { MESSAGE_COLUMNS } from '../messages/send-statement';
+import { loadMessageViews } from '../messages/message.views';
 import { AiMessageEnd, AiMessageRef, finishAiMessage, FinishCheck, SettledResponse, startAiReply } from './ai-message.store';
 import { BackgroundLane } from '../common/background-lane';
 import { DeltaBatcher } from './delta-batcher';
@@ -59,6 +63,32 @@ export interface ResponderDeps {
   publisher: EventPublisher;
   bus: EventBus;
   rollout: RolloutService;
+  /** This process's instance id: the lease owner of the replies it streams. */
+  instanceId: string;
+}
+
+/** A group reply another instance was streaming when it died, taken over by this one (jobs/reply-takeover.ts). */
+export interface TakenReply {
+  responseId: string;
+  groupId: string;
+  triggerMessageId: string;
+  messageId: string;
+  messageSeq: number;
+  model: string;
+  createdAt: Date;
+}
+
+interface StreamingReply {
+  trigger: MessageType;
+  author: UserEntity;
+  group: GroupState;
+  model: string;
+  responseId: string;
+  aiMessage: AiMessageRef;
+  started: number;
+  controller: AbortController;
+  live: { deltas: boolean };
+  stopWatching: () => void;
 }
 
 export type ResponseOutcome = 'none' | 'reaction' | 'quota_exceeded' | 'COMPLETED' | 'FAILED' | 'BLOCKED';
@@ -68,6 +98,7 @@ export class GroupResponder {
   private readonly inflight = new Map<string, Set<AbortController>>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly lane = new BackgroundLane();
+  private jobsIdle: (() => Promise<void>) | null = null;
 
   constructor(private readonly d: ResponderDeps) {}
 
@@ -95,7 +126,16 @@ export class GroupResponder {
 
   /** Resolves when every response started so far has finished (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    for (;;) {
+      if (this.jobsIdle) await this.jobsIdle();
+      if (this.pending.size === 0) return;
+      while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    }
+  }
+
+  /** Makes `idle` wait for the job runner too: the replies run as jobs (jobs/job-runner.ts). */
+  waitForJobs(idle: () => Promise<void>): void {
+    this.jobsIdle = idle;
   }
 
   cancelAll(): void {
@@ -158,9 +198,10 @@ export class GroupResponder {
     // groups, and from the moment anyone joins, text is not shown before it is moderated: the
     // reply then appears whole with AI_COMPLETED.
     const controller = new AbortController();
-    let liveDeltas = group.safetyProfile === 'STANDARD';
-    const stopWatching = await this.watchGroup(trigger.groupId, controller, () => (liveDeltas = false));
-    // The author's unit and the STREAMING message, in one call: nothing is charged in a closed group.
+    const live = { deltas: group.safetyProfile === 'STANDARD' };
+    const stopWatching = await this.watchGroup(trigger.groupId, controller, () => (live.deltas = false));
+    // The author's unit and the STREAMING message, in one call: nothing is charged in a closed
+    // group, and nothing is done when the trigger already has its reply (a job run twice).
     const start = await startAiReply(this.d.db, {
       user: author,
       limit: this.d.quota.limitFor(author.plan),
@@ -169,19 +210,104 @@ export class GroupResponder {
       tier: route.tier,
       model,
       routeReason: route.reason,
+      leaseOwner: this.d.instanceId,
     }).catch((err) => {
       stopWatching();
       throw err;
     });
     if (!start.started) {
       stopWatching();
-      if (start.closed) return 'none';
+      if ('duplicate' in start || start.closed) return 'none';
       this.notifyQuota(trigger, author, start.status.resetsAt);
       await this.d.quota.recordExhaustion(author, trigger.groupId, start.status.resetsAt);
       return 'quota_exceeded';
     }
     this.d.publisher.publish([start.event]);
-    const { responseId, message: aiMessage } = start;
+    return this.streamReply({ trigger, author, group, model, responseId: start.responseId, aiMessage: start.message, started, controller, live, stopWatching });
+  }
+
+  /**
+   * The AI's reply to `messageId` (the `ai.respond` job): what `handle` does, for a trigger
+   * read back from the database. Idempotent by the trigger (see start_ai_reply).
+   */
+  async respondTo(messageId: string): Promise<ResponseOutcome> {
+    const loaded = await this.loadTrigger(messageId);
+    if (!loaded) return 'none';
+    return this.handle(loaded.trigger, loaded.author);
+  }
+
+  /**
+   * Redoes a reply taken over from a dead instance (jobs/reply-takeover.ts): the partial text
+   * is dropped (MESSAGE_UPDATED tells clients the body is empty again), and the reply streams
+   * again into the same message, same id and seq, deltas from offset 0, charging nothing
+   * more. It has what is left of the reply deadline plus the lease, counted from its start.
+   */
+  async redo(taken: TakenReply): Promise<ResponseOutcome> {
+    const loaded = await this.loadTrigger(taken.triggerMessageId);
+    const group = loaded ? await this.loadGroup(taken.groupId, loaded.trigger.seq) : null;
+    const aiMessage: AiMessageRef = { id: taken.messageId, groupId: taken.groupId, seq: taken.messageSeq };
+    if (!loaded || !group || group.closed) {
+      await this.interrupt(taken, group?.closed ? 'CANCELLED' : 'INTERRUPTED');
+      return 'FAILED';
+    }
+    const budget = taken.createdAt.getTime() + this.d.config.ai.replyDeadlineMs + this.d.config.ai.replyLeaseMs - Date.now();
+    if (budget <= 0) {
+      await this.interrupt(taken, 'INTERRUPTED');
+      return 'FAILED';
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new ReplyTimeout('deadline', this.d.config.ai.replyDeadlineMs)), budget).unref();
+    const live = { deltas: group.safetyProfile === 'STANDARD' };
+    const watching = await this.watchGroup(taken.groupId, controller, () => (live.deltas = false));
+    const stopWatching = () => {
+      clearTimeout(timer);
+      watching();
+    };
+    const reset = await this.d.db.transaction(async (tx) => {
+      await this.lockGroup(tx, taken.groupId);
+      const rows: unknown[] = await tx.query(`UPDATE messages SET body = '' WHERE id = $1 AND status = 'STREAMING' RETURNING 1`, [taken.messageId]);
+      if (rows.length === 0) return null;
+      return appendEvent(tx, { groupId: taken.groupId, type: GroupEventKind.MESSAGE_UPDATED, messageId: taken.messageId });
+    });
+    if (!reset) {
+      stopWatching();
+      return 'none';
+    }
+    await this.d.publisher.publishStored([reset]);
+    this.d.log.info({ responseId: taken.responseId, messageId: taken.messageId }, 'redoing an AI reply taken over from a dead instance');
+    return this.streamReply({
+      trigger: loaded.trigger,
+      author: loaded.author,
+      group,
+      model: taken.model,
+      responseId: taken.responseId,
+      aiMessage,
+      started: Date.now(),
+      controller,
+      live,
+      stopWatching,
+    });
+  }
+
+  /** Ends a group reply taken over for the second time (or that cannot be redone) FAILED, and gives its unit back. */
+  async interrupt(taken: TakenReply, reason: 'INTERRUPTED' | 'CANCELLED' = 'INTERRUPTED'): Promise<void> {
+    await this.d.quota.release(taken.responseId, reason, null, taken.messageId);
+    await this.finishMessage({ id: taken.messageId, groupId: taken.groupId, seq: taken.messageSeq }, 'FAILED', '', reason);
+  }
+
+  /** The trigger message as the API shows it and its author; null when it is gone. */
+  private async loadTrigger(messageId: string): Promise<{ trigger: MessageType; author: UserEntity } | null> {
+    const rows: MessageEntity[] = await this.d.db.query(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1 AND deleted_at IS NULL AND kind = 'USER'`, [messageId]);
+    if (rows.length === 0 || !rows[0].authorId) return null;
+    const [author]: UserEntity[] = await this.d.db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [rows[0].authorId]);
+    if (!author) return null;
+    const [trigger] = await loadMessageViews(this.d.db.manager, rows);
+    return { trigger, author };
+  }
+
+  /** Streams the reply into its STREAMING message, moderates it and settles its model response. */
+  private async streamReply(r: StreamingReply): Promise<ResponseOutcome> {
+    const { trigger, author, group, model, responseId, aiMessage, started, controller, live, stopWatching } = r;
     if (!this.d.provider.configured) {
       stopWatching();
       await this.d.quota.release(responseId, 'PROVIDER_NOT_CONFIGURED', Date.now() - started, aiMessage.id);
@@ -190,7 +316,7 @@ export class GroupResponder {
     }
 
     const batcher = new DeltaBatcher(this.d.config.ai.deltaFlushMs, this.d.config.ai.deltaFlushChars, (text, offset) => {
-      if (liveDeltas) this.d.publisher.publish([deltaEvent(trigger.groupId, aiMessage, text, offset)]);
+      if (live.deltas) this.d.publisher.publish([deltaEvent(trigger.groupId, aiMessage, text, offset)]);
     });
     try {
       await this.lane.turn();
@@ -246,7 +372,7 @@ export class GroupResponder {
     } catch (err) {
       // Whatever streamed is dropped: a reply cut off or failed ends empty, and costs nothing.
       batcher.cancel();
-      const reason = controller.signal.aborted ? 'CANCELLED' : err instanceof ReplyTimeout ? 'TIMEOUT' : 'PROVIDER_ERROR';
+      const reason = controller.signal.reason instanceof ReplyTimeout || err instanceof ReplyTimeout ? 'TIMEOUT' : controller.signal.aborted ? 'CANCELLED' : 'PROVIDER_ERROR';
       if (reason !== 'CANCELLED') this.d.log.warn({ err, groupId: trigger.groupId, reason }, 'model provider failed');
       await this.d.quota.release(responseId, reason, Date.now() - started, aiMessage.id);
       await this.finishMessage(aiMessage, 'FAILED', '', reason);
@@ -409,6 +535,10 @@ export class GroupResponder {
   private async flagHumanMessage(trigger: MessageType, author: UserEntity, result: ModerationResult, profile: SafetyProfileName): Promise<void> {
     const hide = profile === 'TEEN' && result.hideUntilReviewed;
     const row = await this.d.db.transaction(async (tx) => {
+      // A job run again must not open a second case: the group's lock orders the two runs.
+      await this.lockGroup(tx, trigger.groupId);
+      const known: unknown[] = await tx.query(`SELECT 1 FROM safety_cases WHERE message_id = $1 AND source = 'AUTO_FLAG' LIMIT 1`, [trigger.id]);
+      if (known.length > 0) return null;
       await this.d.safetyCases.open(
         {
           source: 'AUTO_FLAG',
@@ -424,7 +554,6 @@ export class GroupResponder {
         tx,
       );
       if (!hide) return null;
-      await this.lockGroup(tx, trigger.groupId);
       const hidden: unknown[] = await tx.query(
         `WITH h AS (UPDATE messages SET status = 'HIDDEN', status_reason = 'UNDER_REVIEW' WHERE id = $1 AND status = 'SENT' RETURNING 1) SELECT * FROM h`,
         [trigger.id],

@@ -117,6 +117,10 @@ export interface AiConfig {
   replyDeadlineMs: number;
   /** The longest silence between two tokens of a reply once it has started. */
   streamIdleMs: number;
+  /** AI_REPLY_LEASE_MS: how long a reply in flight stays its process's after its last heartbeat; past it another instance takes it over. */
+  replyLeaseMs: number;
+  /** JOBS_CONCURRENCY: jobs (AI replies) one process runs at once. */
+  jobsConcurrency: number;
   /** Use the provider's moderation endpoint; otherwise the built-in classifier. */
   openaiModeration: boolean;
   moderationModel: string;
@@ -208,6 +212,8 @@ function readAiConfig(r: Reader): AiConfig {
     maxRetries: r.int('AI_MAX_RETRIES', 2, 0, 10),
     replyDeadlineMs: r.int('AI_REPLY_DEADLINE_MS', 120_000, 100, 3_600_000),
     streamIdleMs: r.int('AI_STREAM_IDLE_MS', 20_000, 100, 600_000),
+    replyLeaseMs: r.int('AI_REPLY_LEASE_MS', 30_000, 2000, 600_000),
+    jobsConcurrency: r.int('JOBS_CONCURRENCY', 20, 1, 200),
     openaiModeration: r.bool('OPENAI_MODERATION', false),
     moderationModel: r.str('OPENAI_MODERATION_MODEL', 'omni-moderation-latest'),
     classifier: r.bool('AI_CLASSIFIER', false),

@@ -33,6 +33,8 @@ export interface PrivateResponderDeps {
   moderation: ModerationService;
   memories: MemoryService;
   safetyCases: SafetyCaseService;
+  /** This process's instance id: the lease owner of the replies it produces (jobs/instance-lease.ts). */
+  instanceId: string;
 }
 
 export interface PrivateReply {
@@ -93,6 +95,10 @@ export class PrivateResponder {
     }
     const responseId = reserved.reservation.responseId;
     try {
+      // The reply's lease: should this process die before it ends, another instance ends it
+      // FAILED INTERRUPTED and gives the unit back (jobs/reply-takeover.ts). Until then a
+      // reply without an owner is taken over only past the deadline plus the lease.
+      await this.deps.db.query(`UPDATE model_responses SET lease_owner = $2 WHERE id = $1 AND status = 'STREAMING'`, [responseId, this.deps.instanceId]);
       const outcome = await this.generate(user, trigger, history, model, responseId);
       return { reply: await this.store(trigger.conversationId, responseId, outcome), quotaResetsAt: null };
     } catch (err) {
@@ -171,6 +177,16 @@ export class PrivateResponder {
       [trigger.conversationId, trigger.seq, HISTORY_MESSAGES],
     );
     return rows.map((r) => ({ kind: r.role, authorUsername: null, body: r.body }));
+  }
+
+  /**
+   * A reply whose process died while it was produced (taken over by jobs/reply-takeover.ts):
+   * its unit is given back and it is stored as the conversation's FAILED (INTERRUPTED) AI
+   * message. It is not redone: the mutation that asked for it is gone with its process.
+   */
+  async interrupt(responseId: string, conversationId: string | null): Promise<void> {
+    await this.deps.quota.release(responseId, 'INTERRUPTED');
+    if (conversationId) await this.store(conversationId, responseId, { status: Status.FAILED, reason: 'INTERRUPTED' });
   }
 
   /** Appends the AI's message and links it to its model response, in one transaction. */

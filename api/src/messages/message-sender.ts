@@ -1,8 +1,9 @@
 /**
  * Sending a message (PRODUCT.md §3). One SQL statement (send-statement.ts) checks
  * membership, takes the next seq, inserts the message and its event, and is idempotent on
- * (group, author, clientMessageId). The event is published after that commit, then the
- * listeners (moderation, the AI) hear of the message.
+ * (group, author, clientMessageId); with the group's AI on it also enqueues the message's
+ * `ai.respond` job. The event is published after that commit, then the listeners
+ * (moderation after delivery when the AI is off) hear of the message.
  */
 import type { DataSource } from 'typeorm';
 import type { Identity } from '../auth/jwt';
@@ -154,7 +155,7 @@ export class MessageSender {
       if (input.replyToId) await this.replyTargetMissing(user, input.groupId);
       throw notFound('Group');
     }
-    const { origin, eventAt, aiMode, safetyProfile, ...row } = rows[0];
+    const { origin, eventAt, aiMode, safetyProfile, aiJob: _aiJob, ...row } = rows[0];
     if (origin === 'existing') return (await loadMessageViews(this.db.manager, [row]))[0];
 
     const author = toUserView(user);

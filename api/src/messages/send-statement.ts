@@ -1,7 +1,9 @@
 /**
  * The statement behind sendMessage (PRODUCT.md §3). In one round trip it checks
  * membership, takes the group's next seq under its row lock, inserts the message and its
- * event, and is idempotent on (group, author, clientMessageId).
+ * event, and is idempotent on (group, author, clientMessageId). When the group's AI is
+ * on, the same statement enqueues the message's `ai.respond` job (jobs/), so the message
+ * and the job that answers it commit together.
  *
  * It comes in two forms. By author id, for a request that has loaded its user. By the
  * token's claims, for a sendMessage whose request has not: the statement finds the author
@@ -26,6 +28,8 @@ export type SendRow = MessageEntity & {
   eventAt: Date;
   aiMode: 'AUTO' | 'MENTIONS' | 'OFF' | null;
   safetyProfile: SafetyProfileName | null;
+  /** An `ai.respond` job was enqueued with the message (its group's AI is on). */
+  aiJob: boolean | null;
 };
 
 /** By claims: at most one row, whose `author` is the matching user row as JSON (null when none matches). */
@@ -55,12 +59,19 @@ function statement(author: string, prelude: string): string {
      e AS (
        INSERT INTO group_events (group_id, seq, type, message_id, actor_id)
        SELECT "groupId", seq, 'MESSAGE_CREATED', id, "authorId" FROM m
-       RETURNING created_at)`;
+       RETURNING created_at),
+     -- The AI's reply as a durable job, committed with the message: only when the group's AI
+     -- is on (no job for a message that needs none), one per message (its job key).
+     j AS (
+       SELECT graphile_worker.add_job('ai.respond', json_build_object('messageId', m.id), max_attempts => 5,
+                                      job_key => 'ai.respond:' || m.id, job_key_mode => 'unsafe_dedupe')
+         FROM m, g WHERE g.ai_mode <> 'OFF')`;
 }
 
-const RESULT = `SELECT 'new' AS origin, m.*, (SELECT created_at FROM e) AS "eventAt", g.ai_mode AS "aiMode", g.safety_profile AS "safetyProfile" FROM m, g
+const RESULT = `SELECT 'new' AS origin, m.*, (SELECT created_at FROM e) AS "eventAt", g.ai_mode AS "aiMode", g.safety_profile AS "safetyProfile",
+            (SELECT count(*) FROM j) > 0 AS "aiJob" FROM m, g
      UNION ALL
-     SELECT 'existing' AS origin, existing.*, NULL, NULL, NULL FROM existing WHERE EXISTS (SELECT 1 FROM member)`;
+     SELECT 'existing' AS origin, existing.*, NULL, NULL, NULL, NULL FROM existing WHERE EXISTS (SELECT 1 FROM member)`;
 
 export const SEND_BY_ID = `${statement('$2', '')}
      ${RESULT}`;

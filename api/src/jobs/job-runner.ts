@@ -1,0 +1,99 @@
+/**
+ * The durable job queue (issue 11): graphile-worker on the service's own PostgreSQL and
+ * its own connection pool. Jobs are enqueued by the statements that cause them (see
+ * send-statement.ts: the message and its `ai.respond` job commit together), picked up
+ * through LISTEN/NOTIFY, with a short poll as the fallback. They run at least once: each
+ * task is idempotent by the event it belongs to.
+ */
+import { EventEmitter } from 'node:events';
+import type { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import type { Logger as PinoLogger } from 'pino';
+import { Logger, run, runMigrations, Runner, TaskList, WorkerEvents } from 'graphile-worker';
+
+/** Picked up by NOTIFY at once; the poll only catches what a lost notification left (and retries). */
+const POLL_INTERVAL_MS = 500;
+
+/** The pg pool under the TypeORM data source: graphile-worker shares it. */
+export function poolOf(db: DataSource): Pool {
+  return (db.driver as PostgresDriver).master as Pool;
+}
+
+/** graphile-worker's log lines through the service's logger (its per-job info lines at debug). */
+function workerLogger(log: PinoLogger): Logger {
+  return new Logger((scope) => (level, message, meta) => {
+    const fields = { ...scope, ...(meta ?? {}) };
+    if (level === 'error') log.error(fields, message);
+    else if (level === 'warning') log.warn(fields, message);
+    else log.debug(fields, message);
+  });
+}
+
+/** Creates or updates the queue's own schema (`graphile_worker`); every role needs it, since sends enqueue. */
+export async function installQueue(db: DataSource, log: PinoLogger): Promise<void> {
+  // An idle client's error (a restarted server) is logged, not thrown: graphile-worker asks for both handlers.
+  const pool = poolOf(db);
+  if (pool.listenerCount('error') === 0) pool.on('error', (err) => log.warn({ err }, 'idle database connection failed'));
+  if (pool.listenerCount('connect') === 0) pool.on('connect', (client) => client.on('error', (err) => log.warn({ err }, 'database connection failed')));
+  await runMigrations({ pgPool: poolOf(db), logger: workerLogger(log) });
+}
+
+export class JobRunner {
+  /** graphile-worker's ids of this process's workers: unlocked by others when this process dies. */
+  readonly workerIds = new Set<string>();
+  private runner: Runner | null = null;
+  private running = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly concurrency: number,
+    private readonly log: PinoLogger,
+  ) {}
+
+  async start(tasks: TaskList): Promise<void> {
+    const events: WorkerEvents = new EventEmitter() as WorkerEvents;
+    events.on('worker:create', ({ worker }) => this.workerIds.add(worker.workerId));
+    const counted: TaskList = {};
+    for (const [name, task] of Object.entries(tasks)) {
+      counted[name] = async (payload, helpers) => {
+        this.running++;
+        try {
+          return await task!(payload, helpers);
+        } finally {
+          this.running--;
+        }
+      };
+    }
+    this.runner = await run({
+      pgPool: poolOf(this.db),
+      concurrency: this.concurrency,
+      pollInterval: POLL_INTERVAL_MS,
+      noHandleSignals: true,
+      taskList: counted,
+      events,
+      logger: workerLogger(this.log),
+    });
+  }
+
+  /**
+   * Resolves once no job this queue runs is waiting for its first run or running (tests,
+   * shutdown); a job waiting for a retry does not count. Right away once stopped.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.stopped || !this.runner) return;
+      const [row]: Array<{ n: number }> = await this.db.query(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE locked_at IS NOT NULL OR attempts = 0`);
+      if (row.n === 0 && this.running === 0) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Takes no more jobs and waits for those running. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.runner?.stop();
+  }
+}
