@@ -1,0 +1,199 @@
+/**
+ * A reply survives the process that started it (issue 11, item 2). The compiled service
+ * runs as child processes on one database; a real SIGKILL stops one mid-reply. The policy
+ * (README, "Durable AI replies"): the first takeover redoes the reply in the same message
+ * (same id and seq, its partial text dropped) and charges nothing more; a reply interrupted
+ * a second time ends FAILED with reason INTERRUPTED and its unit is given back. A private
+ * chat's reply is not redone: it ends FAILED INTERRUPTED, unit given back.
+ */
+import { FakeOpenAI } from '../support/fake-openai';
+import { createDatabase } from '../support/harness';
+import { ensureBuilt } from '../support/build';
+import { quotaOf, updateGroup } from '../ai/ai-support';
+import { database, Service, startService, until } from './crash-support';
+
+jest.setTimeout(120_000);
+beforeAll(ensureBuilt, 180_000);
+
+let fake: FakeOpenAI;
+const running: Service[] = [];
+const never = new Promise<void>(() => undefined);
+
+beforeAll(async () => {
+  fake = await FakeOpenAI.start();
+});
+afterEach(async () => {
+  for (const s of running.splice(0)) await s.kill9();
+  fake.reset();
+});
+afterAll(async () => {
+  await fake?.stop();
+});
+
+async function start(databaseUrl: string, env: Record<string, string> = {}): Promise<Service> {
+  const s = await startService(fake, databaseUrl, env);
+  running.push(s);
+  return s;
+}
+
+interface AiRow {
+  id: string;
+  seq: number;
+  body: string;
+  status: string;
+  statusReason: string | null;
+}
+
+async function aiRows(db: ReturnType<typeof database>, groupId: string): Promise<AiRow[]> {
+  return db.query(`SELECT id, seq::int AS seq, body, status, status_reason AS "statusReason" FROM messages WHERE group_id = $1 AND kind = 'AI' ORDER BY seq`, [groupId]);
+}
+
+async function responses(db: ReturnType<typeof database>, userId: string) {
+  return db.query(`SELECT status, status_reason AS "statusReason", charged, takeovers, message_id AS "messageId" FROM model_responses WHERE charged_user_id = $1`, [userId]);
+}
+
+/** A group in MENTIONS mode on `svc` and a mention whose reply the fake stalls mid-stream. */
+async function stalledMention(svc: Service) {
+  const [alice, bob] = await svc.api.users(2);
+  const groupId = await svc.api.group(alice, [bob]);
+  await updateGroup(svc.api, alice, groupId, { aiMode: 'MENTIONS' });
+  const trigger = await svc.api.send(alice, groupId, '@AI tell me about the Douro valley?');
+  const [request] = await fake.waitForChatRequests(1, 30_000);
+  await until(async () => request.stalled === true, 'the first reply to stall mid-stream');
+  return { alice, groupId, trigger };
+}
+
+it('kill -9 during a stream, then restart: the reply is redone once in the same message and completes, one unit charged', async () => {
+  const databaseUrl = await createDatabase();
+  const db = database(databaseUrl);
+  try {
+    fake.enqueue({ chunks: ['The Douro ', 'is a river ', 'in Portugal.'], stallAfterChunks: 2, resume: never }, { text: 'Port wine comes from the Douro valley.' });
+    const first = await start(databaseUrl);
+    const { alice, groupId } = await stalledMention(first);
+    const [streaming] = await aiRows(db, groupId);
+    expect(streaming.status).toBe('STREAMING');
+
+    await first.kill9();
+    const second = await start(databaseUrl);
+    const done = await until(async () => (await aiRows(db, groupId)).find((m) => m.status !== 'STREAMING'), 'the reply to end');
+
+    expect(done).toEqual({ id: streaming.id, seq: streaming.seq, body: 'Port wine comes from the Douro valley.', status: 'COMPLETED', statusReason: null });
+    expect(await aiRows(db, groupId)).toHaveLength(1);
+    expect(await responses(db, alice.id)).toEqual([{ status: 'COMPLETED', statusReason: null, charged: true, takeovers: 1, messageId: streaming.id }]);
+    expect((await quotaOf(second.api, alice)).used).toBe(1);
+    expect(fake.chatRequests()).toHaveLength(2);
+    // Clients were told the body was reset before the new deltas.
+    const updated = await db.query(`SELECT 1 FROM group_events WHERE group_id = $1 AND type = 'MESSAGE_UPDATED' AND message_id = $2`, [groupId, streaming.id]);
+    expect(updated).toHaveLength(1);
+  } finally {
+    await db.end();
+  }
+});
+
+it('a reply interrupted a second time ends FAILED INTERRUPTED and its unit is given back', async () => {
+  const databaseUrl = await createDatabase();
+  const db = database(databaseUrl);
+  try {
+    fake.enqueue({ chunks: ['One ', 'two ', 'three.'], stallAfterChunks: 1, resume: never }, { chunks: ['Uno ', 'dos ', 'tres.'], stallAfterChunks: 1, resume: never });
+    const first = await start(databaseUrl);
+    const { alice, groupId } = await stalledMention(first);
+    const [streaming] = await aiRows(db, groupId);
+    await first.kill9();
+
+    await start(databaseUrl);
+    const [, redo] = await fake.waitForChatRequests(2, 30_000);
+    await until(async () => redo.stalled === true, 'the redo to stall');
+    await running[running.length - 1].kill9();
+
+    const third = await start(databaseUrl);
+    const done = await until(async () => (await aiRows(db, groupId)).find((m) => m.status !== 'STREAMING'), 'the reply to end');
+    expect(done).toEqual({ id: streaming.id, seq: streaming.seq, body: '', status: 'FAILED', statusReason: 'INTERRUPTED' });
+    expect(await responses(db, alice.id)).toEqual([{ status: 'FAILED', statusReason: 'INTERRUPTED', charged: false, takeovers: 2, messageId: streaming.id }]);
+    expect((await quotaOf(third.api, alice)).used).toBe(0);
+    expect(fake.chatRequests()).toHaveLength(2);
+  } finally {
+    await db.end();
+  }
+});
+
+it('two processes on one database, one killed mid-reply: the other finishes it', async () => {
+  const databaseUrl = await createDatabase();
+  const db = database(databaseUrl);
+  try {
+    fake.enqueue({ chunks: ['Half ', 'an ', 'answer.'], stallAfterChunks: 1, resume: never }, { text: 'A whole answer.' });
+    const a = await start(databaseUrl);
+    const b = await start(databaseUrl);
+    const { alice, groupId } = await stalledMention(a);
+    const [streaming] = await aiRows(db, groupId);
+    // Whichever instance took the job holds the reply's lease: that one is killed.
+    const [{ owner }] = await db.query(`SELECT lease_owner AS owner FROM model_responses WHERE message_id = $1`, [streaming.id]);
+    const instances: Array<{ id: string }> = await db.query(`SELECT id FROM service_instances ORDER BY started_at`);
+    expect(instances).toHaveLength(2);
+    const [holder, other] = instances[0].id === owner ? [a, b] : [b, a];
+    await holder.kill9();
+
+    const done = await until(async () => (await aiRows(db, groupId)).find((m) => m.status !== 'STREAMING'), 'the other instance to finish the reply');
+    expect(done).toMatchObject({ id: streaming.id, seq: streaming.seq, body: 'A whole answer.', status: 'COMPLETED' });
+    const [{ owner: finisher }] = await db.query(`SELECT lease_owner AS owner FROM model_responses WHERE message_id = $1`, [streaming.id]);
+    expect(finisher).not.toBe(owner);
+    expect((await quotaOf(other.api, alice)).used).toBe(1);
+  } finally {
+    await db.end();
+  }
+});
+
+it('a crash after the message commits but before the AI starts: the reply still comes after the restart', async () => {
+  const databaseUrl = await createDatabase();
+  const db = database(databaseUrl);
+  try {
+    fake.onChat(() => ({ text: 'Still here.' }));
+    // ROLE=api takes the message and enqueues its job, but runs no jobs: it dies before any AI work.
+    const apiOnly = await start(databaseUrl, { ROLE: 'api' });
+    const [alice, bob] = await apiOnly.api.users(2);
+    const groupId = await apiOnly.api.group(alice, [bob]);
+    await updateGroup(apiOnly.api, alice, groupId, { aiMode: 'MENTIONS' });
+    await apiOnly.api.send(alice, groupId, '@AI are you there?');
+    expect(await db.query(`SELECT task_identifier AS task FROM graphile_worker.jobs`)).toEqual([{ task: 'ai.respond' }]);
+    await apiOnly.kill9();
+    expect(fake.chatRequests()).toHaveLength(0);
+
+    const restarted = await start(databaseUrl);
+    const done = await until(async () => (await aiRows(db, groupId)).find((m) => m.status !== 'STREAMING'), 'the reply after the restart');
+    expect(done).toMatchObject({ body: 'Still here.', status: 'COMPLETED' });
+    expect((await quotaOf(restarted.api, alice)).used).toBe(1);
+  } finally {
+    await db.end();
+  }
+});
+
+it('a private chat killed mid-reply: after the restart the reply is FAILED INTERRUPTED and the unit is back', async () => {
+  const databaseUrl = await createDatabase();
+  const db = database(databaseUrl);
+  try {
+    fake.enqueue({ chunks: ['Let ', 'me ', 'think.'], stallAfterChunks: 1, resume: never });
+    const first = await start(databaseUrl);
+    const [alice] = await first.api.users(1);
+    const started = await first.api.ok(alice.token, `mutation { startConversation(title: "t") { id } }`);
+    const conversationId = started.startConversation.id;
+    // The mutation waits for the reply; the process dies under it.
+    const asked = first.api
+      .gql(alice.token, `mutation($c: ID!, $b: String!) { sendPrivateMessage(conversationId: $c, body: $b) { reply { id } } }`, { c: conversationId, b: 'How far is Porto from Lisbon?' })
+      .catch((err: Error) => err);
+    const [request] = await fake.waitForChatRequests(1, 30_000);
+    await until(async () => request.stalled === true, 'the private reply to stall');
+    expect((await responses(db, alice.id))[0]).toMatchObject({ status: 'STREAMING', charged: true });
+    await first.kill9();
+    await asked;
+
+    const second = await start(databaseUrl);
+    const reply = await until(
+      async () => (await db.query(`SELECT body, status, status_reason AS "statusReason" FROM conversation_messages WHERE conversation_id = $1 AND role = 'AI'`, [conversationId]))[0],
+      'the private reply to be ended',
+    );
+    expect(reply).toEqual({ body: '', status: 'FAILED', statusReason: 'INTERRUPTED' });
+    expect(await responses(db, alice.id)).toEqual([expect.objectContaining({ status: 'FAILED', statusReason: 'INTERRUPTED', charged: false, takeovers: 1 })]);
+    expect((await quotaOf(second.api, alice)).used).toBe(0);
+  } finally {
+    await db.end();
+  }
+});
