@@ -116,7 +116,7 @@ export async function finishAiMessage(
     'ai-finish-message',
     `WITH g AS (
        UPDATE groups SET last_seq = last_seq + 1, last_event_at = now()
-        WHERE id = $1 AND ($7::text IS NULL OR safety_profile = $7) AND EXISTS (SELECT 1 FROM messages WHERE id = $2 AND group_id = $1)
+        WHERE id = $1 AND ($7::text IS NULL OR safety_profile = $7) AND EXISTS (SELECT 1 FROM messages WHERE id = $2 AND group_id = $1 AND status = 'STREAMING')
         RETURNING last_seq, safety_profile, safety_profile = ANY($6::text[]) AS blocked),
      m AS (
        UPDATE messages
@@ -143,7 +143,7 @@ export async function finishAiMessage(
     ],
   );
   if (!row && onlyUnder) return null;
-  if (!row) throw new Error(`AI message ${message.id} or its group ${message.groupId} no longer exists`);
+  if (!row) throw new Error(`AI message ${message.id} is no longer STREAMING (ended by another instance) or its group ${message.groupId} no longer exists`);
   const { profile, eventSeq, eventAt, hasReactions, responseSettled, ...stored } = row;
   // Members may have reacted while it streamed: only then is there more to read.
   const view = hasReactions ? (await loadMessageViews(db.manager, [stored]))[0] : buildMessageView(stored, new Map());
