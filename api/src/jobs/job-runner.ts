@@ -10,6 +10,7 @@ import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { Logger as PinoLogger } from 'pino';
+import { MIGRATION_LOCK_KEY } from '../db/migrate-lock';
 import { Logger, run, runMigrations, Runner, TaskList, WorkerEvents } from 'graphile-worker';
 
 /** Picked up by NOTIFY at once; the poll only catches what a lost notification left (and retries). */
@@ -36,7 +37,18 @@ export async function installQueue(db: DataSource, log: PinoLogger): Promise<voi
   const pool = poolOf(db);
   if (pool.listenerCount('error') === 0) pool.on('error', (err) => log.warn({ err }, 'idle database connection failed'));
   if (pool.listenerCount('connect') === 0) pool.on('connect', (client) => client.on('error', (err) => log.warn({ err }, 'database connection failed')));
-  await runMigrations({ pgPool: poolOf(db), logger: workerLogger(log) });
+  // Under the migrations' advisory lock, so instances starting together install it once.
+  const lock = await pool.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await runMigrations({ pgPool: pool, logger: workerLogger(log) });
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    lock.release();
+  }
 }
 
 export class JobRunner {
