@@ -30,6 +30,9 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** Whether the pid exists at all: a zombie not yet reaped (by pid 1, as a killed orphan is) still counts, as it does for PostgreSQL's own lock-file check. */
+const exists = (pid: number): boolean => existsSync(`/proc/${pid}`);
+
 /** The pids of the processes whose parent is `pid` (a postmaster's backends and helpers). */
 const childrenOf = (pid: number): number[] =>
   readdirSync('/proc')
@@ -134,7 +137,7 @@ describe('restart after kill -9 on the embedded PostgreSQL', () => {
     first.svc.child.kill('SIGKILL');
     process.kill(first.pid, 'SIGKILL');
     await first.svc.exited;
-    await until('the killed PostgreSQL and its backends are gone', () => !alive(first.pid) && backends.every((p) => !alive(p)));
+    await until('the killed PostgreSQL and its backends are gone and reaped', () => !exists(first.pid) && backends.every((p) => !exists(p)), 60_000);
     expect(existsSync(path.join(pgDir, 'postmaster.pid'))).toBe(true);
 
     const second = await start(port, pgPort);
