@@ -1,10 +1,11 @@
 /**
  * Taking over the AI replies of dead instances (issue 11). Run after every heartbeat in
  * each process that runs jobs, and once at boot. A reply is dead when it is still
- * STREAMING and its lease owner has no live row in `service_instances` (or, with no owner
- * recorded, when it is older than the reply deadline plus the lease). The sweep locks such
- * replies with FOR UPDATE SKIP LOCKED, so two instances never take the same one, and makes
- * itself their owner. The policy, redo once:
+ * STREAMING and its lease owner has no live row in `service_instances`, or when it is
+ * older than the reply deadline plus the lease whoever holds it (no owner recorded, or an
+ * owner stuck past every clock): such a reply has no time left and is ended, not redone.
+ * The sweep locks them with FOR UPDATE SKIP LOCKED, so two instances never take the same
+ * one, and makes itself their owner. The policy, redo once:
  *
  * - a group reply taken over for the first time is redone (same message id and seq, its
  *   partial text dropped, nothing charged again: GroupResponder.redo);
@@ -67,8 +68,9 @@ export class ReplyTakeover {
       `WITH dead AS (
          SELECT r.id FROM model_responses r
           WHERE r.status = 'STREAMING'
-            AND CASE WHEN r.lease_owner IS NULL THEN r.created_at < now() - $2 * interval '1 millisecond'
-                     ELSE r.lease_owner <> $1 AND NOT EXISTS (SELECT 1 FROM service_instances i WHERE i.id = r.lease_owner AND i.expires_at > now()) END
+            AND (r.created_at < now() - $2 * interval '1 millisecond'
+                 OR r.lease_owner IS NOT NULL AND r.lease_owner <> $1
+                    AND NOT EXISTS (SELECT 1 FROM service_instances i WHERE i.id = r.lease_owner AND i.expires_at > now()))
           ORDER BY r.created_at
           LIMIT ${BATCH}
           FOR UPDATE SKIP LOCKED),
