@@ -14,7 +14,8 @@
  *    process and then in a child process (both stamp performance.timeOrigin + now()).
  * 2. cost per enqueued job: the same transaction with and without the enqueue, one
  *    producer alternating the two (extra ms per transaction), and 8 parallel producers
- *    for a few seconds each (transactions/s), no worker running.
+ *    for a few seconds each (transactions/s), no worker running; and the raw transaction
+ *    plus a bare pg_notify, which shows what NOTIFY alone costs at commit.
  * 3. throughput: N jobs inserted in one transaction, a no-op handler at concurrency 4,
  *    from COMMIT to the last job settled in the database (bounded by a time window).
  *
@@ -221,11 +222,13 @@ class Starts {
 const INSERT_ROW = `INSERT INTO bench_event (body) VALUES ($1)`;
 const ROW_BODY = 'Message: are we still on for dinner on Friday? I can book the place near the station.';
 
-async function transaction(c: Client, q: Queue | null, p: Payload): Promise<void> {
+/** `q` 'notify': the raw transaction plus a bare pg_notify, to tell NOTIFY's commit cost from the queue's own. */
+async function transaction(c: Client, q: Queue | null | 'notify', p: Payload): Promise<void> {
   await c.query('BEGIN');
   try {
     await c.query(INSERT_ROW, [ROW_BODY]);
-    if (q) await q.enqueue(c, p);
+    if (q === 'notify') await c.query(`SELECT pg_notify('bench_queue', $1)`, [String(p.i)]);
+    else if (q) await q.enqueue(c, p);
     await c.query('COMMIT');
   } catch (err) {
     await c.query('ROLLBACK');
@@ -278,6 +281,7 @@ interface Cost {
   jobMs: number[];
   rawPerSec: number;
   jobPerSec: number;
+  notifyPerSec: number;
 }
 
 async function cost(clients: Client[], q: Queue): Promise<Cost> {
@@ -291,14 +295,14 @@ async function cost(clients: Client[], q: Queue): Promise<Cost> {
       if (k >= WARMUP) (withJob ? jobMs : rawMs).push(performance.now() - t);
     }
   }
-  const parallel = async (withJob: boolean) => {
+  const parallel = async (withJob: boolean | 'notify') => {
     let done = 0;
     const end = performance.now() + COST_PARALLEL_MS;
     const t = performance.now();
     await Promise.all(
       clients.map(async (cl) => {
         while (performance.now() < end) {
-          await transaction(cl, withJob ? q : null, { i: ++seq });
+          await transaction(cl, withJob === 'notify' ? 'notify' : withJob ? q : null, { i: ++seq });
           done++;
         }
       }),
@@ -310,7 +314,8 @@ async function cost(clients: Client[], q: Queue): Promise<Cost> {
   const j1 = await parallel(true);
   const r2 = await parallel(false);
   const j2 = await parallel(true);
-  return { rawMs, jobMs, rawPerSec: (r1 + r2) / 2, jobPerSec: (j1 + j2) / 2 };
+  const notifyPerSec = await parallel('notify');
+  return { rawMs, jobMs, rawPerSec: (r1 + r2) / 2, jobPerSec: (j1 + j2) / 2, notifyPerSec };
 }
 
 async function throughput(c: Client, q: Queue, variant?: string): Promise<{ perSec: number; done: number; ms: number }> {
@@ -415,25 +420,26 @@ async function main() {
   }
 
   console.log(`\n2. cost per enqueued job: BEGIN; INSERT row; [enqueue]; COMMIT`);
-  console.log(`${'queue'.padEnd(48)}${pad('raw p50', 9)}${pad('+job p50', 10)}${pad('extra', 8)}${pad('ratio', 8)}${pad(`raw tx/s x${PRODUCERS}`, 14)}${pad(`jobs/s x${PRODUCERS}`, 13)}${pad('ratio', 8)}`);
+  console.log(`${'queue'.padEnd(48)}${pad('raw p50', 9)}${pad('+job p50', 10)}${pad('extra', 8)}${pad('ratio', 8)}${pad(`raw tx/s x${PRODUCERS}`, 14)}${pad(`jobs/s x${PRODUCERS}`, 13)}${pad('ratio', 8)}${pad('raw+NOTIFY tx/s', 17)}`);
   for (const kind of kinds) {
     const rs = results.get(kind)!;
+    const notifyS = rs.reduce((a, r) => a + r.cost.notifyPerSec, 0) / rs.length;
     const raw = pct(rs.flatMap((r) => r.cost.rawMs), 50);
     const job = pct(rs.flatMap((r) => r.cost.jobMs), 50);
     const rawS = rs.reduce((a, r) => a + r.cost.rawPerSec, 0) / rs.length;
     const jobS = rs.reduce((a, r) => a + r.cost.jobPerSec, 0) / rs.length;
-    console.log(`${LABEL[kind].padEnd(48)}${pad(f(raw), 9)}${pad(f(job), 10)}${pad(f(job - raw), 8)}${pad(f(job / raw) + 'x', 8)}${pad(f(rawS, 0), 14)}${pad(f(jobS, 0), 13)}${pad(f(jobS / rawS) + 'x', 8)}`);
+    console.log(`${LABEL[kind].padEnd(48)}${pad(f(raw), 9)}${pad(f(job), 10)}${pad(f(job - raw), 8)}${pad(f(job / raw) + 'x', 8)}${pad(f(rawS, 0), 14)}${pad(f(jobS, 0), 13)}${pad(f(jobS / rawS) + 'x', 8)}${pad(f(notifyS, 0), 17)}`);
   }
 
   console.log(`\n3. throughput: ${THROUGHPUT_JOBS} jobs in one transaction, no-op handler, concurrency ${CONCURRENCY}, window ${THROUGHPUT_WINDOW_MS / 1000} s`);
-  console.log(`${'queue'.padEnd(48)}${pad('fetch', 10)}${pad('jobs/s', 10)}${pad('done', 8)}   per round`);
+  console.log(`${'queue'.padEnd(48)}${pad('fetch', 10)}${pad('jobs/s', 10)}${pad('done', 12)}   jobs/s per round`);
   for (const kind of kinds) {
     const rs = results.get(kind)!;
     const variants = rs[0].throughput.map((t) => t.variant);
     for (const v of variants) {
       const per = rs.map((r) => r.throughput.find((t) => t.variant === v)!);
       const mean = per.reduce((a, t) => a + t.perSec, 0) / per.length;
-      console.log(`${LABEL[kind].padEnd(48)}${pad(v, 10)}${pad(f(mean, 0), 10)}${pad(per.map((t) => t.done).join('/'), 8)}   ${per.map((t) => f(t.perSec, 0)).join(', ')}`);
+      console.log(`${LABEL[kind].padEnd(48)}${pad(v, 10)}${pad(f(mean, 0), 10)}${pad(per.map((t) => t.done).join('/'), 12)}   ${per.map((t) => f(t.perSec, 0)).join(', ')}`);
     }
   }
 }
