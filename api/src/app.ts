@@ -151,18 +151,28 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
       });
     },
     async stop() {
+      // Takes nothing over from others while handing its own work back.
+      takeover?.stop();
       await ws.dispose();
-      // Cancel what is streaming; each response then ends FAILED (CANCELLED) and is not charged.
-      responder.cancelAll();
-      await jobs?.stop();
-      await responder.idle();
-      await takeover?.idle();
+      // No new jobs; replies under way (and open requests, private replies among them) get
+      // SHUTDOWN_GRACE_MS to finish. Group replies still streaming then are handed back, not
+      // ended: another instance, or the next start, takes them over (jobs/reply-takeover.ts).
+      const grace = setTimeout(() => responder.handBackAll(), config.shutdownGraceMs);
+      await Promise.all([
+        (async () => {
+          await jobs?.stop();
+          await responder.idle();
+          await takeover?.idle();
+        })(),
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs).unref();
+        }),
+      ]);
+      clearTimeout(grace);
+      // A private reply still running past the grace is ended FAILED INTERRUPTED by whoever takes the lease over.
       await lease.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs).unref();
-      });
       wss.close();
       await apollo.stop();
       await admin.apollo.stop();

@@ -91,7 +91,20 @@ interface StreamingReply {
   stopWatching: () => void;
 }
 
-export type ResponseOutcome = 'none' | 'reaction' | 'quota_exceeded' | 'COMPLETED' | 'FAILED' | 'BLOCKED';
+export type ResponseOutcome = 'none' | 'reaction' | 'quota_exceeded' | 'COMPLETED' | 'FAILED' | 'BLOCKED' | 'handed_back';
+
+/**
+ * The lease owner of a reply handed back at shutdown: no instance has this id, so the next
+ * takeover sweep of any instance takes the reply at once, without counting it as a takeover.
+ */
+export const HANDED_BACK_OWNER = '00000000-0000-0000-0000-000000000000';
+
+/** Why a stream is stopped when the shutdown grace is over: the reply is handed back, not ended. */
+export class HandBack extends Error {
+  constructor() {
+    super('handed back at shutdown');
+  }
+}
 
 export class GroupResponder {
   /** Responses streaming in this process, by group: closing the group cancels them. */
@@ -99,6 +112,7 @@ export class GroupResponder {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly lane = new BackgroundLane();
   private jobsIdle: (() => Promise<void>) | null = null;
+  private handingBack = false;
 
   constructor(private readonly d: ResponderDeps) {}
 
@@ -138,8 +152,15 @@ export class GroupResponder {
     this.jobsIdle = idle;
   }
 
-  cancelAll(): void {
-    for (const set of this.inflight.values()) for (const c of set) c.abort(new Error('shutting down'));
+  /**
+   * Shutdown, once SHUTDOWN_GRACE_MS is over: every reply still streaming here is stopped
+   * without an end and handed back (its lease owner becomes HANDED_BACK_OWNER), so another
+   * instance, or the next start, takes it over and redoes it (jobs/reply-takeover.ts). A job
+   * that has not started its reply yet fails, and graphile-worker runs it again elsewhere.
+   */
+  handBackAll(): void {
+    this.handingBack = true;
+    for (const set of this.inflight.values()) for (const c of set) c.abort(new HandBack());
   }
 
   /** Cancels responses under way in a group (it was closed). */
@@ -200,6 +221,10 @@ export class GroupResponder {
     const controller = new AbortController();
     const live = { deltas: group.safetyProfile === 'STANDARD' };
     const stopWatching = await this.watchGroup(trigger.groupId, controller, () => (live.deltas = false));
+    if (this.handingBack) {
+      stopWatching();
+      throw new HandBack();
+    }
     // The author's unit and the STREAMING message, in one call: nothing is charged in a closed
     // group, and nothing is done when the trigger already has its reply (a job run twice).
     const start = await startAiReply(this.d.db, {
@@ -372,6 +397,16 @@ export class GroupResponder {
     } catch (err) {
       // Whatever streamed is dropped: a reply cut off or failed ends empty, and costs nothing.
       batcher.cancel();
+      if (controller.signal.reason instanceof HandBack) {
+        // Not ended: the partial text stays until the instance that takes the reply over resets it.
+        await this.d.db.query(`UPDATE model_responses SET lease_owner = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'STREAMING'`, [
+          responseId,
+          this.d.instanceId,
+          HANDED_BACK_OWNER,
+        ]);
+        this.d.log.info({ responseId, messageId: aiMessage.id }, 'AI reply handed back at shutdown');
+        return 'handed_back';
+      }
       const reason = controller.signal.reason instanceof ReplyTimeout || err instanceof ReplyTimeout ? 'TIMEOUT' : controller.signal.aborted ? 'CANCELLED' : 'PROVIDER_ERROR';
       if (reason !== 'CANCELLED') this.d.log.warn({ err, groupId: trigger.groupId, reason }, 'model provider failed');
       await this.d.quota.release(responseId, reason, Date.now() - started, aiMessage.id);

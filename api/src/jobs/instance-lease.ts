@@ -44,11 +44,15 @@ export class InstanceLease {
     );
   }
 
-  /** Stops the heartbeat and gives the lease up: whatever this process still held is taken over at the next sweep. */
+  /**
+   * Stops the heartbeat and gives the lease up: the row is expired, not deleted, so the next
+   * sweep of another instance (or of the next start) takes over whatever this process still
+   * held and unlocks any graphile-worker job its workers left locked.
+   */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.beating;
-    await this.db.query(`DELETE FROM service_instances WHERE id = $1`, [this.id]).catch(() => undefined);
+    await this.db.query(`UPDATE service_instances SET expires_at = now() - interval '1 millisecond' WHERE id = $1`, [this.id]).catch(() => undefined);
   }
 }

@@ -13,12 +13,16 @@
  * - a private chat's reply always ends FAILED INTERRUPTED, unit given back: the mutation
  *   that asked for it died with its process, there is nobody to stream it to.
  *
+ * A reply handed back at shutdown (its owner is HANDED_BACK_OWNER: GroupResponder.handBackAll)
+ * is taken at the next sweep without counting as a takeover, so a deploy does not use up
+ * the reply's one redo: a group reply is redone, a private chat's ends FAILED INTERRUPTED.
+ *
  * Before that, the graphile-worker jobs the dead instances held are unlocked, so their
  * `ai.respond` jobs run again now (the job is idempotent by its trigger).
  */
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import type { GroupResponder, TakenReply } from '../ai/group-responder';
+import { GroupResponder, HANDED_BACK_OWNER, TakenReply } from '../ai/group-responder';
 
 /** The private chats' side of a takeover (conversations/private-responder.ts; group code stays clear of it). */
 export interface PrivateInterrupt {
@@ -37,11 +41,13 @@ interface TakenRow {
   model: string;
   createdAt: Date;
   takeovers: number;
+  handedBack: boolean;
 }
 
 export class ReplyTakeover {
   private readonly pending = new Set<Promise<unknown>>();
   private sweeping: Promise<number> | null = null;
+  private stopped = false;
 
   constructor(
     private readonly db: DataSource,
@@ -54,6 +60,7 @@ export class ReplyTakeover {
 
   /** One sweep; resolves with the number of replies taken over (their redos go on in the background). */
   sweep(): Promise<number> {
+    if (this.stopped) return Promise.resolve(0);
     if (!this.sweeping) this.sweeping = this.run().finally(() => (this.sweeping = null));
     return this.sweeping;
   }
@@ -66,7 +73,7 @@ export class ReplyTakeover {
     );
     const taken: TakenRow[] = await this.db.query(
       `WITH dead AS (
-         SELECT r.id FROM model_responses r
+         SELECT r.id, r.lease_owner = $3 AS handed_back FROM model_responses r
           WHERE r.status = 'STREAMING'
             AND (r.created_at < now() - $2 * interval '1 millisecond'
                  OR r.lease_owner IS NOT NULL AND r.lease_owner <> $1
@@ -75,15 +82,17 @@ export class ReplyTakeover {
           LIMIT ${BATCH}
           FOR UPDATE SKIP LOCKED),
        u AS (
-         UPDATE model_responses r SET lease_owner = $1, takeovers = r.takeovers + 1 FROM dead WHERE r.id = dead.id
-         RETURNING r.id, r.group_id, r.conversation_id, r.trigger_message_id, r.message_id, r.model, r.created_at, r.takeovers)
-       SELECT u.id AS "responseId", u.group_id AS "groupId", u.conversation_id AS "conversationId", u.trigger_message_id AS "triggerMessageId",
+         UPDATE model_responses r SET lease_owner = $1, takeovers = r.takeovers + CASE WHEN dead.handed_back THEN 0 ELSE 1 END
+           FROM dead WHERE r.id = dead.id
+         RETURNING r.id, r.group_id, r.conversation_id, r.trigger_message_id, r.message_id, r.model, r.created_at, r.takeovers, coalesce(dead.handed_back, false) AS handed_back)
+       SELECT u.handed_back AS "handedBack", u.id AS "responseId", u.group_id AS "groupId", u.conversation_id AS "conversationId", u.trigger_message_id AS "triggerMessageId",
               u.message_id AS "messageId", m.seq::int AS "messageSeq", u.model, u.created_at AS "createdAt", u.takeovers
          FROM u LEFT JOIN messages m ON m.id = u.message_id`,
-      [this.instanceId, this.limits.replyDeadlineMs + this.limits.replyLeaseMs],
+      [this.instanceId, this.limits.replyDeadlineMs + this.limits.replyLeaseMs, HANDED_BACK_OWNER],
     );
     for (const row of taken) {
-      this.log.warn({ responseId: row.responseId, takeovers: row.takeovers }, 'taking over an AI reply from a dead instance');
+      if (row.handedBack) this.log.info({ responseId: row.responseId, takeovers: row.takeovers }, 'taking over an AI reply handed back at shutdown');
+      else this.log.warn({ responseId: row.responseId, takeovers: row.takeovers }, 'taking over an AI reply from a dead instance');
       if (row.conversationId || !row.groupId || !row.messageId || row.messageSeq === null || !row.triggerMessageId) {
         this.track(this.privates.interrupt(row.responseId, row.conversationId));
         continue;
@@ -97,9 +106,15 @@ export class ReplyTakeover {
         model: row.model,
         createdAt: new Date(row.createdAt),
       };
-      this.track(row.takeovers === 1 ? this.groups.redo(reply) : this.groups.interrupt(reply));
+      // takeovers is 0 only for a reply handed back before any crash.
+      this.track(row.takeovers <= 1 ? this.groups.redo(reply) : this.groups.interrupt(reply));
     }
     return taken.length;
+  }
+
+  /** Shutdown: no more sweeps (this process takes nothing over while it hands its own work back). */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** Resolves when every redo started so far has ended. */

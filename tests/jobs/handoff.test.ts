@@ -1,0 +1,122 @@
+/**
+ * Shutdown hands work back (issue 11, item 3). The compiled service runs as child processes
+ * on one database and gets a real SIGTERM. A group reply still streaming when
+ * SHUTDOWN_GRACE_MS is over is not ended: its process hands it back and exits 0, and another
+ * instance takes it over and redoes it in the same message (same id and seq), charging
+ * nothing more; a hand-back is not counted as a takeover. A reply that finishes within the
+ * grace is completed by the process that streamed it.
+ */
+import { FakeOpenAI } from '../support/fake-openai';
+import { createDatabase } from '../support/harness';
+import { ensureBuilt } from '../support/build';
+import { quotaOf, updateGroup } from '../ai/ai-support';
+import { database, gate, Service, startService, until } from './crash-support';
+
+jest.setTimeout(120_000);
+beforeAll(ensureBuilt, 180_000);
+
+let fake: FakeOpenAI;
+const running: Service[] = [];
+const never = new Promise<void>(() => undefined);
+
+beforeAll(async () => {
+  fake = await FakeOpenAI.start();
+});
+afterEach(async () => {
+  for (const s of running.splice(0)) await s.kill9();
+  fake.reset();
+});
+afterAll(async () => {
+  await fake?.stop();
+});
+
+async function start(databaseUrl: string, env: Record<string, string> = {}): Promise<Service> {
+  const s = await startService(fake, databaseUrl, env);
+  running.push(s);
+  return s;
+}
+
+/** SIGTERM, and resolves with the exit code. */
+async function sigterm(s: Service): Promise<unknown> {
+  s.child.kill('SIGTERM');
+  return s.exited;
+}
+
+type Db = ReturnType<typeof database>;
+
+async function aiRows(db: Db, groupId: string) {
+  return db.query(`SELECT id, seq::int AS seq, body, status, status_reason AS "statusReason" FROM messages WHERE group_id = $1 AND kind = 'AI' ORDER BY seq`, [groupId]);
+}
+
+async function responses(db: Db, userId: string) {
+  return db.query(`SELECT status, charged, takeovers, lease_owner AS "leaseOwner", message_id AS "messageId" FROM model_responses WHERE charged_user_id = $1`, [userId]);
+}
+
+/** A group in MENTIONS mode on `svc` and a mention whose reply the fake stalls mid-stream. */
+async function stalledMention(svc: Service) {
+  const [alice, bob] = await svc.api.users(2);
+  const groupId = await svc.api.group(alice, [bob]);
+  await updateGroup(svc.api, alice, groupId, { aiMode: 'MENTIONS' });
+  await svc.api.send(alice, groupId, '@AI tell me about the Douro valley?');
+  const [request] = await fake.waitForChatRequests(1, 30_000);
+  await until(async () => request.stalled === true, 'the reply to stall mid-stream');
+  return { alice, groupId };
+}
+
+it('SIGTERM while a reply streams past the grace: the process exits 0 and another instance redoes the reply in the same message, one unit charged', async () => {
+  const databaseUrl = await createDatabase();
+  const db = database(databaseUrl);
+  try {
+    fake.enqueue({ chunks: ['The Douro ', 'is a river ', 'in Portugal.'], stallAfterChunks: 2, resume: never }, { text: 'Port wine comes from the Douro valley.' });
+    const a = await start(databaseUrl, { SHUTDOWN_GRACE_MS: '1500' });
+    const { alice, groupId } = await stalledMention(a);
+    const [streaming] = await aiRows(db, groupId);
+    expect(streaming.status).toBe('STREAMING');
+    const [{ leaseOwner: aId }] = await responses(db, alice.id);
+    // B starts after A took the job: the reply is A's.
+    const b = await start(databaseUrl, { SHUTDOWN_GRACE_MS: '1500' });
+
+    expect(await sigterm(a)).toBe(0);
+    const done = await until(async () => (await aiRows(db, groupId)).find((m) => m.status !== 'STREAMING'), 'B to finish the reply');
+    expect(done).toEqual({ id: streaming.id, seq: streaming.seq, body: 'Port wine comes from the Douro valley.', status: 'COMPLETED', statusReason: null });
+    expect(await aiRows(db, groupId)).toHaveLength(1);
+    const [response] = await responses(db, alice.id);
+    // Handed back, not crashed: the redo used no takeover, so a crash during it could still be redone.
+    expect(response).toMatchObject({ status: 'COMPLETED', charged: true, takeovers: 0, messageId: streaming.id });
+    expect(response.leaseOwner).not.toBe(aId);
+    const [{ bId }] = await db.query(`SELECT id AS "bId" FROM service_instances WHERE expires_at > now()`);
+    expect(response.leaseOwner).toBe(bId);
+    expect((await quotaOf(b.api, alice)).used).toBe(1);
+    expect(fake.chatRequests()).toHaveLength(2);
+    expect(a.output()).toContain('AI reply handed back at shutdown');
+  } finally {
+    await db.end();
+  }
+});
+
+it('SIGTERM while a reply streams, the reply finishing within the grace: the process completes it itself and exits 0', async () => {
+  const databaseUrl = await createDatabase();
+  const db = database(databaseUrl);
+  try {
+    const resume = gate();
+    fake.enqueue({ chunks: ['Half ', 'an ', 'answer.'], stallAfterChunks: 1, resume: resume.promise });
+    const a = await start(databaseUrl, { SHUTDOWN_GRACE_MS: '30000' });
+    const { alice, groupId } = await stalledMention(a);
+    const [streaming] = await aiRows(db, groupId);
+    const [{ leaseOwner: aId }] = await responses(db, alice.id);
+    const b = await start(databaseUrl);
+
+    a.child.kill('SIGTERM');
+    await until(async () => a.output().includes('shutting down'), 'A to begin its shutdown');
+    resume.open();
+    expect(await a.exited).toBe(0);
+
+    const [done] = await aiRows(db, groupId);
+    expect(done).toEqual({ id: streaming.id, seq: streaming.seq, body: 'Half an answer.', status: 'COMPLETED', statusReason: null });
+    expect(await responses(db, alice.id)).toEqual([{ status: 'COMPLETED', charged: true, takeovers: 0, leaseOwner: aId, messageId: streaming.id }]);
+    expect((await quotaOf(b.api, alice)).used).toBe(1);
+    expect(fake.chatRequests()).toHaveLength(1);
+  } finally {
+    await db.end();
+  }
+});
