@@ -3,8 +3,9 @@
  * on one database and gets a real SIGTERM. A group reply still streaming when
  * SHUTDOWN_GRACE_MS is over is not ended: its process hands it back and exits 0, and another
  * instance takes it over and redoes it in the same message (same id and seq), charging
- * nothing more; a hand-back is not counted as a takeover. A reply that finishes within the
- * grace is completed by the process that streamed it.
+ * nothing more; a hand-back is not counted as a takeover, so it leaves the reply its one
+ * redo. A reply that finishes within the grace is completed by the process that streamed
+ * it. When the process was the only instance, the next start takes the reply over at boot.
  */
 import { FakeOpenAI } from '../support/fake-openai';
 import { createDatabase } from '../support/harness';
@@ -116,6 +117,58 @@ it('SIGTERM while a reply streams, the reply finishing within the grace: the pro
     expect(await responses(db, alice.id)).toEqual([{ status: 'COMPLETED', charged: true, takeovers: 0, leaseOwner: aId, messageId: streaming.id }]);
     expect((await quotaOf(b.api, alice)).used).toBe(1);
     expect(fake.chatRequests()).toHaveLength(1);
+  } finally {
+    await db.end();
+  }
+});
+
+it('SIGTERM of the only instance while a reply streams: the next start takes the handed-back reply over at boot and redoes it', async () => {
+  const databaseUrl = await createDatabase();
+  const db = database(databaseUrl);
+  try {
+    fake.enqueue({ chunks: ['One ', 'two ', 'three.'], stallAfterChunks: 1, resume: never }, { text: 'Uno dos tres.' });
+    const first = await start(databaseUrl, { SHUTDOWN_GRACE_MS: '1000' });
+    const { alice, groupId } = await stalledMention(first);
+    const [streaming] = await aiRows(db, groupId);
+    expect(await sigterm(first)).toBe(0);
+    // Handed back, not ended, while nobody runs.
+    expect(await aiRows(db, groupId)).toEqual([expect.objectContaining({ id: streaming.id, status: 'STREAMING' })]);
+
+    const second = await start(databaseUrl);
+    const done = await until(async () => (await aiRows(db, groupId)).find((m) => m.status !== 'STREAMING'), 'the restarted service to finish the reply');
+    expect(done).toEqual({ id: streaming.id, seq: streaming.seq, body: 'Uno dos tres.', status: 'COMPLETED', statusReason: null });
+    expect(await responses(db, alice.id)).toEqual([expect.objectContaining({ status: 'COMPLETED', charged: true, takeovers: 0 })]);
+    expect((await quotaOf(second.api, alice)).used).toBe(1);
+  } finally {
+    await db.end();
+  }
+});
+
+it('a hand-back does not use up the redo: a crash during the redo that followed it is still redone', async () => {
+  const databaseUrl = await createDatabase();
+  const db = database(databaseUrl);
+  try {
+    fake.enqueue(
+      { chunks: ['First ', 'try.'], stallAfterChunks: 1, resume: never },
+      { chunks: ['Second ', 'try.'], stallAfterChunks: 1, resume: never },
+      { text: 'Third time lucky.' },
+    );
+    const first = await start(databaseUrl, { SHUTDOWN_GRACE_MS: '1000' });
+    const { alice, groupId } = await stalledMention(first);
+    const [streaming] = await aiRows(db, groupId);
+    expect(await sigterm(first)).toBe(0);
+
+    const second = await start(databaseUrl);
+    const [, redo] = await fake.waitForChatRequests(2, 30_000);
+    await until(async () => redo.stalled === true, 'the redo to stall');
+    await second.kill9();
+
+    const third = await start(databaseUrl);
+    const done = await until(async () => (await aiRows(db, groupId)).find((m) => m.status !== 'STREAMING'), 'the reply to end');
+    expect(done).toEqual({ id: streaming.id, seq: streaming.seq, body: 'Third time lucky.', status: 'COMPLETED', statusReason: null });
+    expect(await responses(db, alice.id)).toEqual([expect.objectContaining({ status: 'COMPLETED', charged: true, takeovers: 1 })]);
+    expect((await quotaOf(third.api, alice)).used).toBe(1);
+    expect(fake.chatRequests()).toHaveLength(3);
   } finally {
     await db.end();
   }
