@@ -63,7 +63,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   // The job queue's schema: every role enqueues (sends do), so every role installs it.
   await installQueue(db, log);
   const runsJobs = config.role !== 'api';
-  const jobs = runsJobs ? new JobRunner(db, config.ai.jobsConcurrency, log) : null;
+  const jobs = runsJobs ? new JobRunner(db, databaseUrl, config.ai.jobsConcurrency, log) : null;
   let takeover: ReplyTakeover | null = null;
   const lease = new InstanceLease(db, config.ai.replyLeaseMs, log, () => [...(jobs?.workerIds ?? [])], async () => {
     await takeover?.sweep();

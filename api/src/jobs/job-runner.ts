@@ -1,12 +1,14 @@
 /**
- * The durable job queue (issue 11): graphile-worker on the service's own PostgreSQL and
- * its own connection pool. Jobs are enqueued by the statements that cause them (see
+ * The durable job queue (issue 11): graphile-worker on the service's own PostgreSQL, with
+ * a small connection pool of its own for its LISTEN and its job fetches, so that neither
+ * the queue nor a burst of requests can take the other's connections (the tasks run their
+ * queries on the service's pool). Jobs are enqueued by the statements that cause them (see
  * send-statement.ts: the message and its `ai.respond` job commit together), picked up
  * through LISTEN/NOTIFY, with a short poll as the fallback. They run at least once: each
  * task is idempotent by the event it belongs to.
  */
 import { EventEmitter } from 'node:events';
-import type { Pool } from 'pg';
+import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { Logger as PinoLogger } from 'pino';
@@ -55,11 +57,13 @@ export class JobRunner {
   /** graphile-worker's ids of this process's workers: unlocked by others when this process dies. */
   readonly workerIds = new Set<string>();
   private runner: Runner | null = null;
+  private pool: Pool | null = null;
   private running = 0;
   private stopped = false;
 
   constructor(
     private readonly db: DataSource,
+    private readonly databaseUrl: string,
     private readonly concurrency: number,
     private readonly log: PinoLogger,
   ) {}
@@ -78,8 +82,11 @@ export class JobRunner {
         }
       };
     }
+    // The LISTEN connection, plus enough for the workers' fetches and completions, which are short.
+    this.pool = new Pool({ connectionString: this.databaseUrl, max: Math.min(this.concurrency, 8) + 1, application_name: 'roundtable-jobs' });
+    this.pool.on('error', (err) => this.log.warn({ err }, 'idle job queue connection failed'));
     this.runner = await run({
-      pgPool: poolOf(this.db),
+      pgPool: this.pool,
       concurrency: this.concurrency,
       pollInterval: POLL_INTERVAL_MS,
       noHandleSignals: true,
@@ -107,5 +114,6 @@ export class JobRunner {
     if (this.stopped) return;
     this.stopped = true;
     await this.runner?.stop();
+    await this.pool?.end();
   }
 }
