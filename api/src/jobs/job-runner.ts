@@ -85,6 +85,7 @@ export class JobRunner {
     // The LISTEN connection, plus enough for the workers' fetches and completions, which are short.
     this.pool = new Pool({ connectionString: this.databaseUrl, max: Math.min(this.concurrency, 8) + 1, application_name: 'roundtable-jobs' });
     this.pool.on('error', (err) => this.log.warn({ err }, 'idle job queue connection failed'));
+    this.pool.on('connect', (client) => client.on('error', (err) => this.log.warn({ err }, 'job queue connection failed')));
     this.runner = await run({
       pgPool: this.pool,
       concurrency: this.concurrency,
