@@ -8,10 +8,10 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import type { App } from '../../api/src/app';
 import { freePort } from '../../api/src/db/embedded';
-import type { FakeOpenAI } from '../support/fake-openai';
+import { FakeOpenAI, FakeOpenAI as FakeOpenAIClass } from '../support/fake-openai';
 import { ROOT } from '../support/build';
 import { TEST_SECRET, TestApi } from '../support/harness';
-import { MODELS } from '../ai/ai-support';
+import { MODELS, updateGroup } from '../ai/ai-support';
 
 /** Short, so that a takeover comes within seconds. */
 export const LEASE_MS = 3000;
@@ -98,4 +98,61 @@ export function gate() {
   let open!: () => void;
   const promise = new Promise<void>((r) => (open = r));
   return { promise, open };
+}
+
+/** A never-resolving `resume` for the fake: the reply stalls until its process dies. */
+export const never = new Promise<void>(() => undefined);
+
+export interface AiRow {
+  id: string;
+  seq: number;
+  body: string;
+  status: string;
+  statusReason: string | null;
+}
+
+/** The group's AI messages, in seq order. */
+export async function aiRows(db: ReturnType<typeof database>, groupId: string): Promise<AiRow[]> {
+  return db.query(`SELECT id, seq::int AS seq, body, status, status_reason AS "statusReason" FROM messages WHERE group_id = $1 AND kind = 'AI' ORDER BY seq`, [groupId]);
+}
+
+/**
+ * The fixture of a crash test file: the loopback fake for the whole file, and services that
+ * are SIGKILLed after each test. `stalledMention` makes a group in MENTIONS mode on a service
+ * and sends a mention whose reply the fake stalls mid-stream (the test enqueues that reply).
+ */
+export function crashFixture() {
+  let fake: FakeOpenAI | undefined;
+  const running: Service[] = [];
+  beforeAll(async () => {
+    fake = await FakeOpenAIClass.start();
+  });
+  afterEach(async () => {
+    for (const s of running.splice(0)) await s.kill9();
+    fake?.reset();
+  });
+  afterAll(async () => {
+    await fake?.stop();
+  });
+  const fixture = {
+    get fake(): FakeOpenAI {
+      if (!fake) throw new Error('the fake starts in beforeAll');
+      return fake;
+    },
+    async start(databaseUrl: string, env: Record<string, string> = {}): Promise<Service> {
+      const s = await startService(fixture.fake, databaseUrl, env);
+      running.push(s);
+      return s;
+    },
+    async stalledMention(svc: Service) {
+      const [alice, bob] = await svc.api.users(2);
+      const groupId = await svc.api.group(alice, [bob]);
+      await updateGroup(svc.api, alice, groupId, { aiMode: 'MENTIONS' });
+      const trigger = await svc.api.send(alice, groupId, '@AI tell me about the Douro valley?');
+      const [request] = await fixture.fake.waitForChatRequests(1, 30_000);
+      await until(async () => request.stalled === true, 'the first reply to stall mid-stream');
+      return { alice, groupId, trigger };
+    },
+  };
+  return fixture;
 }

@@ -7,35 +7,16 @@
  * redo. A reply that finishes within the grace is completed by the process that streamed
  * it. When the process was the only instance, the next start takes the reply over at boot.
  */
-import { FakeOpenAI } from '../support/fake-openai';
 import { createDatabase } from '../support/harness';
 import { ensureBuilt } from '../support/build';
-import { quotaOf, updateGroup } from '../ai/ai-support';
-import { database, gate, Service, startService, until } from './crash-support';
+import { quotaOf } from '../ai/ai-support';
+import { Service, aiRows, crashFixture, database, gate, never, until } from './crash-support';
 
 jest.setTimeout(120_000);
 beforeAll(ensureBuilt, 180_000);
 
-let fake: FakeOpenAI;
-const running: Service[] = [];
-const never = new Promise<void>(() => undefined);
-
-beforeAll(async () => {
-  fake = await FakeOpenAI.start();
-});
-afterEach(async () => {
-  for (const s of running.splice(0)) await s.kill9();
-  fake.reset();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
-
-async function start(databaseUrl: string, env: Record<string, string> = {}): Promise<Service> {
-  const s = await startService(fake, databaseUrl, env);
-  running.push(s);
-  return s;
-}
+const crash = crashFixture();
+const { start, stalledMention } = crash;
 
 /** SIGTERM, and resolves with the exit code. */
 async function sigterm(s: Service): Promise<unknown> {
@@ -43,32 +24,15 @@ async function sigterm(s: Service): Promise<unknown> {
   return s.exited;
 }
 
-type Db = ReturnType<typeof database>;
-
-async function aiRows(db: Db, groupId: string) {
-  return db.query(`SELECT id, seq::int AS seq, body, status, status_reason AS "statusReason" FROM messages WHERE group_id = $1 AND kind = 'AI' ORDER BY seq`, [groupId]);
-}
-
-async function responses(db: Db, userId: string) {
+async function responses(db: ReturnType<typeof database>, userId: string) {
   return db.query(`SELECT status, charged, takeovers, lease_owner AS "leaseOwner", message_id AS "messageId" FROM model_responses WHERE charged_user_id = $1`, [userId]);
-}
-
-/** A group in MENTIONS mode on `svc` and a mention whose reply the fake stalls mid-stream. */
-async function stalledMention(svc: Service) {
-  const [alice, bob] = await svc.api.users(2);
-  const groupId = await svc.api.group(alice, [bob]);
-  await updateGroup(svc.api, alice, groupId, { aiMode: 'MENTIONS' });
-  await svc.api.send(alice, groupId, '@AI tell me about the Douro valley?');
-  const [request] = await fake.waitForChatRequests(1, 30_000);
-  await until(async () => request.stalled === true, 'the reply to stall mid-stream');
-  return { alice, groupId };
 }
 
 it('SIGTERM while a reply streams past the grace: the process exits 0 and another instance redoes the reply in the same message, one unit charged', async () => {
   const databaseUrl = await createDatabase();
   const db = database(databaseUrl);
   try {
-    fake.enqueue({ chunks: ['The Douro ', 'is a river ', 'in Portugal.'], stallAfterChunks: 2, resume: never }, { text: 'Port wine comes from the Douro valley.' });
+    crash.fake.enqueue({ chunks: ['The Douro ', 'is a river ', 'in Portugal.'], stallAfterChunks: 2, resume: never }, { text: 'Port wine comes from the Douro valley.' });
     const a = await start(databaseUrl, { SHUTDOWN_GRACE_MS: '1500' });
     const { alice, groupId } = await stalledMention(a);
     const [streaming] = await aiRows(db, groupId);
@@ -88,7 +52,7 @@ it('SIGTERM while a reply streams past the grace: the process exits 0 and anothe
     const [{ bId }] = await db.query(`SELECT id AS "bId" FROM service_instances WHERE expires_at > now()`);
     expect(response.leaseOwner).toBe(bId);
     expect((await quotaOf(b.api, alice)).used).toBe(1);
-    expect(fake.chatRequests()).toHaveLength(2);
+    expect(crash.fake.chatRequests()).toHaveLength(2);
     expect(a.output()).toContain('AI reply handed back at shutdown');
   } finally {
     await db.end();
@@ -100,7 +64,7 @@ it('SIGTERM while a reply streams, the reply finishing within the grace: the pro
   const db = database(databaseUrl);
   try {
     const resume = gate();
-    fake.enqueue({ chunks: ['Half ', 'an ', 'answer.'], stallAfterChunks: 1, resume: resume.promise });
+    crash.fake.enqueue({ chunks: ['Half ', 'an ', 'answer.'], stallAfterChunks: 1, resume: resume.promise });
     const a = await start(databaseUrl, { SHUTDOWN_GRACE_MS: '30000' });
     const { alice, groupId } = await stalledMention(a);
     const [streaming] = await aiRows(db, groupId);
@@ -116,7 +80,7 @@ it('SIGTERM while a reply streams, the reply finishing within the grace: the pro
     expect(done).toEqual({ id: streaming.id, seq: streaming.seq, body: 'Half an answer.', status: 'COMPLETED', statusReason: null });
     expect(await responses(db, alice.id)).toEqual([{ status: 'COMPLETED', charged: true, takeovers: 0, leaseOwner: aId, messageId: streaming.id }]);
     expect((await quotaOf(b.api, alice)).used).toBe(1);
-    expect(fake.chatRequests()).toHaveLength(1);
+    expect(crash.fake.chatRequests()).toHaveLength(1);
   } finally {
     await db.end();
   }
@@ -126,7 +90,7 @@ it('SIGTERM of the only instance while a reply streams: the next start takes the
   const databaseUrl = await createDatabase();
   const db = database(databaseUrl);
   try {
-    fake.enqueue({ chunks: ['One ', 'two ', 'three.'], stallAfterChunks: 1, resume: never }, { text: 'Uno dos tres.' });
+    crash.fake.enqueue({ chunks: ['One ', 'two ', 'three.'], stallAfterChunks: 1, resume: never }, { text: 'Uno dos tres.' });
     const first = await start(databaseUrl, { SHUTDOWN_GRACE_MS: '1000' });
     const { alice, groupId } = await stalledMention(first);
     const [streaming] = await aiRows(db, groupId);
@@ -148,7 +112,7 @@ it('a hand-back does not use up the redo: a crash during the redo that followed 
   const databaseUrl = await createDatabase();
   const db = database(databaseUrl);
   try {
-    fake.enqueue(
+    crash.fake.enqueue(
       { chunks: ['First ', 'try.'], stallAfterChunks: 1, resume: never },
       { chunks: ['Second ', 'try.'], stallAfterChunks: 1, resume: never },
       { text: 'Third time lucky.' },
@@ -159,7 +123,7 @@ it('a hand-back does not use up the redo: a crash during the redo that followed 
     expect(await sigterm(first)).toBe(0);
 
     const second = await start(databaseUrl);
-    const [, redo] = await fake.waitForChatRequests(2, 30_000);
+    const [, redo] = await crash.fake.waitForChatRequests(2, 30_000);
     await until(async () => redo.stalled === true, 'the redo to stall');
     await second.kill9();
 
@@ -168,7 +132,7 @@ it('a hand-back does not use up the redo: a crash during the redo that followed 
     expect(done).toEqual({ id: streaming.id, seq: streaming.seq, body: 'Third time lucky.', status: 'COMPLETED', statusReason: null });
     expect(await responses(db, alice.id)).toEqual([expect.objectContaining({ status: 'COMPLETED', charged: true, takeovers: 1 })]);
     expect((await quotaOf(third.api, alice)).used).toBe(1);
-    expect(fake.chatRequests()).toHaveLength(3);
+    expect(crash.fake.chatRequests()).toHaveLength(3);
   } finally {
     await db.end();
   }

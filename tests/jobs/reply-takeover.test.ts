@@ -6,68 +6,26 @@
  * a second time ends FAILED with reason INTERRUPTED and its unit is given back. A private
  * chat's reply is not redone: it ends FAILED INTERRUPTED, unit given back.
  */
-import { FakeOpenAI } from '../support/fake-openai';
 import { createDatabase } from '../support/harness';
 import { ensureBuilt } from '../support/build';
 import { quotaOf, updateGroup } from '../ai/ai-support';
-import { database, Service, startService, until } from './crash-support';
+import { aiRows, crashFixture, database, never, until } from './crash-support';
 
 jest.setTimeout(120_000);
 beforeAll(ensureBuilt, 180_000);
 
-let fake: FakeOpenAI;
-const running: Service[] = [];
-const never = new Promise<void>(() => undefined);
-
-beforeAll(async () => {
-  fake = await FakeOpenAI.start();
-});
-afterEach(async () => {
-  for (const s of running.splice(0)) await s.kill9();
-  fake.reset();
-});
-afterAll(async () => {
-  await fake?.stop();
-});
-
-async function start(databaseUrl: string, env: Record<string, string> = {}): Promise<Service> {
-  const s = await startService(fake, databaseUrl, env);
-  running.push(s);
-  return s;
-}
-
-interface AiRow {
-  id: string;
-  seq: number;
-  body: string;
-  status: string;
-  statusReason: string | null;
-}
-
-async function aiRows(db: ReturnType<typeof database>, groupId: string): Promise<AiRow[]> {
-  return db.query(`SELECT id, seq::int AS seq, body, status, status_reason AS "statusReason" FROM messages WHERE group_id = $1 AND kind = 'AI' ORDER BY seq`, [groupId]);
-}
+const crash = crashFixture();
+const { start, stalledMention } = crash;
 
 async function responses(db: ReturnType<typeof database>, userId: string) {
   return db.query(`SELECT status, status_reason AS "statusReason", charged, takeovers, message_id AS "messageId" FROM model_responses WHERE charged_user_id = $1`, [userId]);
-}
-
-/** A group in MENTIONS mode on `svc` and a mention whose reply the fake stalls mid-stream. */
-async function stalledMention(svc: Service) {
-  const [alice, bob] = await svc.api.users(2);
-  const groupId = await svc.api.group(alice, [bob]);
-  await updateGroup(svc.api, alice, groupId, { aiMode: 'MENTIONS' });
-  const trigger = await svc.api.send(alice, groupId, '@AI tell me about the Douro valley?');
-  const [request] = await fake.waitForChatRequests(1, 30_000);
-  await until(async () => request.stalled === true, 'the first reply to stall mid-stream');
-  return { alice, groupId, trigger };
 }
 
 it('kill -9 during a stream, then restart: the reply is redone once in the same message and completes, one unit charged', async () => {
   const databaseUrl = await createDatabase();
   const db = database(databaseUrl);
   try {
-    fake.enqueue({ chunks: ['The Douro ', 'is a river ', 'in Portugal.'], stallAfterChunks: 2, resume: never }, { text: 'Port wine comes from the Douro valley.' });
+    crash.fake.enqueue({ chunks: ['The Douro ', 'is a river ', 'in Portugal.'], stallAfterChunks: 2, resume: never }, { text: 'Port wine comes from the Douro valley.' });
     const first = await start(databaseUrl);
     const { alice, groupId } = await stalledMention(first);
     const [streaming] = await aiRows(db, groupId);
@@ -81,7 +39,7 @@ it('kill -9 during a stream, then restart: the reply is redone once in the same 
     expect(await aiRows(db, groupId)).toHaveLength(1);
     expect(await responses(db, alice.id)).toEqual([{ status: 'COMPLETED', statusReason: null, charged: true, takeovers: 1, messageId: streaming.id }]);
     expect((await quotaOf(second.api, alice)).used).toBe(1);
-    expect(fake.chatRequests()).toHaveLength(2);
+    expect(crash.fake.chatRequests()).toHaveLength(2);
     // Clients were told the body was reset before the new deltas.
     const updated = await db.query(`SELECT 1 FROM group_events WHERE group_id = $1 AND type = 'MESSAGE_UPDATED' AND message_id = $2`, [groupId, streaming.id]);
     expect(updated).toHaveLength(1);
@@ -94,23 +52,23 @@ it('a reply interrupted a second time ends FAILED INTERRUPTED and its unit is gi
   const databaseUrl = await createDatabase();
   const db = database(databaseUrl);
   try {
-    fake.enqueue({ chunks: ['One ', 'two ', 'three.'], stallAfterChunks: 1, resume: never }, { chunks: ['Uno ', 'dos ', 'tres.'], stallAfterChunks: 1, resume: never });
+    crash.fake.enqueue({ chunks: ['One ', 'two ', 'three.'], stallAfterChunks: 1, resume: never }, { chunks: ['Uno ', 'dos ', 'tres.'], stallAfterChunks: 1, resume: never });
     const first = await start(databaseUrl);
     const { alice, groupId } = await stalledMention(first);
     const [streaming] = await aiRows(db, groupId);
     await first.kill9();
 
-    await start(databaseUrl);
-    const [, redo] = await fake.waitForChatRequests(2, 30_000);
+    const second = await start(databaseUrl);
+    const [, redo] = await crash.fake.waitForChatRequests(2, 30_000);
     await until(async () => redo.stalled === true, 'the redo to stall');
-    await running[running.length - 1].kill9();
+    await second.kill9();
 
     const third = await start(databaseUrl);
     const done = await until(async () => (await aiRows(db, groupId)).find((m) => m.status !== 'STREAMING'), 'the reply to end');
     expect(done).toEqual({ id: streaming.id, seq: streaming.seq, body: '', status: 'FAILED', statusReason: 'INTERRUPTED' });
     expect(await responses(db, alice.id)).toEqual([{ status: 'FAILED', statusReason: 'INTERRUPTED', charged: false, takeovers: 2, messageId: streaming.id }]);
     expect((await quotaOf(third.api, alice)).used).toBe(0);
-    expect(fake.chatRequests()).toHaveLength(2);
+    expect(crash.fake.chatRequests()).toHaveLength(2);
   } finally {
     await db.end();
   }
@@ -120,7 +78,7 @@ it('two processes on one database, one killed mid-reply: the other finishes it',
   const databaseUrl = await createDatabase();
   const db = database(databaseUrl);
   try {
-    fake.enqueue({ chunks: ['Half ', 'an ', 'answer.'], stallAfterChunks: 1, resume: never }, { text: 'A whole answer.' });
+    crash.fake.enqueue({ chunks: ['Half ', 'an ', 'answer.'], stallAfterChunks: 1, resume: never }, { text: 'A whole answer.' });
     const a = await start(databaseUrl);
     const b = await start(databaseUrl);
     const { alice, groupId } = await stalledMention(a);
@@ -146,7 +104,7 @@ it('a crash after the message commits but before the AI starts: the reply still 
   const databaseUrl = await createDatabase();
   const db = database(databaseUrl);
   try {
-    fake.onChat(() => ({ text: 'Still here.' }));
+    crash.fake.onChat(() => ({ text: 'Still here.' }));
     // ROLE=api takes the message and enqueues its job, but runs no jobs: it dies before any AI work.
     const apiOnly = await start(databaseUrl, { ROLE: 'api' });
     const [alice, bob] = await apiOnly.api.users(2);
@@ -155,7 +113,7 @@ it('a crash after the message commits but before the AI starts: the reply still 
     await apiOnly.api.send(alice, groupId, '@AI are you there?');
     expect(await db.query(`SELECT task_identifier AS task FROM graphile_worker.jobs`)).toEqual([{ task: 'ai.respond' }]);
     await apiOnly.kill9();
-    expect(fake.chatRequests()).toHaveLength(0);
+    expect(crash.fake.chatRequests()).toHaveLength(0);
 
     const restarted = await start(databaseUrl);
     const done = await until(async () => (await aiRows(db, groupId)).find((m) => m.status !== 'STREAMING'), 'the reply after the restart');
@@ -170,7 +128,7 @@ it('a private chat killed mid-reply: after the restart the reply is FAILED INTER
   const databaseUrl = await createDatabase();
   const db = database(databaseUrl);
   try {
-    fake.enqueue({ chunks: ['Let ', 'me ', 'think.'], stallAfterChunks: 1, resume: never });
+    crash.fake.enqueue({ chunks: ['Let ', 'me ', 'think.'], stallAfterChunks: 1, resume: never });
     const first = await start(databaseUrl);
     const [alice] = await first.api.users(1);
     const started = await first.api.ok(alice.token, `mutation { startConversation(title: "t") { id } }`);
@@ -179,7 +137,7 @@ it('a private chat killed mid-reply: after the restart the reply is FAILED INTER
     const asked = first.api
       .gql(alice.token, `mutation($c: ID!, $b: String!) { sendPrivateMessage(conversationId: $c, body: $b) { reply { id } } }`, { c: conversationId, b: 'How far is Porto from Lisbon?' })
       .catch((err: Error) => err);
-    const [request] = await fake.waitForChatRequests(1, 30_000);
+    const [request] = await crash.fake.waitForChatRequests(1, 30_000);
     await until(async () => request.stalled === true, 'the private reply to stall');
     expect((await responses(db, alice.id))[0]).toMatchObject({ status: 'STREAMING', charged: true });
     await first.kill9();
