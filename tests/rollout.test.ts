@@ -195,7 +195,7 @@ describe('group_chats_ai: the AI answers only authors inside the rollout', () =>
     await api.app.services.rollout.upsertRule(rule('group_chats_ai', 'FR', false), 'test');
 
     const fromFr = await api.send(fr, groupId, '@AI what should we cook tonight?');
-    await api.app.services.responder.idle();
+    await api.app.services.background.idle();
     expect(fake.chatRequests()).toHaveLength(0);
     const afterFr = (await api.ok(jp.token, MESSAGES, { g: groupId })).messages.edges.map((e: any) => e.node);
     expect(afterFr.filter((m: any) => m.kind === 'AI')).toEqual([]);
@@ -204,7 +204,7 @@ describe('group_chats_ai: the AI answers only authors inside the rollout', () =>
     expect(afterFr.map((m: any) => m.id)).toContain(fromFr.id);
 
     const fromJp = await api.send(jp, groupId, '@AI what should we cook tonight?');
-    await api.app.services.responder.idle();
+    await api.app.services.background.idle();
     expect(fake.chatRequests()).toHaveLength(1);
     const ai = (await api.ok(jp.token, MESSAGES, { g: groupId })).messages.edges.map((e: any) => e.node).filter((m: any) => m.kind === 'AI');
     expect(ai).toHaveLength(1);

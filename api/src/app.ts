@@ -17,7 +17,10 @@ import { GroupService } from './groups/group.service';
 import { ConversationService } from './conversations/conversation.service';
 import { PrivateResponder } from './conversations/private-responder';
 import { MemoryService } from './memory/memory.service';
-import { GroupResponder } from './ai/group-responder';
+import { GroupReplies } from './ai/group-replies';
+import { ReplyPipeline } from './ai/reply/reply-pipeline';
+import { AfterDeliveryModeration } from './moderation/after-delivery.processor';
+import { Processors } from './processors/processors';
 import { OpenAIProvider } from './ai/provider';
 import { QuotaService } from './ai/quota.service';
 import { ModerationService } from './moderation/moderation.service';
@@ -65,7 +68,9 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   const runsJobs = config.role !== 'api';
   const jobs = runsJobs ? new JobRunner(db, databaseUrl, config.ai.jobsConcurrency, log) : null;
   let takeover: ReplyTakeover | null = null;
+  let afterDelivery: AfterDeliveryModeration | null = null;
   const lease = new InstanceLease(db, config.ai.replyLeaseMs, log, () => [...(jobs?.workerIds ?? [])], async () => {
+    await afterDelivery?.sweep();
     await takeover?.sweep();
   });
 
@@ -79,28 +84,35 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   const quota = new QuotaService(db, config.ai);
   const moderation = new ModerationService(provider, config.ai, log);
   const safetyCases = new SafetyCaseService(db);
-  const responder = new GroupResponder({ db, config, log, metrics, provider, quota, moderation, safetyCases, publisher, bus, rollout, instanceId: lease.id });
+  // Side effects of committed changes, as named processors (processors/processors.ts).
+  const processors = new Processors(log);
+  afterDelivery = new AfterDeliveryModeration(db, moderation, safetyCases, publisher, log, config.ai.replyLeaseMs);
+  processors.register(afterDelivery);
+  const pipeline = new ReplyPipeline({ config, log, metrics, provider, quota, moderation, safetyCases });
+  const replies = new GroupReplies({ db, config, log, provider, quota, rollout, publisher, bus, afterDelivery, pipeline, instanceId: lease.id });
   const sendRateLimit: SendRateLimit = config.redisUrl
     ? new RedisSendRateLimit(config.redisUrl, config.messageRatePerMinute, 60_000, log)
     : new LocalSendRateLimit(config.messageRatePerMinute, 60_000);
-  const messages = new MessageService(db, config, publisher, metrics, sendRateLimit);
-  // With the AI on, the message's ai.respond job (enqueued with it) moderates it and answers;
-  // with the AI off only the moderation after delivery runs, here.
-  messages.onMessageCreated((message, author, group) => {
-    if (group.aiMode === 'OFF') responder.onHumanMessage(message, author, group);
-  });
-  messages.onMessageEdited((message, author) => responder.onHumanMessageEdited(message, author));
+  const messages = new MessageService(db, config, publisher, metrics, sendRateLimit, processors);
   const memories = new MemoryService(db);
-  const privateResponder = new PrivateResponder({ db, config, log, provider, quota, moderation, memories, safetyCases, instanceId: lease.id });
+  const privateResponder = new PrivateResponder({ db, config, log, quota, moderation, memories, safetyCases, pipeline, instanceId: lease.id });
   const conversations = new ConversationService(db, config, memories, privateResponder);
   await lease.start();
   if (jobs) {
-    await jobs.start({ 'ai.respond': async (payload) => void (await responder.respondTo((payload as { messageId: string }).messageId)) });
+    await jobs.start({ 'ai.respond': async (payload) => void (await replies.respondTo((payload as { messageId: string }).messageId)) });
     await lease.renew();
-    responder.waitForJobs(() => jobs.idle());
-    takeover = new ReplyTakeover(db, lease.id, config.ai, log, responder, privateResponder);
+    takeover = new ReplyTakeover(db, lease.id, config.ai, log, replies, privateResponder);
     await takeover.sweep();
   }
+  await afterDelivery.sweep();
+  /** Resolves once nothing started so far is still running here: jobs, processors, takeovers (tests, shutdown). */
+  const background = {
+    async idle(): Promise<void> {
+      await jobs?.idle();
+      await processors.idle();
+      await takeover?.idle();
+    },
+  };
   const services: Services = {
     config,
     log,
@@ -117,7 +129,8 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
     quota,
     moderation,
     safetyCases,
-    responder,
+    replies,
+    background,
     conversations,
     memories,
     rollout,
@@ -157,12 +170,11 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
       // No new jobs; replies under way (and open requests, private replies among them) get
       // SHUTDOWN_GRACE_MS to finish. Group replies still streaming then are handed back, not
       // ended: another instance, or the next start, takes them over (jobs/reply-takeover.ts).
-      const grace = setTimeout(() => responder.handBackAll(), config.shutdownGraceMs);
+      const grace = setTimeout(() => replies.handBackAll(), config.shutdownGraceMs);
       await Promise.all([
         (async () => {
           await jobs?.stop();
-          await responder.idle();
-          await takeover?.idle();
+          await background.idle();
         })(),
         new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { ModelProvider } from './ai/provider';
 import type { QuotaService } from './ai/quota.service';
-import type { GroupResponder } from './ai/group-responder';
+import type { GroupReplies } from './ai/group-replies';
 import type { Config } from './config/env';
 import type { ConversationService } from './conversations/conversation.service';
 import type { MemoryService } from './memory/memory.service';
@@ -40,7 +40,10 @@ export interface Services {
   quota: QuotaService;
   moderation: ModerationService;
   safetyCases: SafetyCaseService;
-  responder: GroupResponder;
+  /** The AI's replies in groups (the `ai.respond` jobs). */
+  replies: GroupReplies;
+  /** Work that runs after a request: jobs, processors, takeovers. */
+  background: { idle(): Promise<void> };
   conversations: ConversationService;
   memories: MemoryService;
   rollout: RolloutService;

@@ -87,7 +87,7 @@ export async function quotaOf(api: TestApi, user: TestUser): Promise<Quota> {
 
 /** Waits until every AI response started so far has ended. */
 export function settled(api: TestApi): Promise<void> {
-  return api.app.services.responder.idle();
+  return api.app.services.background.idle();
 }
 
 export async function updateGroup(api: TestApi, user: TestUser, groupId: string, input: Record<string, unknown>): Promise<any> {

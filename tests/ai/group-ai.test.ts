@@ -302,6 +302,23 @@ describe('cancellation', () => {
   });
 });
 
+describe('an empty answer', () => {
+  it('ends the AI message FAILED with EMPTY_RESPONSE and charges nothing, as in a private chat', async () => {
+    const [alice, bob] = await api.users(2);
+    const groupId = await api.group(alice, [bob]);
+    const sub = await watch(api, bob, groupId);
+    fake.enqueue({ chunks: [' ', '\n', ' '] });
+
+    await api.send(alice, groupId, '@AI anything to add?');
+    const [done] = await untilAiCompleted(sub);
+
+    expect(done.message).toMatchObject({ kind: 'AI', status: 'FAILED', statusReason: 'EMPTY_RESPONSE', body: '' });
+    const [ai] = await aiMessages(api, alice, groupId);
+    expect(ai.modelResponse).toMatchObject({ charged: false, status: 'FAILED', chargedUser: { id: alice.id } });
+    expect((await quotaOf(api, alice)).used).toBe(0);
+  });
+});
+
 describe('with no provider configured', () => {
   let plain: TestApi;
   beforeAll(async () => {

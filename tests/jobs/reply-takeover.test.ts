@@ -9,7 +9,7 @@
 import { createDatabase } from '../support/harness';
 import { ensureBuilt } from '../support/build';
 import { quotaOf, updateGroup } from '../ai/ai-support';
-import { aiRows, crashFixture, database, never, until } from './crash-support';
+import { aiRows, crashFixture, database, gate, never, until } from './crash-support';
 
 jest.setTimeout(120_000);
 beforeAll(ensureBuilt, 180_000);
@@ -95,6 +95,43 @@ it('two processes on one database, one killed mid-reply: the other finishes it',
     const [{ owner: finisher }] = await db.query(`SELECT lease_owner AS owner FROM model_responses WHERE message_id = $1`, [streaming.id]);
     expect(finisher).not.toBe(owner);
     expect((await quotaOf(other.api, alice)).used).toBe(1);
+  } finally {
+    await db.end();
+  }
+});
+
+it('a process that stalls past its lease cannot end the reply another instance took over', async () => {
+  const databaseUrl = await createDatabase();
+  const db = database(databaseUrl);
+  try {
+    const resumeA = gate();
+    const resumeB = gate();
+    crash.fake.enqueue(
+      { chunks: ['Stale ', 'text ', 'from A.'], stallAfterChunks: 1, resume: resumeA.promise },
+      { chunks: ['Fresh ', 'text ', 'from B.'], stallAfterChunks: 1, resume: resumeB.promise },
+    );
+    const a = await start(databaseUrl);
+    const { alice, groupId } = await stalledMention(a);
+    const [streaming] = await aiRows(db, groupId);
+    const b = await start(databaseUrl);
+    // Frozen, as in a long GC pause or a suspended VM: its heartbeat stops and its lease runs out.
+    a.child.kill('SIGSTOP');
+    const [first, redo] = await crash.fake.waitForChatRequests(2, 30_000);
+    await until(async () => redo.stalled === true, 'the redo on the other instance to stall');
+
+    // A wakes up and its stream ends: it must not end the reply it no longer holds.
+    resumeA.open();
+    a.child.kill('SIGCONT');
+    await until(async () => first.resumed === true, 'the stale stream to finish');
+    await until(async () => a.output().includes("is no longer this instance's"), 'the stale instance to be refused');
+    expect((await aiRows(db, groupId))[0]).toMatchObject({ id: streaming.id, status: 'STREAMING' });
+
+    resumeB.open();
+    const done = await until(async () => (await aiRows(db, groupId)).find((m) => m.status !== 'STREAMING'), 'the redo to end');
+    expect(done).toEqual({ id: streaming.id, seq: streaming.seq, body: 'Fresh text from B.', status: 'COMPLETED', statusReason: null });
+    const completions = await db.query(`SELECT 1 FROM group_events WHERE message_id = $1 AND type = 'AI_COMPLETED'`, [streaming.id]);
+    expect(completions).toHaveLength(1);
+    expect((await quotaOf(b.api, alice)).used).toBe(1);
   } finally {
     await db.end();
   }

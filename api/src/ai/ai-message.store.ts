@@ -99,15 +99,24 @@ export interface FinishCheck {
   onlyUnder?: SafetyProfileName;
 }
 
+/** The reply's lease: only the instance that holds it may end it (jobs/instance-lease.ts). */
+export interface ReplyLease {
+  responseId: string;
+  owner: string;
+}
+
 /**
- * Ends the AI message and appends its AI_COMPLETED event; null when `onlyUnder` is given
- * and the group's profile is no longer that one (nothing was written).
+ * Ends the AI message and appends its AI_COMPLETED event. Null when nothing was written:
+ * `onlyUnder` is given and the group's profile is no longer that one, or the message is no
+ * longer STREAMING, or (with `lease`) this instance no longer holds the reply: a process
+ * whose heartbeat stalled past its lease, and whose reply was taken over, cannot end it.
  */
 export async function finishAiMessage(
   db: DataSource,
   message: AiMessageRef,
   end: { status: AiMessageEnd; body: string; reason: string | null; response?: SettledResponse },
   { verdict, onlyUnder }: FinishCheck = {},
+  lease?: ReplyLease,
 ): Promise<{ status: AiMessageEnd; profile: SafetyProfileName; event: GroupEventType; responseSettled: boolean } | null> {
   // Decided here, applied in the statement: the profiles under which these scores block.
   const blockedUnder = verdict ? PROFILES.filter((p) => p !== verdict.profile && moderationDecision(verdict.scores, p).block) : [];
@@ -117,6 +126,7 @@ export async function finishAiMessage(
     `WITH g AS (
        UPDATE groups SET last_seq = last_seq + 1, last_event_at = now()
         WHERE id = $1 AND ($7::text IS NULL OR safety_profile = $7) AND EXISTS (SELECT 1 FROM messages WHERE id = $2 AND group_id = $1 AND status = 'STREAMING')
+          AND ($12::uuid IS NULL OR EXISTS (SELECT 1 FROM model_responses WHERE id = $12 AND lease_owner = $13::uuid))
         RETURNING last_seq, safety_profile, safety_profile = ANY($6::text[]) AS blocked),
      m AS (
        UPDATE messages
@@ -140,10 +150,10 @@ export async function finishAiMessage(
     [
       message.groupId, message.id, end.body, end.status, end.reason, blockedUnder, onlyUnder ?? null,
       end.response?.id ?? null, end.response?.promptTokens ?? null, end.response?.completionTokens ?? null, end.response?.latencyMs ?? null,
+      lease?.responseId ?? null, lease?.owner ?? null,
     ],
   );
-  if (!row && onlyUnder) return null;
-  if (!row) throw new Error(`AI message ${message.id} is no longer STREAMING (ended by another instance) or its group ${message.groupId} no longer exists`);
+  if (!row) return null;
   const { profile, eventSeq, eventAt, hasReactions, responseSettled, ...stored } = row;
   // Members may have reacted while it streamed: only then is there more to read.
   const view = hasReactions ? (await loadMessageViews(db.manager, [stored]))[0] : buildMessageView(stored, new Map());

@@ -8,12 +8,12 @@
  * one, and makes itself their owner. The policy, redo once:
  *
  * - a group reply taken over for the first time is redone (same message id and seq, its
- *   partial text dropped, nothing charged again: GroupResponder.redo);
+ *   partial text dropped, nothing charged again: GroupReplies.redo);
  * - taken over a second time, it ends FAILED with reason INTERRUPTED and its unit is given back;
  * - a private chat's reply always ends FAILED INTERRUPTED, unit given back: the mutation
  *   that asked for it died with its process, there is nobody to stream it to.
  *
- * A reply handed back at shutdown (its owner is HANDED_BACK_OWNER: GroupResponder.handBackAll)
+ * A reply handed back at shutdown (its owner is HANDED_BACK_OWNER: GroupReplies.handBackAll)
  * is taken at the next sweep without counting as a takeover, so a deploy does not use up
  * the reply's one redo: a group reply is redone, a private chat's ends FAILED INTERRUPTED.
  *
@@ -22,7 +22,7 @@
  */
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { GroupResponder, HANDED_BACK_OWNER, TakenReply } from '../ai/group-responder';
+import { GroupReplies, HANDED_BACK_OWNER, TakenReply } from '../ai/group-replies';
 
 /** The private chats' side of a takeover (conversations/private-responder.ts; group code stays clear of it). */
 export interface PrivateInterrupt {
@@ -54,7 +54,7 @@ export class ReplyTakeover {
     private readonly instanceId: string,
     private readonly limits: { replyDeadlineMs: number; replyLeaseMs: number },
     private readonly log: Logger,
-    private readonly groups: GroupResponder,
+    private readonly groups: GroupReplies,
     private readonly privates: PrivateInterrupt,
   ) {}
 

@@ -2,8 +2,8 @@
  * Sending a message (PRODUCT.md §3). One SQL statement (send-statement.ts) checks
  * membership, takes the next seq, inserts the message and its event, and is idempotent on
  * (group, author, clientMessageId); with the group's AI on it also enqueues the message's
- * `ai.respond` job. The event is published after that commit, then the listeners
- * (moderation after delivery when the AI is off) hear of the message.
+ * `ai.respond` job. The event is published after that commit, then the processors
+ * (moderation after delivery) are told of the message.
  */
 import type { DataSource } from 'typeorm';
 import type { Identity } from '../auth/jwt';
@@ -26,6 +26,7 @@ import type { MessageType } from './message.type';
 import { buildMessageView, loadMessageViews, loadUsers } from './message.views';
 import { claimsParams, ClaimsSendRow, MESSAGE_COLUMNS, SEND_BY_CLAIMS, SEND_BY_ID, SendRow, userFromJson } from './send-statement';
 import type { SendRateLimit } from './send-rate-limit';
+import type { Processors } from '../processors/processors';
 
 export interface SendMessageInput {
   groupId: string;
@@ -39,8 +40,6 @@ export interface GroupAtSend {
   aiMode: 'AUTO' | 'MENTIONS' | 'OFF';
   safetyProfile: SafetyProfileName;
 }
-
-export type CreatedListener = (message: MessageType, author: UserEntity, group: GroupAtSend) => void;
 
 interface PreparedSend {
   input: SendMessageInput;
@@ -66,7 +65,6 @@ export function validMessageBody(body: string, maxLength: number): string {
 export class MessageSender {
   /** One send per group at a time reaches the database (see KeyedGate): with 8 waiting per group it halved PostgreSQL's CPU per send. */
   private readonly sendsPerGroup = new KeyedGate(1);
-  private readonly createdListeners: CreatedListener[] = [];
 
   constructor(
     private readonly db: DataSource,
@@ -74,6 +72,7 @@ export class MessageSender {
     private readonly events: EventPublisher,
     private readonly metrics: Metrics,
     private readonly rateLimit: SendRateLimit,
+    private readonly processors: Processors,
   ) {}
 
   async send(user: UserEntity, input: SendMessageInput): Promise<MessageType> {
@@ -170,14 +169,9 @@ export class MessageSender {
       ),
     ]);
     // Published first: with the in-process bus the subscribers' frames are already written.
-    // The listeners then start moderation (off the event loop with the built-in classifier) and the AI.
-    for (const listener of this.createdListeners) listener(message, user, { aiMode: aiMode!, safetyProfile: safetyProfile! });
+    // The processors then start moderation after delivery (off the event loop with the built-in classifier).
+    this.processors.emit({ name: 'messages.created', message, author: user, group: { aiMode: aiMode!, safetyProfile: safetyProfile! } });
     return message;
-  }
-
-  /** Runs after a new human message is committed and published (the AI and moderation listen). */
-  onMessageCreated(listener: CreatedListener): void {
-    this.createdListeners.push(listener);
   }
 
   private async replyTargetMissing(user: UserEntity, groupId: string): Promise<never> {

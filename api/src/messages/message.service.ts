@@ -19,7 +19,8 @@ import { fileUserReport } from '../moderation/safety-case.service';
 import type { MessageType } from './message.type';
 import { loadMessageViews } from './message.views';
 import { MESSAGE_COLUMNS } from './send-statement';
-import { CreatedListener, hasNul, MessageSender, SendMessageInput, validMessageBody } from './message-sender';
+import { hasNul, MessageSender, SendMessageInput, validMessageBody } from './message-sender';
+import type { Processors } from '../processors/processors';
 import type { SendRateLimit } from './send-rate-limit';
 import type { Identity } from '../auth/jwt';
 
@@ -38,7 +39,6 @@ const isSingleEmoji = (s: string) => s.length <= 32 && EMOJI.test(s) && EMOJI_PI
 
 export class MessageService {
   private readonly sender: MessageSender;
-  private readonly editedListeners: Array<(message: MessageType, author: UserEntity) => void> = [];
 
   constructor(
     private readonly db: DataSource,
@@ -46,8 +46,10 @@ export class MessageService {
     private readonly events: EventPublisher,
     metrics: Metrics,
     rateLimit: SendRateLimit,
+    /** Told of sent and edited messages once committed (moderation after delivery listens). */
+    private readonly processors: Processors,
   ) {
-    this.sender = new MessageSender(db, config, events, metrics, rateLimit);
+    this.sender = new MessageSender(db, config, events, metrics, rateLimit, processors);
   }
 
   /** Sends as a user whose row the request has read. */
@@ -58,11 +60,6 @@ export class MessageService {
   /** Sends for a request that has not read its user (see MessageSender.sendByClaims). */
   sendByClaims(identity: Identity, input: SendMessageInput, loadUser: () => Promise<UserEntity>): Promise<{ message: MessageType; author: UserEntity }> {
     return this.sender.sendByClaims(identity, input, loadUser);
-  }
-
-  /** Runs after a new human message is committed and published (the AI and moderation listen). */
-  onMessageCreated(listener: CreatedListener): void {
-    this.sender.onMessageCreated(listener);
   }
 
   async edit(user: UserEntity, messageId: string, rawBody: string): Promise<MessageType> {
@@ -80,17 +77,17 @@ export class MessageService {
           WHERE id = $1`,
         [messageId, body, mentions.usernames, mentions.mentionsAi],
       );
+      // The new text is moderated after delivery like a new message (moderation/after-delivery.processor.ts).
+      await tx.query(
+        `INSERT INTO moderation_pending (message_id) VALUES ($1) ON CONFLICT (message_id) DO UPDATE SET rev = moderation_pending.rev + 1, queued_at = now()`,
+        [messageId],
+      );
       await uow.append({ groupId: message.groupId, type: GroupEventKind.MESSAGE_UPDATED, messageId, actorId: user.id });
       return message;
     });
     const edited = await this.view(message.id);
-    for (const listener of this.editedListeners) listener(edited, user);
+    this.processors.emit({ name: 'messages.edited', message: edited, author: user });
     return edited;
-  }
-
-  /** Runs after a human message was edited and the edit published (moderation listens). */
-  onMessageEdited(listener: (message: MessageType, author: UserEntity) => void): void {
-    this.editedListeners.push(listener);
   }
 
   /** Deleting leaves a tombstone: the row and its seq stay, the text and reactions go. */

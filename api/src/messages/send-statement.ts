@@ -1,8 +1,8 @@
 /**
  * The statement behind sendMessage (PRODUCT.md §3). In one round trip it checks
  * membership, takes the group's next seq under its row lock, inserts the message and its
- * event, and is idempotent on (group, author, clientMessageId). When the group's AI is
- * on, the same statement enqueues the message's `ai.respond` job (jobs/), so the message
+ * event, and is idempotent on (group, author, clientMessageId). It leaves the message's
+ * row for moderation after delivery, and when the group's AI is on, the same statement enqueues the message's `ai.respond` job (jobs/), so the message
  * and the job that answers it commit together.
  *
  * It comes in two forms. By author id, for a request that has loaded its user. By the
@@ -60,6 +60,9 @@ function statement(author: string, prelude: string): string {
        INSERT INTO group_events (group_id, seq, type, message_id, actor_id)
        SELECT "groupId", seq, 'MESSAGE_CREATED', id, "authorId" FROM m
        RETURNING created_at),
+     -- Moderation after delivery, durable: settled in batches (moderation/after-delivery.processor.ts).
+     p AS (
+       INSERT INTO moderation_pending (message_id) SELECT id FROM m),
      -- The AI's reply as a durable job, committed with the message: only when the group's AI
      -- is on (no job for a message that needs none), one per message (its job key).
      j AS (

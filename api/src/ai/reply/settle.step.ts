@@ -1,0 +1,38 @@
+/**
+ * settle: once the reply's ending is stored, its model response records how it ended and
+ * whether its unit stays charged (the one rule: domain/quota/settlement.ts), and a blocked
+ * reply goes to staff as an AI_BLOCKED case.
+ */
+import type { ReplyChat, ReplyRef, StoredEnding, Usage } from './reply-chat';
+import type { ReplyDeps } from './reply-deps';
+
+export async function settle<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, stored: StoredEnding, usage: Usage, d: Omit<ReplyDeps, 'provider' | 'moderation'>): Promise<void> {
+  const { ending, messageId } = stored;
+  if (!stored.responseSettled) {
+    if (ending.status === 'FAILED') await d.quota.release(reply.responseId, ending.reason, usage.latencyMs, messageId);
+    else await d.quota.finish(reply.responseId, { status: ending.status, reason: ending.status === 'BLOCKED' ? ending.reason : null, ...usage, latencyMs: usage.latencyMs ?? 0, messageId });
+  }
+  d.metrics.aiResponses.inc({ status: ending.status });
+  if (ending.status !== 'BLOCKED') return;
+  const scope = chat.caseScope(reply, stored);
+  const { verdict } = ending;
+  await d.safetyCases
+    .open({
+      source: 'AI_BLOCKED',
+      groupId: scope.groupId,
+      messageId: scope.messageId,
+      authorId: null,
+      categories: verdict?.categories ?? [],
+      severity: verdict && verdict.severity !== 'none' ? verdict.severity : 'high',
+      teen: stored.profile === 'TEEN',
+      excerpt: ending.text,
+      details: {
+        ...scope.details,
+        reason: ending.reason === 'CONTENT_BLOCKED' ? 'blocked' : 'moderation_unavailable',
+        chargedUserId: chat.payer.id,
+        ...(verdict ? { scores: verdict.scores, source: verdict.source } : {}),
+      },
+    })
+    // The reply is stored and settled: a case that cannot be stored is logged, not retried.
+    .catch((err) => d.log.error({ err, responseId: reply.responseId }, 'opening a safety case for a blocked AI reply failed'));
+}

@@ -1,0 +1,200 @@
+/**
+ * Moderation after delivery (PRODUCT.md §6): every human message, and every edit, is
+ * scored once it has been delivered; a flagged one opens an AUTO_FLAG case, and in TEEN
+ * groups a high-severity one is hidden until reviewed.
+ *
+ * Durable without a job per message: the statement that writes a message (or an edit)
+ * also leaves a row in `moderation_pending`, one cheap insert. This processor settles the
+ * rows in batches, one read and one delete per batch, and a sweep (at boot and after each
+ * heartbeat) settles what a process that died left behind. Settling twice is harmless: a
+ * message gets at most one AUTO_FLAG case, checked under the group's lock.
+ *
+ * The AI's decision uses the same verdict (`review`): in one process a message is scored
+ * once, whether the processor or the AI asks first.
+ */
+import { LRUCache } from 'lru-cache';
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import type { SafetyProfileName } from '../domain/safety/safety-profile';
+import type { AfterCommitPublisher } from '../db/unit-of-work';
+import { unitOfWork } from '../db/unit-of-work';
+import { GroupEventKind } from '../events/group-event.type';
+import type { Processor } from '../processors/processors';
+import type { DomainEventOf } from '../processors/domain-events';
+import { ModerationResult, ModerationService, ModerationUnavailable } from './moderation.service';
+import type { SafetyCaseService } from './safety-case.service';
+
+/** Messages scored per batch: one read and one delete each. */
+const BATCH = 64;
+/** Rows the sweep takes at a time. */
+const SWEEP = 256;
+/** Verdicts kept for the AI's job, which usually asks just after the processor settled the message. */
+const RECENT = 2048;
+
+interface PendingMessage {
+  id: string;
+  groupId: string;
+  authorId: string | null;
+  body: string;
+  gone: boolean;
+  profile: SafetyProfileName;
+  /** The pending row's edit count when read; null when the message is not pending (already settled). */
+  rev: number | null;
+}
+
+interface Waiter {
+  promise: Promise<ModerationResult | null>;
+  resolve: (r: ModerationResult | null) => void;
+}
+
+export class AfterDeliveryModeration implements Processor<'messages.created' | 'messages.edited'> {
+  readonly name = 'moderation-after-delivery';
+  readonly events = ['messages.created', 'messages.edited'] as const;
+  /** Queued for the next batch. */
+  private readonly waiting = new Map<string, Waiter>();
+  /** Being scored: a second ask for the same text shares the verdict. */
+  private readonly scoring = new Map<string, Promise<ModerationResult | null>>();
+  /** The latest verdicts, by message, with the text they judged. */
+  private readonly recent = new LRUCache<string, { body: string; verdict: ModerationResult }>({ max: RECENT });
+  private scheduled = false;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly moderation: ModerationService,
+    private readonly safetyCases: SafetyCaseService,
+    private readonly publisher: AfterCommitPublisher,
+    private readonly log: Logger,
+    /** A pending row older than this is the sweep's: its process had every chance to settle it. */
+    private readonly sweepAfterMs: number,
+  ) {}
+
+  async perform(event: DomainEventOf<'messages.created' | 'messages.edited'>): Promise<void> {
+    // An edit's new text must be scored even while the old one still is.
+    await this.review(event.message.id, { fresh: event.name === 'messages.edited' });
+  }
+
+  /**
+   * The verdict on a human message as it reads now, settling its pending row: flagged
+   * content is flagged as a side effect. Null when moderation is unavailable under the
+   * group's profile (TEEN fails closed; the row stays pending and the sweep retries it).
+   * With `body`, a verdict on that same text settled moments ago is reused; `fresh`
+   * scores again even while an older text of the message is being scored (an edit).
+   */
+  review(messageId: string, { fresh = false, body }: { fresh?: boolean; body?: string } = {}): Promise<ModerationResult | null> {
+    const known = body === undefined ? undefined : this.recent.get(messageId);
+    if (known && known.body === body) return Promise.resolve(known.verdict);
+    const queued = this.waiting.get(messageId);
+    if (queued) return queued.promise;
+    const scoring = fresh ? undefined : this.scoring.get(messageId);
+    if (scoring) return scoring;
+    let resolve!: (r: ModerationResult | null) => void;
+    const promise = new Promise<ModerationResult | null>((r) => (resolve = r));
+    this.waiting.set(messageId, { promise, resolve });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // Everything sent in this turn of the event loop goes in one batch.
+      setImmediate(() => {
+        this.scheduled = false;
+        while (this.waiting.size > 0) void this.flush();
+      });
+    }
+    return promise;
+  }
+
+  /** Settles pending rows older than `sweepAfterMs` (their process died); resolves with how many it took. */
+  async sweep(): Promise<number> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      `SELECT message_id AS id FROM moderation_pending WHERE queued_at < now() - $1 * interval '1 millisecond' ORDER BY queued_at LIMIT ${SWEEP}`,
+      [this.sweepAfterMs],
+    );
+    if (rows.length > 0) this.log.info({ messages: rows.length }, 'moderating messages left pending');
+    await Promise.all(rows.map((r) => this.review(r.id)));
+    return rows.length;
+  }
+
+  private async flush(): Promise<void> {
+    const batch = [...this.waiting].slice(0, BATCH);
+    for (const [id, w] of batch) {
+      this.waiting.delete(id);
+      this.scoring.set(id, w.promise);
+    }
+    const ids = batch.map(([id]) => id);
+    try {
+      const verdicts = await this.settle(ids);
+      for (const [id, w] of batch) w.resolve(verdicts.get(id) ?? null);
+    } catch (err) {
+      this.log.error({ err, messages: ids.length }, 'moderation after delivery failed; the sweep retries it');
+      for (const [, w] of batch) w.resolve(null);
+    } finally {
+      for (const [id, w] of batch) if (this.scoring.get(id) === w.promise) this.scoring.delete(id);
+    }
+  }
+
+  /** Scores one batch, flags what is flagged, and deletes the pending rows it settled. */
+  private async settle(ids: string[]): Promise<Map<string, ModerationResult | null>> {
+    const messages: PendingMessage[] = await this.db.query(
+      `SELECT ids.id, m.group_id AS "groupId", m.author_id AS "authorId", coalesce(m.body, '') AS body,
+              m.id IS NULL OR m.deleted_at IS NOT NULL OR m.kind <> 'USER' AS gone, coalesce(g.safety_profile, 'TEEN') AS profile, p.rev
+         FROM unnest($1::uuid[]) AS ids(id)
+         LEFT JOIN messages m ON m.id = ids.id
+         LEFT JOIN groups g ON g.id = m.group_id
+         LEFT JOIN moderation_pending p ON p.message_id = ids.id`,
+      [ids],
+    );
+    const verdicts = new Map<string, ModerationResult | null>();
+    const settled: Array<{ id: string; rev: number }> = [];
+    await Promise.all(
+      messages.map(async (m) => {
+        const verdict = m.gone ? null : await this.score(m);
+        verdicts.set(m.id, verdict);
+        if (verdict) this.recent.set(m.id, { body: m.body, verdict });
+        if (verdict?.flagged) await this.flag(m, verdict);
+        if (m.rev !== null && (m.gone || verdict !== null)) settled.push({ id: m.id, rev: m.rev });
+      }),
+    );
+    if (settled.length > 0) {
+      await this.db.query(
+        `DELETE FROM moderation_pending p USING unnest($1::uuid[], $2::int[]) AS s(id, rev) WHERE p.message_id = s.id AND p.rev = s.rev`,
+        [settled.map((s) => s.id), settled.map((s) => s.rev)],
+      );
+    }
+    return verdicts;
+  }
+
+  private async score(m: PendingMessage): Promise<ModerationResult | null> {
+    try {
+      return await this.moderation.checkOrFallback(m.body, m.profile);
+    } catch (err) {
+      if (!(err instanceof ModerationUnavailable)) throw err;
+      return null;
+    }
+  }
+
+  /** Opens the message's AUTO_FLAG case (once), and hides it until reviewed where the profile says so. */
+  private async flag(m: PendingMessage, result: ModerationResult): Promise<void> {
+    const hide = m.profile === 'TEEN' && result.hideUntilReviewed;
+    await unitOfWork(this.db, this.publisher, async (uow) => {
+      // Settled twice (the sweep, a job run again) must not open a second case: the group's lock orders the two.
+      await uow.tx.query(`SELECT 1 FROM groups WHERE id = $1 FOR UPDATE`, [m.groupId]);
+      const known: unknown[] = await uow.tx.query(`SELECT 1 FROM safety_cases WHERE message_id = $1 AND source = 'AUTO_FLAG' LIMIT 1`, [m.id]);
+      if (known.length > 0) return;
+      await this.safetyCases.open(
+        {
+          source: 'AUTO_FLAG',
+          groupId: m.groupId,
+          messageId: m.id,
+          authorId: m.authorId,
+          categories: result.categories,
+          severity: result.severity === 'none' ? 'low' : result.severity,
+          teen: m.profile === 'TEEN',
+          excerpt: m.body,
+          details: { scores: result.scores, source: result.source, hidden: hide },
+        },
+        uow.tx,
+      );
+      if (!hide) return;
+      const hidden: unknown[] = await uow.tx.query(`UPDATE messages SET status = 'HIDDEN', status_reason = 'UNDER_REVIEW' WHERE id = $1 AND status = 'SENT' RETURNING 1`, [m.id]);
+      if (hidden.length > 0) await uow.append({ groupId: m.groupId, type: GroupEventKind.MESSAGE_UPDATED, messageId: m.id });
+    });
+  }
+}

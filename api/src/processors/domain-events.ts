@@ -1,0 +1,16 @@
+/**
+ * What happened, told to the processors (processors/processors.ts) once it has committed.
+ * Typed by name, so a processor says which it handles and gets the right shape.
+ */
+import type { MessageType } from '../messages/message.type';
+import type { GroupAtSend } from '../messages/message-sender';
+import type { UserEntity } from '../users/user.entity';
+
+export type DomainEvent =
+  /** A human message was committed and published. */
+  | { name: 'messages.created'; message: MessageType; author: UserEntity; group: GroupAtSend }
+  /** A human message's text was edited, committed and published. */
+  | { name: 'messages.edited'; message: MessageType; author: UserEntity };
+
+export type DomainEventName = DomainEvent['name'];
+export type DomainEventOf<N extends DomainEventName> = Extract<DomainEvent, { name: N }>;
