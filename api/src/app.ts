@@ -170,7 +170,10 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
       // No new jobs; replies under way (and open requests, private replies among them) get
       // SHUTDOWN_GRACE_MS to finish. Group replies still streaming then are handed back, not
       // ended: another instance, or the next start, takes them over (jobs/reply-takeover.ts).
-      const grace = setTimeout(() => replies.handBackAll(), config.shutdownGraceMs);
+      const grace = setTimeout(() => {
+        replies.handBackAll();
+        privateResponder.handBackAll();
+      }, config.shutdownGraceMs);
       await Promise.all([
         (async () => {
           await jobs?.stop();
@@ -183,7 +186,8 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
         }),
       ]);
       clearTimeout(grace);
-      // A private reply still running past the grace is ended FAILED INTERRUPTED by whoever takes the lease over.
+      // Private replies cut at the grace store their FAILED INTERRUPTED end before the lease goes.
+      await privateResponder.idle();
       await lease.stop();
       wss.close();
       await apollo.stop();

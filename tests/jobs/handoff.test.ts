@@ -137,3 +137,31 @@ it('a hand-back does not use up the redo: a crash during the redo that followed 
     await db.end();
   }
 });
+
+it('SIGTERM while a private reply streams past the grace: the process itself ends it FAILED INTERRUPTED, gives the unit back and exits 0', async () => {
+  const databaseUrl = await createDatabase();
+  const db = database(databaseUrl);
+  try {
+    crash.fake.enqueue({ chunks: ['Let ', 'me ', 'think.'], stallAfterChunks: 1, resume: never });
+    const a = await start(databaseUrl, { SHUTDOWN_GRACE_MS: '1500' });
+    const [alice] = await a.api.users(1);
+    const started = await a.api.ok(alice.token, `mutation { startConversation(title: "t") { id } }`);
+    const conversationId = started.startConversation.id;
+    const asked = a.api
+      .gql(alice.token, `mutation($c: ID!, $b: String!) { sendPrivateMessage(conversationId: $c, body: $b) { reply { id } } }`, { c: conversationId, b: 'How far is Porto from Lisbon?' })
+      .catch((err: Error) => err);
+    const [request] = await crash.fake.waitForChatRequests(1, 30_000);
+    await until(async () => request.stalled === true, 'the private reply to stall');
+
+    // The only instance: nobody else could end the reply after it exits.
+    expect(await sigterm(a)).toBe(0);
+    await asked;
+    const replies = await db.query(`SELECT body, status, status_reason AS "statusReason" FROM conversation_messages WHERE conversation_id = $1 AND role = 'AI'`, [conversationId]);
+    expect(replies).toEqual([{ body: '', status: 'FAILED', statusReason: 'INTERRUPTED' }]);
+    const [response] = await db.query(`SELECT status, status_reason AS "statusReason", charged, takeovers FROM model_responses WHERE charged_user_id = $1`, [alice.id]);
+    expect(response).toEqual({ status: 'FAILED', statusReason: 'INTERRUPTED', charged: false, takeovers: 0 });
+    expect(request.aborted).toBe(true);
+  } finally {
+    await db.end();
+  }
+});

@@ -52,6 +52,8 @@ export class PrivateReplyChat implements ReplyChat<ReplyRef> {
     private readonly d: PrivateChatDeps,
     readonly payer: UserEntity,
     readonly trigger: Pick<ConversationMessageType, 'id' | 'conversationId' | 'seq' | 'body'>,
+    /** Stops the stream when the shutdown grace is over (PrivateResponder.handBackAll). */
+    readonly signal?: AbortSignal,
   ) {
     this.profile = safetyProfile([payer], d.config.unknownAgeIsMinor);
   }

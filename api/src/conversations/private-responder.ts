@@ -4,7 +4,7 @@
  * mutation that asked, and answers with the stored reply whatever the outcome.
  */
 import type { ReplyPipeline } from '../ai/reply/reply-pipeline';
-import { ReplyNotHeld } from '../ai/reply/reply-chat';
+import { HandBack, ReplyNotHeld } from '../ai/reply/reply-chat';
 import type { UserEntity } from '../users/user.entity';
 import { USER_COLUMNS } from '../users/user.columns';
 import { CONVERSATION_MESSAGE_COLUMNS } from './conversation.policy';
@@ -19,19 +19,48 @@ export interface PrivateReply {
 
 /** Answers one message of a private conversation; never throws for a provider or quota problem. */
 export class PrivateResponder {
+  /** Replies under way in this process: shutdown ends those still streaming when its grace is over. */
+  private readonly inflight = new Map<AbortController, Promise<unknown>>();
+
   constructor(private readonly d: PrivateChatDeps & { pipeline: ReplyPipeline }) {}
 
   async reply(user: UserEntity, trigger: ConversationMessageType): Promise<PrivateReply> {
-    const chat = new PrivateReplyChat(this.d, user, trigger);
+    const controller = new AbortController();
+    const chat = new PrivateReplyChat(this.d, user, trigger, controller.signal);
+    const running = this.run(chat);
+    this.inflight.set(controller, running);
     try {
-      await this.d.pipeline.run(chat);
+      await running;
+    } finally {
+      this.inflight.delete(controller);
+    }
+    return { reply: chat.stored!, quotaResetsAt: chat.quotaResetsAt };
+  }
+
+  /**
+   * Shutdown, once SHUTDOWN_GRACE_MS is over: a private reply cannot be handed to another
+   * instance (the mutation waiting for it is on this one), so each still streaming is ended
+   * here, FAILED INTERRUPTED with its unit given back, before the process lets go of its lease.
+   */
+  handBackAll(): void {
+    for (const controller of this.inflight.keys()) controller.abort(new HandBack());
+  }
+
+  /** Resolves when every reply under way here has been stored. */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+  }
+
+  private async run(chat: PrivateReplyChat): Promise<void> {
+    try {
+      const result = await this.d.pipeline.run(chat);
+      if (result.kind === 'handed_back') await this.d.pipeline.fail(chat, chat.reserved!, 'INTERRUPTED');
     } catch (err) {
       // Only our own storage can fail here: the person must not pay for an answer they never got.
       // A reply another instance took over (this process stalled past its lease) is settled there.
       if (chat.reserved && !(err instanceof ReplyNotHeld)) await this.d.quota.release(chat.reserved.responseId, 'INTERNAL').catch(() => undefined);
       throw err;
     }
-    return { reply: chat.stored!, quotaResetsAt: chat.quotaResetsAt };
   }
 
   /**
