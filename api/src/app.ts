@@ -68,9 +68,9 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   const runsJobs = config.role !== 'api';
   const jobs = runsJobs ? new JobRunner(db, databaseUrl, config.ai.jobsConcurrency, log) : null;
   let takeover: ReplyTakeover | null = null;
-  let afterDelivery: AfterDeliveryModeration | null = null;
+  // After each heartbeat: what dead processes left pending (both exist before the first beat).
   const lease = new InstanceLease(db, config.ai.replyLeaseMs, log, () => [...(jobs?.workerIds ?? [])], async () => {
-    await afterDelivery?.sweep();
+    await afterDelivery.sweep();
     await takeover?.sweep();
   });
 
@@ -86,7 +86,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   const safetyCases = new SafetyCaseService(db);
   // Side effects of committed changes, as named processors (processors/processors.ts).
   const processors = new Processors(log);
-  afterDelivery = new AfterDeliveryModeration(db, moderation, safetyCases, publisher, log, config.ai.replyLeaseMs);
+  const afterDelivery = new AfterDeliveryModeration(db, moderation, safetyCases, publisher, log, config.ai.replyLeaseMs);
   processors.register(afterDelivery);
   const pipeline = new ReplyPipeline({ config, log, metrics, provider, quota, moderation, safetyCases });
   const replies = new GroupReplies({ db, config, log, provider, quota, rollout, publisher, bus, afterDelivery, pipeline, instanceId: lease.id });

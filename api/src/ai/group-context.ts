@@ -5,6 +5,7 @@
 import type { DataSource } from 'typeorm';
 import { preparedQuery } from '../db/prepared';
 import type { AiMode } from '../domain/ai-mode';
+import { payerOf } from '../domain/quota/settlement';
 import type { SafetyProfileName } from '../domain/safety/safety-profile';
 import type { MessageEntity } from '../messages/message.entity';
 import type { MessageType } from '../messages/message.type';
@@ -27,11 +28,15 @@ export interface GroupState {
   history: Array<{ id: string; kind: 'USER' | 'AI' | 'SYSTEM'; authorId: string | null; authorUsername: string | null; body: string; status: string; mentionsAi: boolean }>;
 }
 
-/** The message answered, as the API shows it, and its author; null when it is gone or not a person's. */
+/**
+ * The message answered, as the API shows it, and the user who pays for the reply (its
+ * author: payerOf); null when it is gone or nobody may pay for a reply to it.
+ */
 export async function loadTrigger(db: DataSource, messageId: string): Promise<{ trigger: MessageType; author: UserEntity } | null> {
-  const rows: MessageEntity[] = await db.query(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1 AND deleted_at IS NULL AND kind = 'USER'`, [messageId]);
-  if (rows.length === 0 || !rows[0].authorId) return null;
-  const [author]: UserEntity[] = await db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [rows[0].authorId]);
+  const rows: MessageEntity[] = await db.query(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1 AND deleted_at IS NULL`, [messageId]);
+  const payer = rows.length === 0 ? null : payerOf({ chat: 'GROUP', kind: rows[0].kind, authorId: rows[0].authorId });
+  if (!payer) return null;
+  const [author]: UserEntity[] = await db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [payer]);
   if (!author) return null;
   const [trigger] = await loadMessageViews(db.manager, rows);
   return { trigger, author };

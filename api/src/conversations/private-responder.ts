@@ -5,6 +5,7 @@
  */
 import type { ReplyPipeline } from '../ai/reply/reply-pipeline';
 import { HandBack, ReplyNotHeld } from '../ai/reply/reply-chat';
+import { payerOf } from '../domain/quota/settlement';
 import type { UserEntity } from '../users/user.entity';
 import { USER_COLUMNS } from '../users/user.columns';
 import { CONVERSATION_MESSAGE_COLUMNS } from './conversation.policy';
@@ -25,6 +26,8 @@ export class PrivateResponder {
   constructor(private readonly d: PrivateChatDeps & { pipeline: ReplyPipeline }) {}
 
   async reply(user: UserEntity, trigger: ConversationMessageType): Promise<PrivateReply> {
+    // Only the person's own message is answered, and they pay (a reply nobody pays for would escape every quota).
+    if (payerOf({ chat: 'PRIVATE', role: trigger.role, ownerId: user.id }) !== user.id) throw new Error(`message ${trigger.id} is not a person's message to answer`);
     const controller = new AbortController();
     const chat = new PrivateReplyChat(this.d, user, trigger, controller.signal);
     const running = this.run(chat);
