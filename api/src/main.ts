@@ -23,6 +23,9 @@ async function main(): Promise<void> {
   const secretsFile = devSecretsFile(config.embeddedPg.dataDir);
   if (config.auth.usingDevSecret) log.warn({ secretsFile }, 'using the data folder\'s development JWT secret: set JWT_SECRET or JWT_JWKS_URL for real use');
   if (config.staff.usingDevSecret) log.warn({ secretsFile }, 'using the data folder\'s development staff token secret: set STAFF_JWT_SECRET for real use');
+  if (!config.ai.configured) {
+    log.warn('the AI is off: no model provider is configured, so it stays silent and a mention gets a private notice; set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible endpoint) to turn it on');
+  }
   if (config.nodeEnv === 'production' && config.metrics.port === null && config.metrics.token === null) {
     log.warn('/metrics is open to anyone who reaches the main port: set METRICS_PORT or METRICS_TOKEN');
   }

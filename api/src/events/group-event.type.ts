@@ -21,11 +21,13 @@ export enum GroupEventKind {
   AI_COMPLETED = 'AI_COMPLETED',
   /** Ephemeral and private: the AI did not answer because the viewer's quota is used up. */
   QUOTA_NOTICE = 'QUOTA_NOTICE',
+  /** Ephemeral and private: the AI cannot answer the viewer's mention here (notice.code AI_NOT_CONFIGURED: no model provider). */
+  AI_NOTICE = 'AI_NOTICE',
 }
 registerEnumType(GroupEventKind, { name: 'GroupEventType' });
 
 /** Ephemeral events carry no sequence number and are never stored. */
-export const EPHEMERAL_EVENTS = new Set<GroupEventKind>([GroupEventKind.TYPING, GroupEventKind.AI_DELTA, GroupEventKind.QUOTA_NOTICE]);
+export const EPHEMERAL_EVENTS = new Set<GroupEventKind>([GroupEventKind.TYPING, GroupEventKind.AI_DELTA, GroupEventKind.QUOTA_NOTICE, GroupEventKind.AI_NOTICE]);
 
 @ObjectType('TypingIndicator')
 export class TypingType {
@@ -43,7 +45,7 @@ export class AiDeltaType {
 
 @ObjectType('Notice')
 export class NoticeType {
-  @Field(() => String, { description: 'An error code from the fixed set, e.g. QUOTA_EXCEEDED' }) code: string;
+  @Field(() => String, { description: 'What the notice is about: QUOTA_EXCEEDED, or AI_NOT_CONFIGURED (this service has no model provider)' }) code: string;
   @Field(() => String) message: string;
   @Field(() => GraphQLISODateTime, { nullable: true }) resetsAt: Date | string | null;
   @Field(() => ID, { nullable: true, description: 'The message the notice is about' }) messageId: string | null;

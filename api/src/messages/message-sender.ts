@@ -17,7 +17,7 @@ import { hasVisibleText } from '../domain/text/member-text';
 import { badInput, DomainError, notFound } from '../errors';
 import { buildEventView } from '../events/event-log';
 import type { EventPublisher } from '../events/event-publisher';
-import { GroupEventKind } from '../events/group-event.type';
+import { ephemeralEvent, GroupEventKind, GroupEventType } from '../events/group-event.type';
 import { isUuid, requireMembership } from '../groups/group.policy';
 import type { Metrics } from '../ops/metrics';
 import type { UserEntity } from '../users/user.entity';
@@ -124,7 +124,7 @@ export class MessageSender {
   }
 
   private params({ input, body, mentions }: PreparedSend, author: string): unknown[] {
-    return [input.groupId, author, input.clientMessageId, body, input.replyToId ?? null, mentions.usernames, mentions.mentionsAi];
+    return [input.groupId, author, input.clientMessageId, body, input.replyToId ?? null, mentions.usernames, mentions.mentionsAi, this.config.ai.configured];
   }
 
   private async sendAs(user: UserEntity, send: PreparedSend): Promise<MessageType> {
@@ -168,6 +168,7 @@ export class MessageSender {
         { users, messages: new Map([[row.id, message]]) },
       ),
     ]);
+    if (message.mentionsAi && aiMode !== 'OFF' && !this.config.ai.configured) this.events.publish([aiNotConfigured(message, user.id)]);
     // Published first: with the in-process bus the subscribers' frames are already written.
     // The processors then start moderation after delivery (off the event loop with the built-in classifier).
     this.processors.emit({ name: 'messages.created', message, author: user, group: { aiMode: aiMode!, safetyProfile: safetyProfile! } });
@@ -178,4 +179,15 @@ export class MessageSender {
     await requireMembership(this.db.manager, groupId, user.id);
     throw notFound('Message');
   }
+}
+
+/**
+ * Without a model provider the AI stays out of the thread: a mention gets this notice, for
+ * its author alone, instead of an AI message that could only fail.
+ */
+function aiNotConfigured(message: MessageType, authorId: string): GroupEventType {
+  return ephemeralEvent(message.groupId, GroupEventKind.AI_NOTICE, {
+    notice: { code: 'AI_NOT_CONFIGURED', message: 'The AI is not set up on this service, so it cannot answer here.', resetsAt: null, messageId: message.id },
+    visibleTo: authorId,
+  });
 }

@@ -35,7 +35,7 @@ export type SendRow = MessageEntity & {
 /** By claims: at most one row, whose `author` is the matching user row as JSON (null when none matches). */
 export type ClaimsSendRow = (SendRow | { [K in keyof SendRow]: null }) & { author: Record<string, unknown> | null };
 
-/** $1 group, $2 author (id, or subject), $3 clientMessageId, $4 body, $5 replyToId, $6 mentioned usernames, $7 mentions the AI. */
+/** $1 group, $2 author (id, or subject), $3 clientMessageId, $4 body, $5 replyToId, $6 mentioned usernames, $7 mentions the AI, $8 the AI can answer (a provider is configured). */
 function statement(author: string, prelude: string): string {
   return `WITH ${prelude}
      existing AS (
@@ -64,11 +64,12 @@ function statement(author: string, prelude: string): string {
      p AS (
        INSERT INTO moderation_pending (message_id) SELECT id FROM m),
      -- The AI's reply as a durable job, committed with the message: only when the group's AI
-     -- is on (no job for a message that needs none), one per message (its job key).
+     -- is on and a model provider is configured ($8), so no job for a message that needs none;
+     -- one per message (its job key).
      j AS (
        SELECT graphile_worker.add_job('ai.respond', json_build_object('messageId', m.id), max_attempts => 5,
                                       job_key => 'ai.respond:' || m.id, job_key_mode => 'unsafe_dedupe')
-         FROM m, g WHERE g.ai_mode <> 'OFF')`;
+         FROM m, g WHERE g.ai_mode <> 'OFF' AND $8::boolean)`;
 }
 
 const RESULT = `SELECT 'new' AS origin, m.*, (SELECT created_at FROM e) AS "eventAt", g.ai_mode AS "aiMode", g.safety_profile AS "safetyProfile",
@@ -79,12 +80,12 @@ const RESULT = `SELECT 'new' AS origin, m.*, (SELECT created_at FROM e) AS "even
 export const SEND_BY_ID = `${statement('$2', '')}
      ${RESULT}`;
 
-/** $8 region, $9 plan, $10 age band, $11 parental group chats: the claims the author's row must carry. */
+/** $9 region, $10 plan, $11 age band, $12 parental group chats: the claims the author's row must carry. */
 export const SEND_BY_CLAIMS = `${statement(
   '(SELECT id FROM writer)',
   `author AS (
-       SELECT ${USER_COLUMNS} FROM users WHERE subject = $2 AND region IS NOT DISTINCT FROM $8 AND plan = $9
-          AND age_band IS NOT DISTINCT FROM $10 AND parental_group_chats = $11),
+       SELECT ${USER_COLUMNS} FROM users WHERE subject = $2 AND region IS NOT DISTINCT FROM $9 AND plan = $10
+          AND age_band IS NOT DISTINCT FROM $11 AND parental_group_chats = $12),
      writer AS (
        SELECT id FROM author WHERE "suspendedAt" IS NULL),`,
 )},
