@@ -94,13 +94,36 @@ describe('sendMessage', () => {
     expect(await lastSeq(api, groupId)).toBe(before + 1);
   });
 
-  it('a retry with the same clientMessageId returns the original message, even with a different body', async () => {
+  it('a retry with the same clientMessageId and the same message returns the original', async () => {
     const { alice, groupId } = await twoMemberGroup();
     const clientMessageId = randomUUID();
     const first = await api.ok(alice.token, SEND, { i: { groupId, body: 'original', clientMessageId } });
-    const retry = await api.ok(alice.token, SEND, { i: { groupId, body: 'changed', clientMessageId } });
+    const retry = await api.ok(alice.token, SEND, { i: { groupId, body: 'original', clientMessageId } });
     expect(retry.sendMessage).toEqual(first.sendMessage);
     expect(await messageCount(groupId)).toBe(1);
+  });
+
+  it('reusing a clientMessageId for a different body or reply target is refused with BAD_USER_INPUT, and nothing changes', async () => {
+    const { alice, groupId } = await twoMemberGroup();
+    const clientMessageId = randomUUID();
+    const first = await api.ok(alice.token, SEND, { i: { groupId, body: 'original', clientMessageId } });
+    const otherBody = await api.gql(alice.token, SEND, { i: { groupId, body: 'changed', clientMessageId } });
+    expect(errorCodes(otherBody)).toEqual(['BAD_USER_INPUT']);
+    expect(otherBody.errors![0].message).toMatch(/clientMessageId/);
+    const otherTarget = await api.gql(alice.token, SEND, { i: { groupId, body: 'original', clientMessageId, replyToId: first.sendMessage.id } });
+    expect(errorCodes(otherTarget)).toEqual(['BAD_USER_INPUT']);
+    expect(await messageCount(groupId)).toBe(1);
+    const [stored] = await api.query(`SELECT body FROM messages WHERE id = $1`, [first.sendMessage.id]);
+    expect(stored).toEqual({ body: 'original' });
+  });
+
+  it('a retry of a message edited since is still answered with it: the edit, not the retry, changed the text', async () => {
+    const { alice, groupId } = await twoMemberGroup();
+    const clientMessageId = randomUUID();
+    const first = await api.ok(alice.token, SEND, { i: { groupId, body: 'original', clientMessageId } });
+    await api.ok(alice.token, `mutation($m: ID!) { editMessage(messageId: $m, body: "edited") { id } }`, { m: first.sendMessage.id });
+    const retry = await api.ok(alice.token, SEND, { i: { groupId, body: 'original', clientMessageId } });
+    expect(retry.sendMessage).toMatchObject({ id: first.sendMessage.id, body: 'edited' });
   });
 
   it('keeps seq unique, contiguous and in send order per sender under 5 concurrent senders x 20 messages', async () => {

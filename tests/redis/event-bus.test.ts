@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import Redis from 'ioredis';
 import pino from 'pino';
 import { RedisEventBus } from '../../api/src/events/event-bus';
@@ -32,6 +33,43 @@ function collector() {
         if (Date.now() > deadline) throw new Error(`expected ${n} events, got ${got.length}`);
         await sleep(10);
       }
+    },
+  };
+}
+
+/**
+ * A TCP proxy to Redis that hands its replies back late, as a loaded machine does: a client's
+ * handshake then stays in flight long enough to act in the middle of it.
+ */
+async function slowRepliesProxy(replyDelayMs: number) {
+  const target = new URL(redisUrl());
+  const sockets = new Set<net.Socket>();
+  /** Resolves each waiter once that many client connections have written their first bytes. */
+  let talking = 0;
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port || 6379), target.hostname);
+    sockets.add(client).add(upstream);
+    client.once('data', () => {
+      talking += 1;
+      for (const w of waiters.filter((w) => w.n <= talking)) w.resolve();
+    });
+    client.pipe(upstream);
+    upstream.on('data', (chunk) => setTimeout(() => client.write(chunk), replyDelayMs));
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) s.on('close', drop).on('error', drop);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    clientsTalking: (n: number) => new Promise<void>((resolve) => (talking >= n ? resolve() : waiters.push({ n, resolve }))),
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
     },
   };
 }
@@ -109,5 +147,28 @@ describeWithRedis('RedisEventBus', () => {
     await sleep(100);
     expect(first.got).toEqual([]);
     expect(await channelSubscribers(admin, groupId)).toBe(1);
+  });
+
+  // ioredis writes a SUBSCRIBE made during its handshake at once; before the ready check it put the
+  // connection in subscriber mode, the check failed, and the reconnect dropped the subscription.
+  it('keeps a subscription made while its connection is still in the handshake', async () => {
+    const proxy = await slowRepliesProxy(100);
+    const c = new RedisEventBus(proxy.url, log);
+    try {
+      const groupId = randomUUID();
+      const onC = collector();
+      // Both connections have sent their first handshake command; no reply is back yet.
+      await proxy.clientsTalking(2);
+      await c.subscribe(groupId, onC.handler);
+      for (let seq = 1; seq <= 3; seq++) a.publish(groupId, event(groupId, seq));
+      await onC.until(3, 3000);
+      await sleep(300);
+      a.publish(groupId, event(groupId, 4));
+      await onC.until(4, 3000);
+      expect(onC.got.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    } finally {
+      await c.close();
+      await proxy.close();
+    }
   });
 });

@@ -81,6 +81,15 @@ export class RedisEventBus implements EventBus {
   /** Tells this process's control messages from the others' when Redis echoes them back. */
   private readonly origin = randomUUID();
   private readonly controlActive: Promise<unknown>;
+  /**
+   * SUBSCRIBE/UNSUBSCRIBE held back while the listening connection is in its handshake, in call order.
+   * ioredis writes SUBSCRIBE (a command Redis allows while loading) straight to a socket that is
+   * connected but not yet ready, instead of queueing it. If it goes out before the ready check's
+   * INFO, the connection is in subscriber mode when INFO comes, the check fails, and ioredis drops
+   * the connection and reconnects without resubscribing (it restores only the subscriptions of a
+   * connection that had been ready): the caller was told the channel was active and hears nothing.
+   */
+  private heldSubCommands: Array<() => void> = [];
 
   constructor(url: string, private readonly log: Logger) {
     this.pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
@@ -90,10 +99,14 @@ export class RedisEventBus implements EventBus {
     // listeners re-read the event log.
     let connectedOnce = false;
     this.sub.on('ready', () => {
+      this.releaseSubCommands();
       if (connectedOnce) for (const h of this.reconnectHandlers) h();
       connectedOnce = true;
     });
-    this.controlActive = this.sub.subscribe(CONTROL_CHANNEL).catch((err) => log.error({ err }, 'redis control subscription failed'));
+    // A handshake that fails ends in 'close'; what was held then waits in ioredis's offline queue,
+    // which is sent only once a connection is ready.
+    this.sub.on('close', () => this.releaseSubCommands());
+    this.controlActive = this.onSub(() => this.sub.subscribe(CONTROL_CHANNEL)).catch((err) => log.error({ err }, 'redis control subscription failed'));
     this.sub.on('message', (ch: string, raw: string) => {
       if (ch === CONTROL_CHANNEL) return this.receiveControl(raw);
       const groupId = ch.slice('rt:group:'.length);
@@ -116,15 +129,29 @@ export class RedisEventBus implements EventBus {
     const unsubscribeLocal = await this.local.subscribe(groupId, handler);
     let entry = this.channels.get(groupId);
     if (entry) entry.refs += 1;
-    else this.channels.set(groupId, (entry = { refs: 1, active: this.sub.subscribe(channel(groupId)) }));
+    else this.channels.set(groupId, (entry = { refs: 1, active: this.onSub(() => this.sub.subscribe(channel(groupId))) }));
     await entry.active;
     return () => {
       unsubscribeLocal();
       const current = this.channels.get(groupId);
       if (!current || --current.refs > 0) return;
       this.channels.delete(groupId);
-      this.sub.unsubscribe(channel(groupId)).catch((err) => this.log.warn({ err, groupId }, 'redis unsubscribe failed'));
+      this.onSub(() => this.sub.unsubscribe(channel(groupId))).catch((err) => this.log.warn({ err, groupId }, 'redis unsubscribe failed'));
     };
+  }
+
+  /** Sends a (un)subscribe on the listening connection, once that cannot cost the connection its subscriptions. */
+  private onSub<T>(send: () => Promise<T>): Promise<T> {
+    if (this.sub.status !== 'connect' && this.heldSubCommands.length === 0) return send();
+    return new Promise<T>((resolve, reject) => this.heldSubCommands.push(() => send().then(resolve, reject)));
+  }
+
+  private releaseSubCommands(): void {
+    // ioredis emits its events a tick late: the connection may already be in a new handshake.
+    if (this.sub.status === 'connect') return;
+    const held = this.heldSubCommands;
+    this.heldSubCommands = [];
+    for (const send of held) send();
   }
 
   onReconnect(handler: () => void): void {

@@ -22,6 +22,7 @@ import { isUuid, requireMembership } from '../groups/group.policy';
 import type { Metrics } from '../ops/metrics';
 import type { UserEntity } from '../users/user.entity';
 import { toUserView, UserType } from '../users/user.type';
+import type { MessageEntity } from './message.entity';
 import type { MessageType } from './message.type';
 import { buildMessageView, loadMessageViews, loadUsers } from './message.views';
 import { claimsParams, ClaimsSendRow, MESSAGE_COLUMNS, SEND_BY_CLAIMS, SEND_BY_ID, SendRow, userFromJson } from './send-statement';
@@ -148,14 +149,17 @@ export class MessageSender {
   }
 
   /** The sent (or earlier) message as the API shows it; a new one is published, then moderated and offered to the AI. */
-  private async conclude(user: UserEntity, { input }: PreparedSend, rows: SendRow[]): Promise<MessageType> {
+  private async conclude(user: UserEntity, { input, body }: PreparedSend, rows: SendRow[]): Promise<MessageType> {
     if (rows.length === 0) {
       // Nothing was sent: a missing group (or one the user is not in) is NOT_FOUND, else it was the reply target.
       if (input.replyToId) await this.replyTargetMissing(user, input.groupId);
       throw notFound('Group');
     }
     const { origin, eventAt, aiMode, safetyProfile, aiJob: _aiJob, ...row } = rows[0];
-    if (origin === 'existing') return (await loadMessageViews(this.db.manager, [row]))[0];
+    if (origin === 'existing') {
+      assertSameSend(row, body, input.replyToId ?? null);
+      return (await loadMessageViews(this.db.manager, [row]))[0];
+    }
 
     const author = toUserView(user);
     const users = new Map<string, UserType>([[user.id, author]]);
@@ -190,4 +194,17 @@ function aiNotConfigured(message: MessageType, authorId: string): GroupEventType
     notice: { code: 'AI_NOT_CONFIGURED', message: 'The AI is not set up on this service, so it cannot answer here.', resetsAt: null, messageId: message.id },
     visibleTo: authorId,
   });
+}
+
+/**
+ * A retry must be the same send: reusing a clientMessageId for another text or reply target
+ * is a client bug that answering with the old message would hide (Stripe refuses an
+ * idempotency key reused with other parameters the same way). A message edited or deleted
+ * since no longer shows what was sent, so its retries are answered with it as it is.
+ */
+function assertSameSend(existing: MessageEntity, body: string, replyToId: string | null): void {
+  if (existing.editedAt || existing.deletedAt) return;
+  if (existing.body !== body || (existing.replyToId ?? null) !== replyToId) {
+    throw badInput('clientMessageId was already used for a different message: use a new clientMessageId for a new message', 'clientMessageId');
+  }
 }
