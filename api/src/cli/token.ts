@@ -6,20 +6,47 @@ import { parseArgs } from 'node:util';
 import { signDevToken } from '../auth/jwt';
 import { loadConfig } from '../config/env';
 
-const { values } = parseArgs({
-  options: {
-    sub: { type: 'string' },
-    plan: { type: 'string', default: 'free' },
-    region: { type: 'string' },
-    age: { type: 'string' },
-    'parental-group-chats': { type: 'string' },
-    expires: { type: 'string', default: '12h' },
-  },
-});
+const USAGE = `usage: npm run token -- --sub <id> [options]
+
+Prints a token signed with the development secret of the data folder (or JWT_SECRET),
+for a made-up user of the identity provider.
+
+  --sub <id>                      the user's id at the identity provider (required)
+  --plan free|go|plus|pro         the plan claim (default free)
+  --region <CC>                   ISO 3166-1 alpha-2 region, e.g. JP (default: none)
+  --age adult|minor               the age band (default: unknown, treated like a minor)
+  --parental-group-chats false    a parent turned group chats off (minors)
+  --expires <duration>            lifetime, e.g. 30m, 12h (default 12h; at most JWT_MAX_TTL_SECONDS)
+  -h, --help                      this text
+
+Example: TOKEN=$(npm run --silent token -- --sub alice --plan plus --region JP --age adult)`;
+
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        sub: { type: 'string' },
+        plan: { type: 'string', default: 'free' },
+        region: { type: 'string' },
+        age: { type: 'string' },
+        'parental-group-chats': { type: 'string' },
+        expires: { type: 'string', default: '12h' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n\n${USAGE}`);
+  }
+}
 
 async function main() {
+  const values = options();
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
   const config = loadConfig();
-  if (!values.sub) throw new Error('usage: npm run token -- --sub <id> [--plan free|go|plus|pro] [--region JP] [--age adult|minor]');
+  if (!values.sub) throw new Error(USAGE);
   if (!config.auth.hs256Secret) throw new Error('token signing needs JWT_SECRET (HS256)');
   const token = await signDevToken(config.auth.hs256Secret, {
     sub: values.sub,
