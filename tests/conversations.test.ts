@@ -310,6 +310,19 @@ describe('personal memory', () => {
     expect(systemText(fake.chatRequests()[1])).toContain('my sister is vegan');
   });
 
+  it('"Remember that I\'m vegetarian. Any veggie ramen?" saves the fact and answers the question in the same reply', async () => {
+    const alice = await api.user();
+    const id = await start(alice);
+    fake.enqueue({ text: 'Try the shoyu ramen with a mushroom broth.' });
+    const ex = await send(alice, id, "Remember that I'm vegetarian. Any veggie ramen?");
+    expect(ex.memorySaved).toMatchObject({ text: "I'm vegetarian", source: 'CONVERSATION' });
+    expect(ex.reply).toMatchObject({ status: 'COMPLETED', body: 'Try the shoyu ramen with a mushroom broth.' });
+    const [request] = fake.chatRequests();
+    expect(systemText(request)).toContain("I'm vegetarian");
+    const turns = request.body.messages as Array<{ role: string; content: string }>;
+    expect(turns.at(-1)).toMatchObject({ role: 'user', content: expect.stringContaining('Any veggie ramen?') });
+  });
+
   it('drops a deleted fact from the next request', async () => {
     const alice = await api.user();
     const fact = (await api.ok(alice.token, ADD_MEMORY, { t: 'I hate mornings' })).addMemory;

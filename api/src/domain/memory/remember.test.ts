@@ -24,6 +24,11 @@ describe('extractRememberRequest', () => {
     ['娘がピーナッツアレルギーであることを覚えておいてください。', '娘がピーナッツアレルギーである'],
     ['覚えておいて：毎週金曜はテニス', '毎週金曜はテニス'],
     ['记住：我不吃辣', '我不吃辣'],
+    // The request's own sentence only: what follows is for the reply.
+    ["Remember that I'm vegetarian. Any veggie ramen?", "I'm vegetarian"],
+    ['Please remember that I live in Osaka! What is good near Namba?', 'I live in Osaka'],
+    ['remember that my doctor is Dr. Tanaka. Is he open on Sundays?', 'my doctor is Dr. Tanaka'],
+    ['覚えておいて：毎週金曜はテニス。明日の天気は？', '毎週金曜はテニス'],
   ])('%s → %s', (text, fact) => {
     expect(extractRememberRequest(text)).toBe(fact);
   });
@@ -33,6 +38,7 @@ describe('extractRememberRequest', () => {
     'Do you remember that restaurant we went to?',
     'remember when we missed the last train?',
     'remember to buy milk',
+    'Do you remember that place? The one with the ramen.',
     'I remember that trip, it was great',
     'remember that',
     'remember:   ',

@@ -32,16 +32,29 @@ const FACT_BEFORE =
 /** The fact a message asks to remember, without the request itself; null when it asks none. */
 export function extractRememberRequest(text: string): string | null {
   const input = text.normalize('NFKC').replace(/[\u2018\u2019]/g, "'").trim();
-  // "Do you remember when…?" asks something; "can you remember that …?" requests.
-  const question = /\?\s*$/.test(input);
   for (const re of FACT_AFTER) {
     const m = re.exec(input);
     if (!m) continue;
-    if (question && !/^(?:@\S+\s*)?(?:can|could|would|will|kannst|puedes|peux|tu peux)/i.test(input)) return null;
-    return clean(m[1]);
+    // The fact is the request's own sentence: "Remember that I'm vegetarian. Any veggie ramen?"
+    // saves "I'm vegetarian" and leaves the question to the reply.
+    const fact = firstSentence(m[1]);
+    // "Do you remember when…?" asks something; "can you remember that …?" requests.
+    if (/\?\s*$/.test(fact) && !/^(?:@\S+\s*)?(?:can|could|would|will|kannst|puedes|peux|tu peux)/i.test(input)) return null;
+    return clean(fact);
   }
   const m = FACT_BEFORE.exec(input);
   return m ? clean(m[1]) : null;
+}
+
+/**
+ * Where the first sentence ends: at . ! ? followed by another sentence (not after a
+ * common abbreviation such as "Dr." or "St."), or at 。！？ followed by more text.
+ */
+const SENTENCE_END = /(?<!\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|vs|No|Nr|ca|bzw|z\.B|e\.g|i\.e|etc))[.!?](?=\s+\S)|[。！？](?=\S)/u;
+
+function firstSentence(text: string): string {
+  const end = SENTENCE_END.exec(text);
+  return end ? text.slice(0, end.index + 1) : text;
 }
 
 function clean(raw: string): string | null {
