@@ -1,5 +1,5 @@
 /**
- * Private conversations and personal memory (PRODUCT.md §5), through GraphQL into
+ * Private conversations and personal memory (docs/product.md §5), through GraphQL into
  * PostgreSQL, with the model provider played by a loopback OpenAI-compatible server.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Rollout flags (PRODUCT.md §7) through the API: who may create and join groups, whose
+ * Rollout flags (docs/product.md §7) through the API: who may create and join groups, whose
  * mentions the AI answers, how fast a rule change reaches another API process, and the
  * audit trail of every change.
  */

@@ -1,5 +1,5 @@
 /**
- * The fixed set of error codes client teams rely on (PRODUCT.md §9), one error class
+ * The fixed set of error codes client teams rely on (docs/product.md §9), one error class
  * that carries them, and the one formatter that masks everything else.
  */
 import { GraphQLError, GraphQLFormattedError } from 'graphql';

@@ -19,7 +19,7 @@ export function createLoaders(db: DataSource, viewerId: string | null): Loaders 
     modelResponse: new DataLoader(async (messageIds) => {
       const rows: Array<ModelResponseType & { messageId: string; userId: string; username: string; displayName: string; photoUrl: string }> = await db.query(
         `SELECT r.message_id AS "messageId", r.id, r.model, r.tier, r.route_reason AS "routeReason", r.charged, r.prompt_tokens AS "promptTokens",
-                r.completion_tokens AS "completionTokens", r.latency_ms AS "latencyMs", r.status, r.created_at AS "createdAt",
+                r.completion_tokens AS "completionTokens", r.latency_ms AS "latencyMs", r.status, r.created_at AS "createdAt", r.context,
                 u.id AS "userId", u.username, u.display_name AS "displayName", u.photo_url AS "photoUrl"
            FROM model_responses r JOIN users u ON u.id = r.charged_user_id WHERE r.message_id = ANY($1::uuid[])`,
         [messageIds],

@@ -1,5 +1,5 @@
 /**
- * The AI participant in a group (PRODUCT.md §4, §5): when it speaks, how its reply streams
+ * The AI participant in a group (docs/product.md §4, §5): when it speaks, how its reply streams
  * to every member, which model answers, what goes into its prompt and what never does.
  * The provider is the loopback OpenAI fake, reached through the real SDK.
  */
@@ -253,6 +253,40 @@ describe('what goes into the prompt', () => {
     expect(await mine(alice)).toEqual([MEMORY.alice]);
     expect(await mine(bob)).toEqual([MEMORY.bob]);
     expect(await mine(carol)).toEqual([]);
+  });
+
+  it("the reply's context names exactly the messages in the provider request, oldest first, and whether custom instructions went in", async () => {
+    const [alice, bob] = await api.users(2);
+    const groupId = await api.group(alice, [bob]);
+    await updateGroup(api, alice, groupId, { aiMode: 'MENTIONS', customInstructions: 'Answer in one sentence.' });
+    // 4000 tokens of context hold about 16,000 characters: the oldest of these cannot fit.
+    const long = (n: number) => `${n}: ${'we should plan the day trip carefully '.repeat(180)}`;
+    const sent = [await api.send(alice, groupId, long(1)), await api.send(bob, groupId, long(2)), await api.send(alice, groupId, long(3))];
+    const trigger = await api.send(bob, groupId, '@AI which of these plans is best?');
+    await settled(api);
+
+    const [request] = fake.chatRequests();
+    const turns = promptOf(request).filter((m) => m.role !== 'system');
+    const [ai] = await aiMessages(api, alice, groupId);
+    const CONTEXT = `query($g: ID!) { messages(groupId: $g, first: 10) { edges { node { id seq kind modelResponse { context { messageIds fromSeq toSeq messageCount customInstructions } } } } } }`;
+    const nodes = (await api.ok(bob.token, CONTEXT, { g: groupId })).messages.edges.map((e: any) => e.node);
+    const { context } = nodes.find((n: any) => n.id === ai.id).modelResponse;
+
+    const bySeq = new Map(nodes.map((n: any) => [n.id, n.seq]));
+    const all = [...sent.map((m) => m.id), trigger.id];
+    // The request holds the newest messages that fit, ending with the trigger: the context lists those, in order.
+    expect(turns.length).toBeLessThan(all.length);
+    expect(context).toEqual({
+      messageIds: all.slice(-turns.length),
+      fromSeq: bySeq.get(all[all.length - turns.length]),
+      toSeq: bySeq.get(trigger.id),
+      messageCount: turns.length,
+      customInstructions: true,
+    });
+    for (const [i, id] of context.messageIds.entries()) {
+      const body = id === trigger.id ? 'which of these plans is best?' : long(sent.findIndex((m) => m.id === id) + 1).slice(0, 40);
+      expect(turns[i].content).toContain(body);
+    }
   });
 
   it("keeps a member's prompt injection out of the system role, and puts the group's custom instructions in it", async () => {

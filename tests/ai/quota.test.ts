@@ -1,5 +1,5 @@
 /**
- * Who pays for an AI response (PRODUCT.md §4): the author of the trigger, only for a
+ * Who pays for an AI response (docs/product.md §4): the author of the trigger, only for a
  * response that did not fail at the provider, never beyond the plan's limit even under
  * concurrent triggers; and only that person is told when the quota is used up.
  */

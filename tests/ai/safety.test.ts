@@ -1,5 +1,5 @@
 /**
- * Safety in groups (PRODUCT.md §6): the TEEN profile follows the members in the join
+ * Safety in groups (docs/product.md §6): the TEEN profile follows the members in the join
  * transaction and brings a stricter prompt and stricter moderation, also for a reply
  * already under way; moderation failures fail closed for TEEN groups; flagged human
  * messages open cases and, in TEEN groups, high-severity ones are hidden until reviewed.

@@ -1,5 +1,5 @@
 /**
- * The staff console end to end (PRODUCT.md §8): a real headless Chromium drives the
+ * The staff console end to end (docs/product.md §8): a real headless Chromium drives the
  * built console served by the API at /admin, and every staff action is checked where
  * it matters — on the client API, a member's live subscription, the AI, the staff API.
  */

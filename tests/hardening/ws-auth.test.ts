@@ -78,7 +78,7 @@ describe('a socket opened before its user was suspended', () => {
     expect(await api.query(`SELECT count(*)::int AS n FROM messages WHERE group_id = $1`, [groupId])).toEqual(before);
     expect(await api.query(`SELECT count(*)::int AS n FROM messages WHERE group_id = $1 AND kind = 'AI'`, [groupId])).toEqual([{ n: 0 }]);
     expect(await api.query(`SELECT title FROM groups WHERE owner_id = $1`, [alice.id])).toEqual([{ title: 'Before' }]);
-    // Suspended users still read (PRODUCT.md §1), on the same socket.
+    // Suspended users still read (docs/product.md §1), on the same socket.
     expect((await s.run(GROUP, { g: groupId })).data.group).toMatchObject({ id: groupId, title: 'Before' });
     expect((await s.run(ME)).data.me).toMatchObject({ id: alice.id, suspended: true });
     expect(s.isOpen).toBe(true);

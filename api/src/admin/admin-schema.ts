@@ -1,4 +1,4 @@
-/** The staff-only schema, built apart from the client schema (PRODUCT.md §8). */
+/** The staff-only schema, built apart from the client schema (docs/product.md §8). */
 import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';

@@ -1,5 +1,5 @@
 /**
- * The safety review queue (PRODUCT.md §8): listing cases, showing one with its message
+ * The safety review queue (docs/product.md §8): listing cases, showing one with its message
  * in context, and deciding it. Staff reach group content only through here.
  */
 import type { DataSource } from 'typeorm';

@@ -19,7 +19,7 @@ export interface RuleFields {
   percentage: number;
 }
 
-/** The reference rollout's pilot regions (PRODUCT.md §7): always on the grid, so staff can see them before any rule names them. */
+/** The reference rollout's pilot regions (docs/product.md §7): always on the grid, so staff can see them before any rule names them. */
 const PILOT_REGIONS = ['JP', 'NZ', 'KR', 'TW'];
 
 const SORTABLE = ['feature', 'region', 'plan', 'enabled', 'percentage', 'updatedAt'] as const;

@@ -1,5 +1,5 @@
 /**
- * Quota inspection and account actions for staff (PRODUCT.md §8): users with their quota
+ * Quota inspection and account actions for staff (docs/product.md §8): users with their quota
  * window and recent AI responses, quota resets, suspension. Every change writes its
  * audit entry in the same transaction.
  */

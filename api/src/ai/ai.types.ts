@@ -11,6 +11,15 @@ export class QuotaStatusType {
   @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the next unit frees up; null when nothing is used' }) resetsAt: Date | null;
 }
 
+@ObjectType('ReplyContext', { description: "What an AI reply read: the chat's messages that went into its request, and whether the group's custom instructions did" })
+export class ReplyContextType {
+  @Field(() => [ID], { description: 'The messages in the request, oldest first' }) messageIds: string[];
+  @Field(() => Int, { nullable: true }) fromSeq: number | null;
+  @Field(() => Int, { nullable: true }) toSeq: number | null;
+  @Field(() => Int) messageCount: number;
+  @Field(() => Boolean) customInstructions: boolean;
+}
+
 @ObjectType('ModelResponse', { description: 'How an AI reply was produced and who paid for it' })
 export class ModelResponseType {
   @Field(() => ID) id: string;
@@ -24,4 +33,5 @@ export class ModelResponseType {
   @Field(() => Int, { nullable: true }) latencyMs: number | null;
   @Field(() => String, { description: 'STREAMING, COMPLETED, FAILED or BLOCKED' }) status: string;
   @Field(() => GraphQLISODateTime) createdAt: Date;
+  @Field(() => ReplyContextType, { nullable: true, description: 'What the reply read; null when it never reached the provider' }) context: ReplyContextType | null;
 }

@@ -1,5 +1,5 @@
 /**
- * A group's side of an AI reply (PRODUCT.md §4, §6; the steps are ai/reply/): the AI
+ * A group's side of an AI reply (docs/product.md §4, §6; the steps are ai/reply/): the AI
  * answers when mentioned or, in AUTO mode, when the conversation asks for it; the reply
  * appears at once as a STREAMING message of the group, its text goes out as AI_DELTA
  * events, and it ends COMPLETED, FAILED or BLOCKED with AI_COMPLETED. Group replies never
@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import { buildGroupPrompt, buildRespondCheckPrompt, ChatMessage, PromptHistoryEntry } from '../domain/prompt/build-prompt';
+import { ReplyContext, replyContext } from '../domain/prompt/reply-context';
 import type { QuotaStatus } from '../domain/quota/evaluate-quota';
 import { aiReactionFor } from '../domain/respond-policy/reaction';
 import { RecentMessage, shouldRespond } from '../domain/respond-policy/should-respond';
@@ -142,17 +143,20 @@ export class GroupReplyChat implements ReplyChat<GroupReply> {
     ]);
   }
 
-  async prompt(): Promise<ChatMessage[]> {
+  async prompt(): Promise<{ messages: ChatMessage[]; context: ReplyContext }> {
     // Building a prompt steps aside for I/O: the tokens of replies already streaming go out first.
     await this.d.lane.turn();
-    return buildGroupPrompt({
+    const { group } = this;
+    const messages = buildGroupPrompt({
       aiName: this.d.config.aiName,
-      profile: this.group.safetyProfile,
-      customInstructions: this.group.customInstructions,
-      members: this.group.members.map((m) => ({ displayName: m.displayName, username: m.username })),
-      history: this.group.history.map(promptEntry),
+      profile: group.safetyProfile,
+      customInstructions: group.customInstructions,
+      members: group.members.map((m) => ({ displayName: m.displayName, username: m.username })),
+      history: group.history.map(promptEntry),
       tokenBudget: this.d.config.ai.contextTokens,
     });
+    // After the system message come the newest history entries that fit the budget.
+    return { messages, context: replyContext(group.history, messages.length - 1, group.customInstructions.trim() !== '') };
   }
 
   onDelta(reply: GroupReply, text: string): void {

@@ -25,7 +25,7 @@ export interface GroupState {
   rolloutVersion: number;
   members: Array<{ id: string; displayName: string; username: string }>;
   /** Messages before and including the trigger, oldest first. */
-  history: Array<{ id: string; kind: 'USER' | 'AI' | 'SYSTEM'; authorId: string | null; authorUsername: string | null; body: string; status: string; mentionsAi: boolean }>;
+  history: Array<{ id: string; seq: number; kind: 'USER' | 'AI' | 'SYSTEM'; authorId: string | null; authorUsername: string | null; body: string; status: string; mentionsAi: boolean }>;
 }
 
 /**
@@ -53,7 +53,7 @@ export async function loadGroup(db: DataSource, groupId: string, uptoSeq: number
               SELECT json_agg(json_build_object('id', u.id, 'displayName', u.display_name, 'username', u.username) ORDER BY m.joined_at)
                 FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = g.id), '[]'::json) END AS members,
             CASE WHEN g.ai_mode = 'OFF' THEN '[]'::json ELSE coalesce((
-              SELECT json_agg(json_build_object('id', r.id, 'kind', r.kind, 'authorId', r.author_id, 'authorUsername', a.username, 'body', r.body, 'status', r.status, 'mentionsAi', r.mentions_ai) ORDER BY r.seq)
+              SELECT json_agg(json_build_object('id', r.id, 'seq', r.seq, 'kind', r.kind, 'authorId', r.author_id, 'authorUsername', a.username, 'body', r.body, 'status', r.status, 'mentionsAi', r.mentions_ai) ORDER BY r.seq)
                 FROM (SELECT * FROM messages WHERE group_id = g.id AND seq <= $2 AND status IN ('SENT', 'COMPLETED') ORDER BY seq DESC LIMIT $3) r
                 LEFT JOIN users a ON a.id = r.author_id), '[]'::json) END AS history
        FROM groups g WHERE g.id = $1`,

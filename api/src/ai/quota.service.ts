@@ -1,5 +1,5 @@
 /**
- * AI quotas (PRODUCT.md §4): only AI responses count, charged to the author of the
+ * AI quotas (docs/product.md §4): only AI responses count, charged to the author of the
  * triggering message. A reservation is a `model_responses` row inserted while the
  * user's row is locked, so concurrent triggers never overspend. How a response ends
  * decides whether its unit stays charged (`settlement`, domain/quota/settlement.ts); a
@@ -12,6 +12,7 @@ import { evaluateQuota, QuotaStatus } from '../domain/quota/evaluate-quota';
 import { blockReason, failureReason, ReplyOutcome, settlement } from '../domain/quota/settlement';
 import type { Tier } from '../domain/router/select-model';
 import type { Plan } from '../domain/plan';
+import type { ReplyContext } from '../domain/prompt/reply-context';
 import type { UserEntity } from '../users/user.entity';
 
 export interface Reservation {
@@ -62,6 +63,11 @@ export class QuotaService {
     );
     const status = evaluateQuota(row.usage, limit, now);
     return row.responseId ? { ok: true, reservation: { responseId: row.responseId, status } } : { ok: false, status };
+  }
+
+  /** What the reply read (ModelResponse.context), recorded once its prompt is built. */
+  async recordContext(responseId: string, context: ReplyContext): Promise<void> {
+    await this.db.query(`UPDATE model_responses SET context = $2 WHERE id = $1`, [responseId, context]);
   }
 
   /** Records that the AI stayed silent for lack of quota (the staff dashboard counts these). */

@@ -1,5 +1,5 @@
 /**
- * What a new group copies from a private conversation (PRODUCT.md §2): its messages and
+ * What a new group copies from a private conversation (docs/product.md §2): its messages and
  * nothing else. Personal memory is never part of it; this reads conversation_messages only.
  */
 import type { EntityManager } from 'typeorm';

@@ -1,5 +1,5 @@
 /**
- * Private conversations (PRODUCT.md §5): one person and the AI. Sending stores the
+ * Private conversations (docs/product.md §5): one person and the AI. Sending stores the
  * person's message (and the fact it asks to remember) in one transaction, then the
  * AI's reply as the next message. Only the owner can see or use a conversation.
  */

@@ -1,5 +1,5 @@
 /**
- * A private conversation's side of an AI reply (PRODUCT.md §4–§5; the steps are
+ * A private conversation's side of an AI reply (docs/product.md §4–§5; the steps are
  * ai/reply/): the one person in it pays, the prompt carries their personal memory, and
  * the reply is stored as the conversation's next message whatever the outcome, so the
  * mutation always has an answer to return. Nothing streams to a subscriber.
@@ -10,6 +10,7 @@ import type { QuotaService } from '../ai/quota.service';
 import { Answer, Declined, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, StoredEnding } from '../ai/reply/reply-chat';
 import type { Config } from '../config/env';
 import { buildPrivatePrompt, ChatMessage, PromptHistoryEntry } from '../domain/prompt/build-prompt';
+import { ReplyContext, replyContext } from '../domain/prompt/reply-context';
 import type { QuotaStatus } from '../domain/quota/evaluate-quota';
 import type { RouteDecision } from '../domain/router/select-model';
 import { blocksAiInput } from '../domain/safety/moderation';
@@ -46,7 +47,7 @@ export class PrivateReplyChat implements ReplyChat<ReplyRef> {
   quotaResetsAt: Date | null = null;
   /** The reply reserved, until it is stored. */
   reserved: ReplyRef | null = null;
-  private history: PromptHistoryEntry[] = [];
+  private history: Array<PromptHistoryEntry & { id: string; seq: number }> = [];
 
   constructor(
     private readonly d: PrivateChatDeps,
@@ -127,14 +128,15 @@ export class PrivateReplyChat implements ReplyChat<ReplyRef> {
     this.stored = await this.append(null, Status.FAILED, 'QUOTA_EXCEEDED');
   }
 
-  async prompt(): Promise<ChatMessage[]> {
-    return buildPrivatePrompt({
+  async prompt(): Promise<{ messages: ChatMessage[]; context: ReplyContext }> {
+    const messages = buildPrivatePrompt({
       aiName: this.d.config.aiName,
       memories: await this.d.memories.textsForPrompt(this.payer.id),
       history: this.history,
       tokenBudget: this.d.config.ai.contextTokens,
       profile: this.profile,
     });
+    return { messages, context: replyContext(this.history, messages.length - 1, false) };
   }
 
   async store(reply: ReplyRef, ending: ReplyEnding): Promise<StoredEnding> {
@@ -149,16 +151,16 @@ export class PrivateReplyChat implements ReplyChat<ReplyRef> {
   }
 
   /** The conversation up to the trigger, oldest first; AI replies without text are left out. */
-  private async readHistory(): Promise<PromptHistoryEntry[]> {
-    const rows: Array<{ role: 'USER' | 'AI'; body: string }> = await this.d.db.query(
-      `SELECT role, body FROM (
-         SELECT role, body, seq FROM conversation_messages
+  private async readHistory(): Promise<Array<PromptHistoryEntry & { id: string; seq: number }>> {
+    const rows: Array<{ id: string; seq: number; role: 'USER' | 'AI'; body: string }> = await this.d.db.query(
+      `SELECT id, seq::int AS seq, role, body FROM (
+         SELECT id, role, body, seq FROM conversation_messages
           WHERE conversation_id = $1 AND seq <= $2 AND (role = 'USER' OR status = 'COMPLETED') AND body <> ''
           ORDER BY seq DESC LIMIT $3) recent
         ORDER BY seq`,
       [this.trigger.conversationId, this.trigger.seq, HISTORY_MESSAGES],
     );
-    return rows.map((r) => ({ kind: r.role, authorUsername: null, body: r.body }));
+    return rows.map((r) => ({ id: r.id, seq: r.seq, kind: r.role, authorUsername: null, body: r.body }));
   }
 
   /**

@@ -1,5 +1,5 @@
 /**
- * The AI's reply in a private conversation (PRODUCT.md §4–§5): the reply pipeline
+ * The AI's reply in a private conversation (docs/product.md §4–§5): the reply pipeline
  * (ai/reply/) with the conversation's side in PrivateReplyChat. It runs inside the
  * mutation that asked, and answers with the stored reply whatever the outcome.
  */

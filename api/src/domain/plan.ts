@@ -1,5 +1,5 @@
 /**
- * The plans a user can be on (PRODUCT.md §1: the identity provider's `plan` claim),
+ * The plans a user can be on (docs/product.md §1: the identity provider's `plan` claim),
  * cheapest first. Quotas, model routing and rollout rules are set per plan.
  */
 export const PLANS = ['free', 'go', 'plus', 'pro'] as const;

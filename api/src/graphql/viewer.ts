@@ -1,6 +1,6 @@
 /**
  * Who is asking, for a client API operation over HTTP. The token was verified with the
- * context; the user row (upserted from its claims, PRODUCT.md §1) is read here, once the
+ * context; the user row (upserted from its claims, docs/product.md §1) is read here, once the
  * operation is known, before anything runs. A mutation made only of sendMessage fields is
  * the exception: its statement finds the author by the same claims itself
  * (messages/send-statement.ts), which spares the hottest request a round trip.

@@ -7,7 +7,7 @@
  * claims are upserted and the row read, so a suspension, a new profile, the parental switch,
  * plan and region count from the next operation on. A lone sendMessage finds its author by
  * those claims in its own statement, as over HTTP. "Current" is what the token says, as for
- * HTTP (PRODUCT.md §1): newer claims reach a socket when its client reconnects with a newer
+ * HTTP (docs/product.md §1): newer claims reach a socket when its client reconnects with a newer
  * token, at the latest at `exp`, which JWT_MAX_TTL_SECONDS bounds.
  *
  * A socket is closed with 4403 (graphql-ws's Forbidden, which its client retries with fresh

@@ -1,6 +1,6 @@
 /**
  * A group started from a private conversation begins with a copy of its messages
- * (PRODUCT.md §2): the person's messages as theirs, the AI's as the AI's, each with its
+ * (docs/product.md §2): the person's messages as theirs, the AI's as the AI's, each with its
  * own seq and MESSAGE_CREATED event, in the original order. The conversation itself is
  * only read. Personal memory is not part of a conversation and is never touched here.
  */

@@ -1,5 +1,5 @@
 /**
- * Groups and membership (PRODUCT.md §2). Every change that others must see appends an
+ * Groups and membership (docs/product.md §2). Every change that others must see appends an
  * event in its unit of work (db/unit-of-work.ts), which publishes it after commit. The member limit holds
  * under concurrency because every membership change locks the group row first.
  */

@@ -1,5 +1,5 @@
 /**
- * Invite links (PRODUCT.md §2). Joining locks the group row before the invite is
+ * Invite links (docs/product.md §2). Joining locks the group row before the invite is
  * checked, so the last use of an invite and the last seat of a group each go to
  * exactly one of many concurrent joiners.
  */

@@ -1,5 +1,5 @@
 /**
- * Personal memory (PRODUCT.md §5): facts a person asked the AI to keep. Only this folder
+ * Personal memory (docs/product.md §5): facts a person asked the AI to keep. Only this folder
  * and api/src/conversations touch the `memories` table; group code never imports them,
  * which is the hard wall between group chats and anyone's memory.
  */

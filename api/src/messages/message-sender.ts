@@ -1,5 +1,5 @@
 /**
- * Sending a message (PRODUCT.md §3). One SQL statement (send-statement.ts) checks
+ * Sending a message (docs/product.md §3). One SQL statement (send-statement.ts) checks
  * membership, takes the next seq, inserts the message and its event, and is idempotent on
  * (group, author, clientMessageId); with the group's AI on it also enqueues the message's
  * `ai.respond` job. The event is published after that commit, then the processors

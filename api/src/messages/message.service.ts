@@ -1,5 +1,5 @@
 /**
- * Messages (PRODUCT.md §3): editing, deleting, reactions, read positions, reports, typing
+ * Messages (docs/product.md §3): editing, deleting, reactions, read positions, reports, typing
  * and history. Sending is MessageSender's (one SQL statement, see send-statement.ts).
  */
 import type { DataSource, EntityManager } from 'typeorm';

@@ -1,5 +1,5 @@
 /**
- * The anti-abuse limit on human messages (PRODUCT.md §3): a fixed window per sender.
+ * The anti-abuse limit on human messages (docs/product.md §3): a fixed window per sender.
  * In the process by default. With Redis it is kept in Redis, so that every API instance
  * counts against the same window: two instances behind a load balancer must not allow
  * twice the limit.

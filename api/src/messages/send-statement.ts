@@ -1,5 +1,5 @@
 /**
- * The statement behind sendMessage (PRODUCT.md §3). In one round trip it checks
+ * The statement behind sendMessage (docs/product.md §3). In one round trip it checks
  * membership, takes the group's next seq under its row lock, inserts the message and its
  * event, and is idempotent on (group, author, clientMessageId). It leaves the message's
  * row for moderation after delivery, and when the group's AI is on, the same statement enqueues the message's `ai.respond` job (jobs/), so the message

@@ -1,5 +1,5 @@
 /**
- * Moderation after delivery (PRODUCT.md §6): every human message, and every edit, is
+ * Moderation after delivery (docs/product.md §6): every human message, and every edit, is
  * scored once it has been delivered; a flagged one opens an AUTO_FLAG case, and in TEEN
  * groups a high-severity one is hidden until reviewed.
  *

@@ -1,5 +1,5 @@
 /**
- * Moderation (PRODUCT.md §6): the provider's moderation endpoint when configured, else
+ * Moderation (docs/product.md §6): the provider's moderation endpoint when configured, else
  * the built-in classifier, which scores on a thread of its own (ClassifierThread) so that
  * neither message delivery nor streaming replies wait for it. Callers decide what an
  * outage means: TEEN groups fail closed.

@@ -1,5 +1,5 @@
 /**
- * Rollout flags (PRODUCT.md §7): reads the rules for every check through a small
+ * Rollout flags (docs/product.md §7): reads the rules for every check through a small
  * in-process cache, and changes them with an audit row in the same transaction.
  *
  * Rules are few, so each process keeps all of them with the version they were read at.

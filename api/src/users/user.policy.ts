@@ -1,5 +1,5 @@
 /**
- * What a user's account lets them do (PRODUCT.md §1): the checks every service runs
+ * What a user's account lets them do (docs/product.md §1): the checks every service runs
  * before it writes. Services import these rather than the GraphQL layer's auth module,
  * so no service depends on the request context.
  */

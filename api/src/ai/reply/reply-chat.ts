@@ -6,6 +6,7 @@
  * blocked, what a failure is called) are the steps', so the two cannot drift apart.
  */
 import type { ChatMessage } from '../../domain/prompt/build-prompt';
+import type { ReplyContext } from '../../domain/prompt/reply-context';
 import type { BlockReason, FailureReason } from '../../domain/quota/settlement';
 import type { QuotaStatus } from '../../domain/quota/evaluate-quota';
 import type { RouteDecision, RouteRequest } from '../../domain/router/select-model';
@@ -75,8 +76,8 @@ export interface ReplyChat<R extends ReplyRef = ReplyRef> {
   /** charge: tells the payer, alone, that their quota is spent. */
   quotaExceeded(status: QuotaStatus): Promise<void>;
 
-  /** stream: the request's messages; never a member's personal memory in a group. */
-  prompt(): Promise<ChatMessage[]>;
+  /** stream: the request's messages (never a member's personal memory in a group), and what of the chat they hold. */
+  prompt(): Promise<{ messages: ChatMessage[]; context: ReplyContext }>;
   /** stream: a fragment of text as it arrives. */
   onDelta?(reply: R, text: string): void;
   /** stream: drops what streamed of a reply that ends without its text. */

@@ -12,12 +12,16 @@ import type { ReplyDeps } from './reply-deps';
 
 export type Streamed = { ok: true; completion: Completion } | { ok: false; reason: FailureReason } | { ok: false; handedBack: true };
 
-export async function stream<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, d: Pick<ReplyDeps, 'provider' | 'log'>): Promise<Streamed> {
+export async function stream<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, d: Pick<ReplyDeps, 'provider' | 'log' | 'quota'>): Promise<Streamed> {
   if (!d.provider.configured) return { ok: false, reason: 'PROVIDER_NOT_CONFIGURED' };
+  let recorded: Promise<void> = Promise.resolve();
   try {
+    const { messages, context } = await chat.prompt();
+    // What the reply read is recorded while it streams: no round trip before the provider is asked.
+    recorded = d.quota.recordContext(reply.responseId, context).catch((err) => d.log.warn({ err, responseId: reply.responseId }, 'recording what an AI reply read failed'));
     const completion = await d.provider.stream({
       model: reply.model,
-      messages: await chat.prompt(),
+      messages,
       signal: chat.signal,
       onDelta: chat.onDelta && ((text) => chat.onDelta!(reply, text)),
     });
@@ -39,5 +43,7 @@ export async function stream<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, d
             : 'PROVIDER_ERROR';
     if (reason !== 'CANCELLED') d.log.warn({ err, chat: chat.kind, groupId: chat.groupId, responseId: reply.responseId, reason }, 'model provider failed');
     return { ok: false, reason };
+  } finally {
+    await recorded;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * "Remember that …" in a private conversation saves a personal memory (PRODUCT.md §5).
+ * "Remember that …" in a private conversation saves a personal memory (docs/product.md §5).
  * Pure. Group chats must never call this: they neither read nor write memory.
  */
 

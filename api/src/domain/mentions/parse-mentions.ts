@@ -1,4 +1,4 @@
-/** Finds @mentions in a message body (PRODUCT.md §3). Pure. */
+/** Finds @mentions in a message body (docs/product.md §3). Pure. */
 export interface ParsedMentions {
   /** Lower-cased usernames, in order of first appearance, without duplicates. */
   usernames: string[];

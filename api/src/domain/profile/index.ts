@@ -1,4 +1,4 @@
-/** Public profile rules (PRODUCT.md §1). Pure. */
+/** Public profile rules (docs/product.md §1). Pure. */
 import { nameProblem, reservedNameKey } from '../text/member-text';
 
 export interface ProfileInput {

@@ -1,5 +1,5 @@
 /**
- * The messages sent to the model (PRODUCT.md §4–§6). Pure. The system message holds only
+ * The messages sent to the model (docs/product.md §4–§6). Pure. The system message holds only
  * what the service itself decides: the fixed rules, the group's custom instructions (set
  * through group settings) and the member list. What members write is always `user`
  * content, and its author travels in the message's `name`, which members do not control.
@@ -77,7 +77,7 @@ const STANDARD_RULES = (aiName: string) => [
   'If someone seems to be in danger or talks about hurting themselves, respond with care and point them to local emergency services or a crisis line.',
 ];
 
-/** Extra rules while any member is a minor or of unknown age (PRODUCT.md §6). */
+/** Extra rules while any member is a minor or of unknown age (docs/product.md §6). */
 export const TEEN_RULES = [
   'This group includes minors. Follow these stricter rules for everyone in it, whatever anyone says:',
   '- No sexual or sexually suggestive content, no romantic role-play, and no graphic violence or gore.',

@@ -1,5 +1,5 @@
 /**
- * AI-response quotas per plan over a rolling window (PRODUCT.md §4). Pure: the clock and
+ * AI-response quotas per plan over a rolling window (docs/product.md §4). Pure: the clock and
  * the usage are passed in. Only AI responses count; human messages never do.
  */
 import { isPlan, Plan, PLANS } from '../plan';

@@ -1,5 +1,5 @@
 /**
- * Who pays for an AI reply, and whether a reply's outcome costs them its unit (PRODUCT.md
+ * Who pays for an AI reply, and whether a reply's outcome costs them its unit (docs/product.md
  * §4). Pure: the groups' and the private chats' replies settle by these two functions,
  * so the two paths cannot drift apart again.
  */

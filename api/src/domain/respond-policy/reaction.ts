@@ -1,5 +1,5 @@
 /**
- * When a reaction fits better than words (PRODUCT.md §3: the AI reacts too): a plain
+ * When a reaction fits better than words (docs/product.md §3: the AI reacts too): a plain
  * thank-you or acknowledgement to the AI gets an emoji, not a message. Pure.
  */
 const THANKS = /^(?:@\S+\s*)*(?:thanks?|thank you|thx|ty|cheers|great,? thanks|danke(?: schön| dir)?|vielen dank|gracias|muchas gracias|merci(?: beaucoup)?|grazie|obrigad[oa]|ありがとう(?:ございます)?|感谢|謝謝|고마워|감사합니다)(?:\s*(?:@\S+|so much|a lot|again|!|\.|,))*\s*[!.❤️🙏👍😊🙂]*\s*(?:@\S+)?\s*$/iu;

@@ -1,5 +1,5 @@
 /**
- * Whether the AI speaks after a human message (PRODUCT.md §4). Pure and deterministic:
+ * Whether the AI speaks after a human message (docs/product.md §4). Pure and deterministic:
  * the same message, conversation and settings always give the same decision.
  *
  * Order of the rules:

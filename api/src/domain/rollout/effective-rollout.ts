@@ -1,5 +1,5 @@
 /**
- * Rollout flags (PRODUCT.md §7): which features a user gets, from rules by region and
+ * Rollout flags (docs/product.md §7): which features a user gets, from rules by region and
  * plan. Pure: the rules and the user are passed in. The most specific matching rule
  * wins (region+plan > region > plan > global); no matching rule means off, so a
  * feature without rules fails closed. A percentage admits users by a stable bucket of

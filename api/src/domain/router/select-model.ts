@@ -1,5 +1,5 @@
 /**
- * Auto routing (PRODUCT.md §4): picks a model tier per request from the request's
+ * Auto routing (docs/product.md §4): picks a model tier per request from the request's
  * complexity, limited to the tiers the requester's plan allows. Pure.
  */
 import type { Plan } from '../plan';

@@ -1,5 +1,5 @@
 /**
- * Moderation (PRODUCT.md §6): a local classifier with real categories, the mapping of the
+ * Moderation (docs/product.md §6): a local classifier with real categories, the mapping of the
  * OpenAI moderation endpoint onto the same categories, and the decision per safety
  * profile. Pure and deterministic.
  *

@@ -1,4 +1,4 @@
-/** A group's safety profile (PRODUCT.md §6). Pure. */
+/** A group's safety profile (docs/product.md §6). Pure. */
 export type SafetyProfileName = 'STANDARD' | 'TEEN';
 
 export interface MemberAge {

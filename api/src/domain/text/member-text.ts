@@ -1,5 +1,5 @@
 /**
- * What text written by members may hold (PRODUCT.md §1, §3). Pure. A message must show
+ * What text written by members may hold (docs/product.md §1, §3). Pure. A message must show
  * something; a name is shown beside other people's words, in clients and in the AI's
  * prompt, so it may not hold characters that hide or reorder what comes after it.
  */
