@@ -21,6 +21,7 @@ import { GroupReplies } from './ai/group-replies';
 import { ReplyPipeline } from './ai/reply/reply-pipeline';
 import { AfterDeliveryModeration } from './moderation/after-delivery.processor';
 import { Processors } from './processors/processors';
+import { CatchUpService } from './catch-up/catch-up.service';
 import { OpenAIProvider } from './ai/provider';
 import { QuotaService } from './ai/quota.service';
 import { ModerationService } from './moderation/moderation.service';
@@ -90,6 +91,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   processors.register(afterDelivery);
   const pipeline = new ReplyPipeline({ config, log, metrics, provider, quota, moderation, safetyCases });
   const replies = new GroupReplies({ db, config, log, provider, quota, rollout, publisher, bus, afterDelivery, pipeline, instanceId: lease.id });
+  const catchUps = new CatchUpService({ db, config, log, quota, publisher, rollout, pipeline, instanceId: lease.id });
   const sendRateLimit: SendRateLimit = config.redisUrl
     ? new RedisSendRateLimit(config.redisUrl, config.messageRatePerMinute, 60_000, log)
     : new LocalSendRateLimit(config.messageRatePerMinute, 60_000);
@@ -99,7 +101,10 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   const conversations = new ConversationService(db, config, memories, privateResponder);
   await lease.start();
   if (jobs) {
-    await jobs.start({ 'ai.respond': async (payload) => void (await replies.respondTo((payload as { messageId: string }).messageId)) });
+    await jobs.start({
+      'ai.respond': async (payload) => void (await replies.respondTo((payload as { messageId: string }).messageId)),
+      'ai.catch-up': async (payload) => catchUps.run((payload as { catchUpId: string }).catchUpId),
+    });
     await lease.renew();
     takeover = new ReplyTakeover(db, lease.id, config.ai, log, replies, privateResponder);
     await takeover.sweep();
@@ -130,6 +135,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
     moderation,
     safetyCases,
     replies,
+    catchUps,
     background,
     conversations,
     memories,

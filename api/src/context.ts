@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ModelProvider } from './ai/provider';
 import type { QuotaService } from './ai/quota.service';
 import type { GroupReplies } from './ai/group-replies';
+import type { CatchUpService } from './catch-up/catch-up.service';
 import type { Config } from './config/env';
 import type { ConversationService } from './conversations/conversation.service';
 import type { MemoryService } from './memory/memory.service';
@@ -42,6 +43,8 @@ export interface Services {
   safetyCases: SafetyCaseService;
   /** The AI's replies in groups (the `ai.respond` jobs). */
   replies: GroupReplies;
+  /** Private catch-ups of what a member missed (the `ai.catch-up` jobs). */
+  catchUps: CatchUpService;
   /** Work that runs after a request: jobs, processors, takeovers. */
   background: { idle(): Promise<void> };
   conversations: ConversationService;

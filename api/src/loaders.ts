@@ -64,7 +64,7 @@ export function createLoaders(db: DataSource, viewerId: string | null): Loaders 
       const byGroup = new Map(
         rows.map(({ groupId, until, forever, ...m }) => {
           const muted = forever === true || (until !== null && until.getTime() > now);
-          return [groupId, { ...m, muted, mutedUntil: muted && until ? until : null }];
+          return [groupId, { ...m, groupId, muted, mutedUntil: muted && until ? until : null }];
         }),
       );
       return groupIds.map((id) => byGroup.get(id) ?? null);

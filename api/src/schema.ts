@@ -12,13 +12,14 @@ import { MessageAiResolver } from './messages/message-ai.resolver';
 import { MemoryResolver } from './memory/memory.resolver';
 import { UserResolver } from './users/user.resolver';
 import { ServerInfoResolver } from './server-info/server-info.resolver';
+import { CatchUpResolver } from './catch-up/catch-up.resolver';
 
 let cached: Promise<GraphQLSchema> | null = null;
 
 /** The client API schema, built once per process from the resolvers. */
 export function clientSchema(): Promise<GraphQLSchema> {
   cached ??= buildSchema({
-    resolvers: [UserResolver, GroupResolver, InviteResolver, MessageResolver, MessageAiResolver, GroupEventResolver, ConversationResolver, MemoryResolver, ServerInfoResolver],
+    resolvers: [UserResolver, GroupResolver, InviteResolver, MessageResolver, MessageAiResolver, GroupEventResolver, ConversationResolver, MemoryResolver, ServerInfoResolver, CatchUpResolver],
     authChecker,
     // Subscriptions use their own `subscribe` functions; type-graphql still wants a PubSub.
     pubSub: createPubSub(),

@@ -127,6 +127,8 @@ export interface AiConfig {
   /** Ask the fast model whether to chime in when the rules say no in AUTO mode. */
   classifier: boolean;
   contextTokens: number;
+  /** Most unread messages a catch-up summarises (the newest ones). */
+  catchUpMaxMessages: number;
   deltaFlushMs: number;
   deltaFlushChars: number;
   quota: Record<Plan, QuotaLimit>;
@@ -218,6 +220,7 @@ function readAiConfig(r: Reader): AiConfig {
     moderationModel: r.str('OPENAI_MODERATION_MODEL', 'omni-moderation-latest'),
     classifier: r.bool('AI_CLASSIFIER', false),
     contextTokens: r.int('AI_CONTEXT_TOKENS', 4000, 200, 200_000),
+    catchUpMaxMessages: r.int('AI_CATCH_UP_MAX_MESSAGES', 200, 1, 1000),
     deltaFlushMs: r.int('AI_DELTA_FLUSH_MS', 40, 0, 5000),
     deltaFlushChars: r.int('AI_DELTA_FLUSH_CHARS', 64, 1, 100_000),
     quota,

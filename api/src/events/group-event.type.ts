@@ -2,6 +2,7 @@ import { Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from
 import { GroupMemberType, GroupType } from '../groups/group.type';
 import { MessageType, ReactionType } from '../messages/message.type';
 import { UserType } from '../users/user.type';
+import { CatchUpType } from '../catch-up/catch-up.type';
 
 export enum GroupEventKind {
   MESSAGE_CREATED = 'MESSAGE_CREATED',
@@ -23,11 +24,22 @@ export enum GroupEventKind {
   QUOTA_NOTICE = 'QUOTA_NOTICE',
   /** Ephemeral and private: the AI cannot answer the viewer's mention here (notice.code AI_NOT_CONFIGURED: no model provider). */
   AI_NOTICE = 'AI_NOTICE',
+  /** Ephemeral and private: text of the viewer's own catch-up as it streams (delta.messageId is the catch-up's id). */
+  CATCH_UP_DELTA = 'CATCH_UP_DELTA',
+  /** Ephemeral and private: the viewer's catch-up ended (catchUp: COMPLETED, FAILED or BLOCKED). */
+  CATCH_UP_COMPLETED = 'CATCH_UP_COMPLETED',
 }
 registerEnumType(GroupEventKind, { name: 'GroupEventType' });
 
 /** Ephemeral events carry no sequence number and are never stored. */
-export const EPHEMERAL_EVENTS = new Set<GroupEventKind>([GroupEventKind.TYPING, GroupEventKind.AI_DELTA, GroupEventKind.QUOTA_NOTICE, GroupEventKind.AI_NOTICE]);
+export const EPHEMERAL_EVENTS = new Set<GroupEventKind>([
+  GroupEventKind.TYPING,
+  GroupEventKind.AI_DELTA,
+  GroupEventKind.QUOTA_NOTICE,
+  GroupEventKind.AI_NOTICE,
+  GroupEventKind.CATCH_UP_DELTA,
+  GroupEventKind.CATCH_UP_COMPLETED,
+]);
 
 @ObjectType('TypingIndicator')
 export class TypingType {
@@ -75,6 +87,7 @@ export class GroupEventType {
   @Field(() => TypingType, { nullable: true }) typing: TypingType | null;
   @Field(() => AiDeltaType, { nullable: true }) delta?: AiDeltaType | null;
   @Field(() => NoticeType, { nullable: true, description: 'Only ever delivered to the member it concerns' }) notice?: NoticeType | null;
+  @Field(() => CatchUpType, { nullable: true, description: "The viewer's own catch-up (CATCH_UP_COMPLETED); only ever delivered to them" }) catchUp?: CatchUpType | null;
   /** Set for events only one member may see; never exposed. */
   visibleTo?: string | null;
 }

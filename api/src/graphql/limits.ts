@@ -191,6 +191,8 @@ export function clientFieldCosts(bounds: { maxGroupMembers: number }): FieldCost
     'Group.members': { base: 1, rows: bounds.maxGroupMembers },
     'Group.owner': { base: 1 },
     'Group.myMembership': { base: 2 },
+    // One read per membership asked for (no batching: a client reads its own, a page at most).
+    'Membership.lastCatchUp': { base: 3 },
     'Conversation.messages': { base: 2, page: 'first' },
     'Mutation.*': { base: MUTATION },
     'Subscription.groupEvents': { base: 10 },

@@ -50,6 +50,8 @@ export class MembershipType {
   @Field(() => GraphQLISODateTime, { nullable: true, description: 'null when not muted or muted forever' }) mutedUntil: Date | string | null;
   @Field(() => Int) lastReadSeq: number;
   @Field(() => Int) unreadCount: number;
+  /** The group it belongs to (not a field: the viewer's own membership is read through its group). */
+  groupId?: string;
 }
 
 export function toGroupView(g: GroupEntity): GroupType {

@@ -54,7 +54,11 @@ export async function installQueue(db: DataSource, log: PinoLogger): Promise<voi
 }
 
 export class JobRunner {
-  /** graphile-worker's ids of this process's workers: unlocked by others when this process dies. */
+  /**
+   * The ids this process's jobs are locked under, unlocked by others when it dies: the worker
+   * pool's (graphile-worker 0.17 fetches, and so locks, every job under the pool's id) and,
+   * for a worker that locks by its own id, each worker's.
+   */
   readonly workerIds = new Set<string>();
   private runner: Runner | null = null;
   private pool: Pool | null = null;
@@ -70,6 +74,7 @@ export class JobRunner {
 
   async start(tasks: TaskList): Promise<void> {
     const events: WorkerEvents = new EventEmitter() as WorkerEvents;
+    events.on('pool:create', ({ workerPool }) => this.workerIds.add(workerPool.id));
     events.on('worker:create', ({ worker }) => this.workerIds.add(worker.workerId));
     const counted: TaskList = {};
     for (const [name, task] of Object.entries(tasks)) {

@@ -11,9 +11,11 @@ import type { ReplyDeps } from './reply-deps';
 export type Decision = { go: true; route: RouteDecision; model: string } | { go: false; declined: Declined };
 
 export async function decide<R extends ReplyRef>(chat: ReplyChat<R>, d: Pick<ReplyDeps, 'config'>): Promise<Decision> {
-  const verdict = await chat.inputVerdict();
-  if (verdict === null) return { go: false, declined: { reason: 'MODERATION_UNAVAILABLE' } };
-  if (blocksAiInput(verdict)) return { go: false, declined: { reason: 'INPUT_BLOCKED' } };
+  if (chat.inputVerdict) {
+    const verdict = await chat.inputVerdict();
+    if (verdict === null) return { go: false, declined: { reason: 'MODERATION_UNAVAILABLE' } };
+    if (blocksAiInput(verdict)) return { go: false, declined: { reason: 'INPUT_BLOCKED' } };
+  }
   const answer = await chat.answer();
   if (answer.kind === 'none') return { go: false, declined: { reason: 'NOT_ADDRESSED' } };
   if (answer.kind === 'react') return { go: false, declined: { reason: 'REACTED', emoji: answer.emoji } };

@@ -54,8 +54,8 @@ export interface StoredEnding {
 export type Reserve<R extends ReplyRef> = { kind: 'reserved'; reply: R } | { kind: 'exhausted'; status: QuotaStatus } | { kind: 'skipped' };
 
 export interface ReplyChat<R extends ReplyRef = ReplyRef> {
-  readonly kind: 'GROUP' | 'PRIVATE';
-  /** The group, for a group's reply; null in a private chat. */
+  readonly kind: 'GROUP' | 'PRIVATE' | 'CATCH_UP';
+  /** The group, for a group's reply or catch-up; null in a private chat. */
   readonly groupId: string | null;
   /** Who pays: the author of the message answered (domain/quota/settlement.ts, payerOf). */
   readonly payer: UserEntity;
@@ -64,8 +64,12 @@ export interface ReplyChat<R extends ReplyRef = ReplyRef> {
   /** Cancels the stream (the group closed, shutdown hands it back, its deadline passed). */
   readonly signal?: AbortSignal;
 
-  /** decide: the verdict on the message answered; null when moderation is unavailable under the profile. */
-  inputVerdict(): Promise<ModerationResult | null>;
+  /**
+   * decide: the verdict on the message answered; null when moderation is unavailable under
+   * the profile. Absent when the reply answers no message of its own (a catch-up reads
+   * messages that were moderated after delivery and leaves out what that hid).
+   */
+  inputVerdict?(): Promise<ModerationResult | null>;
   /** decide: whether the AI answers a message it may read, and how. */
   answer(): Promise<Answer>;
   /** decide: tells whoever must know that no reply comes. */
