@@ -530,7 +530,15 @@ describe('messages history', () => {
 
     const beyond = await page({ first: 4, after: tail.pageInfo.endCursor });
     expect(beyond.edges).toEqual([]);
-    expect(beyond.pageInfo).toMatchObject({ hasNextPage: false, startCursor: null, endCursor: null });
+    expect(beyond.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false, startCursor: null, endCursor: null });
+
+    // Empty pages still say what lies on either side: before the first message, and between two neighbours.
+    const before = await page({ first: 4, before: String(sent[0].seq) });
+    expect(before).toMatchObject({ edges: [], pageInfo: { hasPreviousPage: false, hasNextPage: true } });
+    const between = await page({ first: 4, after: String(sent[2].seq), before: String(sent[3].seq) });
+    expect(between).toMatchObject({ edges: [], pageInfo: { hasNextPage: true } });
+    const window = await page({ first: 4, after: String(sent[1].seq), before: String(sent[4].seq) });
+    expect(window.edges.map((e: any) => e.node.body)).toEqual(['m2', 'm3']);
   });
 
   it('refuses malformed cursors and a non-positive first with BAD_USER_INPUT', async () => {

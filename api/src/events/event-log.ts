@@ -94,7 +94,7 @@ export function buildEventView(row: EventRow, ctx: EventContext): GroupEventType
 /** Reads events after `afterSeq`, hydrated with the current state of their messages. */
 export async function readEvents(db: EntityManager, groupId: string, afterSeq: number, limit: number): Promise<GroupEventType[]> {
   const rows: EventRow[] = await db.query(
-    `SELECT ${EVENT_COLUMNS} FROM group_events WHERE group_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+    `SELECT ${EVENT_COLUMNS} FROM group_events WHERE group_events.group_id = $1 AND group_events.seq > $2 ORDER BY group_events.seq LIMIT $3`,
     [groupId, afterSeq, limit],
   );
   if (rows.length === 0) return [];

@@ -222,24 +222,15 @@ export class MessageService {
     const limit = Math.min(first, this.config.messagePageMax);
     await requireMembership(this.db.manager, groupId, user.id);
     const forward = after !== null && before === null;
-    const rows: MessageEntity[] = await this.db.query(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages
-        WHERE group_id = $1 AND ($2::bigint IS NULL OR seq < $2) AND ($3::bigint IS NULL OR seq > $3)
-        ORDER BY seq ${forward ? 'ASC' : 'DESC'} LIMIT $4`,
-      [groupId, before, after, limit + 1],
-    );
+    const { sql, probe, params } = historyPage(groupId, before, after, forward, limit + 1);
+    const rows: Array<MessageEntity & { beyond: boolean }> = await this.db.query(sql, params);
     const more = rows.length > limit;
-    const page = rows.slice(0, limit);
+    const page = rows.slice(0, limit).map(({ beyond: _b, ...m }) => m);
     if (!forward) page.reverse();
     const messages = await loadMessageViews(this.db.manager, page);
-    const lowest = messages[0]?.seq ?? null;
-    const highest = messages[messages.length - 1]?.seq ?? null;
-    const [edges]: Array<{ older: boolean; newer: boolean }> = await this.db.query(
-      `SELECT EXISTS (SELECT 1 FROM messages WHERE group_id = $1 AND seq < $2) AS older,
-              EXISTS (SELECT 1 FROM messages WHERE group_id = $1 AND seq > $3) AS newer`,
-      [groupId, lowest ?? before ?? after ?? 0, highest ?? after ?? before ?? Number.MAX_SAFE_INTEGER],
-    );
-    return { messages, hasOlder: forward ? edges.older : more || edges.older, hasNewer: forward ? more || edges.newer : edges.newer };
+    // Its own direction: the one row more than asked for. The other: `beyond`, read beside the page.
+    const beyond = rows.length > 0 ? rows[0].beyond : probe !== null && ((await this.db.query(probe, params)) as Array<{ beyond: boolean }>)[0].beyond;
+    return { messages, hasOlder: forward ? beyond : more, hasNewer: forward ? more : beyond };
   }
 
   async view(messageId: string): Promise<MessageType> {
@@ -266,4 +257,36 @@ export class MessageService {
     if (message.status === 'DELETED') throw badInput('This message was deleted', 'messageId');
     return message;
   }
+}
+
+/**
+ * A page of history in one statement: an index range on messages (group_id, seq) whose
+ * WHERE holds only the bounds given (under a generic plan, `$2 IS NULL OR seq < $2` scans
+ * the whole group for a deep page), ordered by the column itself (`ORDER BY seq` would
+ * mean the output's `seq::int`, which no index serves: every row of the group read and
+ * sorted). Each row says, as `beyond`, whether anything lies past the cursor on the other
+ * side of the page; `probe` asks only that, for a page that came back empty.
+ */
+function historyPage(groupId: string, before: number | null, after: number | null, forward: boolean, limit: number): { sql: string; probe: string | null; params: unknown[] } {
+  const params: unknown[] = [groupId, limit];
+  const bounds: string[] = [];
+  let beforeParam = 0;
+  let afterParam = 0;
+  if (before !== null) bounds.push(`messages.seq < $${(beforeParam = params.push(before))}`);
+  if (after !== null) bounds.push(`messages.seq > $${(afterParam = params.push(after))}`);
+  // A backward page (the newest, or before a cursor) has newer messages when any sits at or
+  // after `before`; a forward page has older ones when any sits at or before `after`.
+  const beyond = forward
+    ? `EXISTS (SELECT 1 FROM messages o WHERE o.group_id = $1 AND o.seq <= $${afterParam})`
+    : beforeParam
+      ? `EXISTS (SELECT 1 FROM messages o WHERE o.group_id = $1 AND o.seq >= $${beforeParam})`
+      : 'false';
+  return {
+    sql: `SELECT ${MESSAGE_COLUMNS}, ${beyond} AS beyond FROM messages
+           WHERE messages.group_id = $1${bounds.map((b) => ` AND ${b}`).join('')}
+           ORDER BY messages.seq ${forward ? 'ASC' : 'DESC'} LIMIT $2`,
+    // The same parameter list, each given its type even where the probe needs none of it.
+    probe: beyond === 'false' ? null : `SELECT ${beyond} AS beyond FROM (SELECT ${params.map((_, i) => `$${i + 1}::${i === 0 ? 'uuid' : 'bigint'}`).join(', ')}) AS typed`,
+    params,
+  };
 }
