@@ -115,6 +115,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
     async idle(): Promise<void> {
       await jobs?.idle();
       await processors.idle();
+      await afterDelivery.drain();
       await takeover?.idle();
     },
   };

@@ -19,7 +19,6 @@ import type { SafetyProfileName } from '../domain/safety/safety-profile';
 import { unitOfWork } from '../db/unit-of-work';
 import type { EventPublisher } from '../events/event-publisher';
 import { ephemeralEvent, GroupEventKind } from '../events/group-event.type';
-import type { MessageType } from '../messages/message.type';
 import type { AfterDeliveryModeration } from '../moderation/after-delivery.processor';
 import type { ModerationResult } from '../moderation/moderation.service';
 import type { RolloutService } from '../rollout/rollout.service';
@@ -27,7 +26,7 @@ import type { UserEntity } from '../users/user.entity';
 import { AiMessageRef, finishAiMessage, startAiReply } from './ai-message.store';
 import { BackgroundLane } from '../common/background-lane';
 import { DeltaBatcher } from './delta-batcher';
-import type { GroupState } from './group-context';
+import type { GroupState, ReplyTrigger } from './group-context';
 import type { ModelProvider } from './provider';
 import type { QuotaService } from './quota.service';
 import { Answer, Declined, HandBack, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, StoredEnding, Usage } from './reply/reply-chat';
@@ -66,7 +65,7 @@ export class GroupReplyChat implements ReplyChat<GroupReply> {
 
   constructor(
     private readonly d: GroupChatDeps,
-    readonly trigger: MessageType,
+    readonly trigger: ReplyTrigger,
     readonly payer: UserEntity,
     private readonly group: GroupState,
   ) {
@@ -96,7 +95,7 @@ export class GroupReplyChat implements ReplyChat<GroupReply> {
       .slice(-10)
       .map((m) => ({ kind: m.kind, authorId: m.authorId, body: m.body, mentionsAi: m.mentionsAi }));
     const decision = shouldRespond(
-      { body: trigger.body, mentionsAi: trigger.mentionsAi, authorId: payer.id, mentionUsernames: trigger.mentions.map((m) => m.username ?? '') },
+      { body: trigger.body, mentionsAi: trigger.mentionsAi, authorId: payer.id, mentionUsernames: trigger.mentionUsernames },
       recent,
       group.aiMode,
       { aiName: this.d.config.aiName, memberNames: group.members.flatMap((m) => [m.displayName, m.username]) },
@@ -228,7 +227,7 @@ export class GroupReplyChat implements ReplyChat<GroupReply> {
   private async classify(): Promise<boolean> {
     if (!this.d.provider.configured) return false;
     const { history } = this.group;
-    const recent: PromptHistoryEntry[] = history.length > 0 ? history.slice(-8).map(promptEntry) : [{ kind: 'USER', authorUsername: this.trigger.author?.username ?? null, body: this.trigger.body }];
+    const recent: PromptHistoryEntry[] = history.length > 0 ? history.slice(-8).map(promptEntry) : [{ kind: 'USER', authorUsername: this.trigger.authorUsername, body: this.trigger.body }];
     try {
       const { text } = await this.d.provider.stream({ model: this.d.config.ai.models.fast, maxTokens: 3, messages: buildRespondCheckPrompt({ aiName: this.d.config.aiName, history: recent }) });
       return /^\s*yes/i.test(text);

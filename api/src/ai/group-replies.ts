@@ -15,7 +15,7 @@ import type { EventPublisher } from '../events/event-publisher';
 import { unitOfWork } from '../db/unit-of-work';
 import type { FailureReason } from '../domain/quota/settlement';
 import { GroupChatDeps, GroupReply, GroupReplyChat } from './group-chat';
-import { loadGroup, loadTrigger } from './group-context';
+import { loadReplySetting } from './group-context';
 import { ReplyTimeout } from './reply-clock';
 import { HandBack, ReplyNotHeld } from './reply/reply-chat';
 import type { ReplyPipeline, ReplyResult } from './reply/reply-pipeline';
@@ -59,11 +59,10 @@ export class GroupReplies {
     // Setting a reply up steps aside for I/O (see BackgroundLane): the tokens of replies
     // already streaming go out first when many people mention the AI at once.
     await this.lane.turn();
-    const loaded = await loadTrigger(this.d.db, messageId);
-    const group = loaded && (await loadGroup(this.d.db, loaded.trigger.groupId, loaded.trigger.seq));
-    if (!loaded || !group || group.closed) return null;
+    const setting = await loadReplySetting(this.d.db, messageId);
+    if (!setting || setting.group.closed) return null;
     await this.lane.turn();
-    const chat = new GroupReplyChat(this.chatDeps, loaded.trigger, loaded.author, group);
+    const chat = new GroupReplyChat(this.chatDeps, setting.trigger, setting.payer, setting.group);
     const result = await this.d.pipeline
       .run(chat)
       .catch((err) => this.notHeld(err))
@@ -86,13 +85,12 @@ export class GroupReplies {
    * more. It has what is left of the reply deadline plus the lease, counted from its start.
    */
   async redo(taken: TakenReply): Promise<ReplyResult> {
-    const loaded = await loadTrigger(this.d.db, taken.triggerMessageId);
-    const group = loaded && (await loadGroup(this.d.db, taken.groupId, loaded.trigger.seq));
-    if (!loaded || !group || group.closed) return this.interrupt(taken, group?.closed ? 'CANCELLED' : 'INTERRUPTED');
+    const setting = await loadReplySetting(this.d.db, taken.triggerMessageId);
+    if (!setting || setting.group.closed) return this.interrupt(taken, setting?.group.closed ? 'CANCELLED' : 'INTERRUPTED');
     const budget = taken.createdAt.getTime() + this.d.config.ai.replyDeadlineMs + this.d.config.ai.replyLeaseMs - Date.now();
     if (budget <= 0) return this.interrupt(taken, 'INTERRUPTED');
 
-    const chat = new GroupReplyChat(this.chatDeps, loaded.trigger, loaded.author, group);
+    const chat = new GroupReplyChat(this.chatDeps, setting.trigger, setting.payer, setting.group);
     const reply = this.replyOf(taken);
     const timer = setTimeout(() => chat.controller.abort(new ReplyTimeout('deadline', this.d.config.ai.replyDeadlineMs)), budget).unref();
     try {
@@ -116,9 +114,8 @@ export class GroupReplies {
 
   /** Ends a group reply taken over for the second time (or that cannot be redone) FAILED, and gives its unit back. */
   async interrupt(taken: TakenReply, reason: Extract<FailureReason, 'INTERRUPTED' | 'CANCELLED'> = 'INTERRUPTED'): Promise<ReplyResult> {
-    const loaded = await loadTrigger(this.d.db, taken.triggerMessageId);
-    const group = loaded && (await loadGroup(this.d.db, taken.groupId, loaded.trigger.seq));
-    const chat = loaded && group ? new GroupReplyChat(this.chatDeps, loaded.trigger, loaded.author, group) : null;
+    const setting = await loadReplySetting(this.d.db, taken.triggerMessageId);
+    const chat = setting ? new GroupReplyChat(this.chatDeps, setting.trigger, setting.payer, setting.group) : null;
     if (!chat) {
       // The trigger is gone: nobody to show the reply to, only its unit to give back.
       await this.d.quota.release(taken.responseId, reason, null, taken.messageId);

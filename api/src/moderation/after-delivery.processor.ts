@@ -4,9 +4,10 @@
  * groups a high-severity one is hidden until reviewed.
  *
  * Durable without a job per message: the statement that writes a message (or an edit)
- * also leaves a row in `moderation_pending`, one cheap insert. This processor settles the
- * rows in batches, one read and one delete per batch, and a sweep (at boot and after each
- * heartbeat) settles what a process that died left behind. Settling twice is harmless: a
+ * also leaves a row in `moderation_pending`, one cheap insert. This processor judges a new
+ * message from what the send returned (no read), and deletes the rows it settled together,
+ * one DELETE per DELETE_AFTER_MS; a sweep (at boot and after each heartbeat) settles what
+ * a process that died left behind. Settling twice is harmless: a
  * message gets at most one AUTO_FLAG case, checked under the group's lock.
  *
  * The AI's decision uses the same verdict (`review`): in one process a message is scored
@@ -24,12 +25,19 @@ import type { DomainEventOf } from '../processors/domain-events';
 import { ModerationResult, ModerationService, ModerationUnavailable } from './moderation.service';
 import type { SafetyCaseService } from './safety-case.service';
 
-/** Messages scored per batch: one read and one delete each. */
+/** Messages scored per batch. */
 const BATCH = 64;
 /** Rows the sweep takes at a time. */
 const SWEEP = 256;
 /** Verdicts kept for the AI's job, which usually asks just after the processor settled the message. */
 const RECENT = 2048;
+/**
+ * Settled rows are deleted together, at most this long after the first of them: at a light
+ * load too, one DELETE serves many messages. A crash in between only means moderating them
+ * again after the restart (a message gets at most one case).
+ */
+const DELETE_AFTER_MS = 100;
+const DELETE_BATCH = 512;
 
 interface PendingMessage {
   id: string;
@@ -45,6 +53,8 @@ interface PendingMessage {
 interface Waiter {
   promise: Promise<ModerationResult | null>;
   resolve: (r: ModerationResult | null) => void;
+  /** What the sender already knows: a new message needs no read to be judged. */
+  known?: PendingMessage;
 }
 
 export class AfterDeliveryModeration implements Processor<'messages.created' | 'messages.edited'> {
@@ -54,9 +64,15 @@ export class AfterDeliveryModeration implements Processor<'messages.created' | '
   private readonly waiting = new Map<string, Waiter>();
   /** Being scored: a second ask for the same text shares the verdict. */
   private readonly scoring = new Map<string, Promise<ModerationResult | null>>();
+  /** Settling (scored, then flagged): what `perform` waits for after the verdict. */
+  private readonly settling = new Map<string, Promise<void>>();
   /** The latest verdicts, by message, with the text they judged. */
   private readonly recent = new LRUCache<string, { body: string; verdict: ModerationResult }>({ max: RECENT });
   private scheduled = false;
+  /** Settled pending rows (id, rev) waiting for their DELETE. */
+  private settled: Array<{ id: string; rev: number }> = [];
+  private deleteTimer: NodeJS.Timeout | null = null;
+  private deleting: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: DataSource,
@@ -69,8 +85,17 @@ export class AfterDeliveryModeration implements Processor<'messages.created' | '
   ) {}
 
   async perform(event: DomainEventOf<'messages.created' | 'messages.edited'>): Promise<void> {
-    // An edit's new text must be scored even while the old one still is.
-    await this.review(event.message.id, { fresh: event.name === 'messages.edited' });
+    const { message } = event;
+    if (event.name === 'messages.edited') {
+      // An edit's new text must be scored even while the old one still is.
+      await this.review(message.id, { fresh: true });
+    } else {
+      // A new message is judged from what the send statement returned: no read, and its row's rev is 0.
+      const known = { id: message.id, groupId: message.groupId, authorId: event.author.id, body: message.body, gone: false, profile: event.group.safetyProfile, rev: 0 };
+      await this.review(message.id, { known });
+    }
+    // The verdict comes first (the AI waits for it); the case and the hiding follow.
+    await this.settling.get(message.id);
   }
 
   /**
@@ -80,16 +105,16 @@ export class AfterDeliveryModeration implements Processor<'messages.created' | '
    * With `body`, a verdict on that same text settled moments ago is reused; `fresh`
    * scores again even while an older text of the message is being scored (an edit).
    */
-  review(messageId: string, { fresh = false, body }: { fresh?: boolean; body?: string } = {}): Promise<ModerationResult | null> {
-    const known = body === undefined ? undefined : this.recent.get(messageId);
-    if (known && known.body === body) return Promise.resolve(known.verdict);
+  review(messageId: string, { fresh = false, body, known }: { fresh?: boolean; body?: string; known?: PendingMessage } = {}): Promise<ModerationResult | null> {
+    const recent = body === undefined ? undefined : this.recent.get(messageId);
+    if (recent && recent.body === body) return Promise.resolve(recent.verdict);
     const queued = this.waiting.get(messageId);
     if (queued) return queued.promise;
     const scoring = fresh ? undefined : this.scoring.get(messageId);
     if (scoring) return scoring;
     let resolve!: (r: ModerationResult | null) => void;
     const promise = new Promise<ModerationResult | null>((r) => (resolve = r));
-    this.waiting.set(messageId, { promise, resolve });
+    this.waiting.set(messageId, { promise, resolve, known });
     if (!this.scheduled) {
       this.scheduled = true;
       // Everything sent in this turn of the event loop goes in one batch.
@@ -112,27 +137,43 @@ export class AfterDeliveryModeration implements Processor<'messages.created' | '
     return rows.length;
   }
 
+  /** Deletes the settled rows now (tests, shutdown): resolves once none waits. */
+  async drain(): Promise<void> {
+    this.deleteSettled();
+    await this.deleting;
+  }
+
   private async flush(): Promise<void> {
     const batch = [...this.waiting].slice(0, BATCH);
     for (const [id, w] of batch) {
       this.waiting.delete(id);
       this.scoring.set(id, w.promise);
     }
-    const ids = batch.map(([id]) => id);
     try {
-      const verdicts = await this.settle(ids);
-      for (const [id, w] of batch) w.resolve(verdicts.get(id) ?? null);
+      const unknown = batch.filter(([, w]) => !w.known).map(([id]) => id);
+      const read = unknown.length > 0 ? await this.read(unknown) : [];
+      const messages = [...batch.flatMap(([, w]) => (w.known ? [w.known] : [])), ...read];
+      const byId = new Map(batch);
+      await Promise.all(
+        messages.map((m) => {
+          const settling = this.settle(m, byId.get(m.id)!);
+          this.settling.set(m.id, settling);
+          return settling.finally(() => this.settling.get(m.id) === settling && this.settling.delete(m.id));
+        }),
+      );
     } catch (err) {
-      this.log.error({ err, messages: ids.length }, 'moderation after delivery failed; the sweep retries it');
-      for (const [, w] of batch) w.resolve(null);
+      this.log.error({ err, messages: batch.length }, 'moderation after delivery failed; the sweep retries it');
     } finally {
-      for (const [id, w] of batch) if (this.scoring.get(id) === w.promise) this.scoring.delete(id);
+      // Resolving twice is harmless: a waiter settled above keeps its verdict.
+      for (const [id, w] of batch) {
+        w.resolve(null);
+        if (this.scoring.get(id) === w.promise) this.scoring.delete(id);
+      }
     }
   }
 
-  /** Scores one batch, flags what is flagged, and deletes the pending rows it settled. */
-  private async settle(ids: string[]): Promise<Map<string, ModerationResult | null>> {
-    const messages: PendingMessage[] = await this.db.query(
+  private read(ids: string[]): Promise<PendingMessage[]> {
+    return this.db.query(
       `SELECT ids.id, m.group_id AS "groupId", m.author_id AS "authorId", coalesce(m.body, '') AS body,
               m.id IS NULL OR m.deleted_at IS NOT NULL OR m.kind <> 'USER' AS gone, coalesce(g.safety_profile, 'TEEN') AS profile, p.rev
          FROM unnest($1::uuid[]) AS ids(id)
@@ -141,24 +182,41 @@ export class AfterDeliveryModeration implements Processor<'messages.created' | '
          LEFT JOIN moderation_pending p ON p.message_id = ids.id`,
       [ids],
     );
-    const verdicts = new Map<string, ModerationResult | null>();
-    const settled: Array<{ id: string; rev: number }> = [];
-    await Promise.all(
-      messages.map(async (m) => {
-        const verdict = m.gone ? null : await this.score(m);
-        verdicts.set(m.id, verdict);
-        if (verdict) this.recent.set(m.id, { body: m.body, verdict });
-        if (verdict?.flagged) await this.flag(m, verdict);
-        if (m.rev !== null && (m.gone || verdict !== null)) settled.push({ id: m.id, rev: m.rev });
-      }),
+  }
+
+  /** Scores one message and hands its verdict on at once; then flags it, and queues its pending row for deletion. */
+  private async settle(m: PendingMessage, waiter: Waiter): Promise<void> {
+    const verdict = m.gone ? null : await this.score(m);
+    if (verdict) this.recent.set(m.id, { body: m.body, verdict });
+    // The AI's decision waits for this verdict, not for the rest of the batch or the case.
+    waiter.resolve(verdict);
+    if (verdict?.flagged) await this.flag(m, verdict);
+    if (m.rev !== null && (m.gone || verdict !== null)) this.queueDelete({ id: m.id, rev: m.rev });
+  }
+
+  private queueDelete(row: { id: string; rev: number }): void {
+    this.settled.push(row);
+    if (this.settled.length >= DELETE_BATCH) this.deleteSettled();
+    else this.deleteTimer ??= setTimeout(() => this.deleteSettled(), DELETE_AFTER_MS).unref();
+  }
+
+  private deleteSettled(): void {
+    if (this.deleteTimer) clearTimeout(this.deleteTimer);
+    this.deleteTimer = null;
+    const rows = this.settled;
+    this.settled = [];
+    if (rows.length === 0) return;
+    this.deleting = this.deleting.then(() =>
+      this.db
+        .query(`DELETE FROM moderation_pending p USING unnest($1::uuid[], $2::int[]) AS s(id, rev) WHERE p.message_id = s.id AND p.rev = s.rev`, [
+          rows.map((r) => r.id),
+          rows.map((r) => r.rev),
+        ])
+        .then(
+          () => undefined,
+          (err) => this.log.warn({ err, messages: rows.length }, 'deleting settled moderation rows failed; the sweep settles them again'),
+        ),
     );
-    if (settled.length > 0) {
-      await this.db.query(
-        `DELETE FROM moderation_pending p USING unnest($1::uuid[], $2::int[]) AS s(id, rev) WHERE p.message_id = s.id AND p.rev = s.rev`,
-        [settled.map((s) => s.id), settled.map((s) => s.rev)],
-      );
-    }
-    return verdicts;
   }
 
   private async score(m: PendingMessage): Promise<ModerationResult | null> {
