@@ -3,7 +3,7 @@
  * OpenAI fake, the event selection that includes AI deltas, notices and reactions, and
  * readers for messages, quotas and the recorded provider requests.
  */
-import type { FakeOpenAI, RecordedRequest } from '../support/fake-openai';
+import { FakeOpenAI, RecordedRequest } from '../support/fake-openai';
 import { liveSubscription, LiveSubscription, startApi, TestApi, TestUser } from '../support/harness';
 
 export const MODELS = { fast: 'test-fast', reasoning: 'test-reasoning', top: 'test-top' } as const;
@@ -146,4 +146,35 @@ export async function untilAiCompleted(sub: LiveSubscription, count = 1): Promis
 export async function tableCount(api: TestApi, sql: string, params: unknown[] = []): Promise<number> {
   const [row] = await api.query<{ n: number }>(`SELECT count(*)::int AS n FROM (${sql}) t`, params);
   return row.n;
+}
+
+/**
+ * The fixture of an AI test file: the loopback fake and an API on it for the whole file;
+ * after each test the background work settles and the fake forgets what it was told.
+ */
+export function aiFixture(overrides: Record<string, string> = {}): { readonly fake: FakeOpenAI; readonly api: TestApi } {
+  let fake: FakeOpenAI | undefined;
+  let api: TestApi | undefined;
+  beforeAll(async () => {
+    fake = await FakeOpenAI.start();
+    api = await startAiApi(fake, overrides);
+  });
+  afterEach(async () => {
+    if (api) await settled(api);
+    fake?.reset();
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await fake?.stop();
+  });
+  return {
+    get fake() {
+      if (!fake) throw new Error('the fake starts in beforeAll');
+      return fake;
+    },
+    get api() {
+      if (!api) throw new Error('the API starts in beforeAll');
+      return api;
+    },
+  };
 }

@@ -5,27 +5,18 @@
  */
 import { FakeOpenAI } from '../support/fake-openai';
 import { TestApi, TestUser } from '../support/harness';
-import { joinByInvite, ofType, promptOf, quotaOf, settled, startAiApi, tableCount, untilMessage, updateGroup, watch } from './ai-support';
+import { aiFixture, joinByInvite, ofType, promptOf, quotaOf, settled, startAiApi, tableCount, untilMessage, updateGroup, watch } from './ai-support';
 
 const CATCH_UP = `mutation($g: ID!) { catchUp(groupId: $g) { id status body afterSeq } }`;
 const MARK_READ = `mutation($g: ID!, $s: Int!) { markRead(groupId: $g, seq: $s) }`;
 const LAST = `query($g: ID!) { group(id: $g) { myMembership { lastCatchUp { id status statusReason body afterSeq fromSeq toSeq messageCount } } } }`;
 const REQUEST = 'Catch me up on the messages above.';
 
+const ai = aiFixture();
 let fake: FakeOpenAI;
 let api: TestApi;
-
-beforeAll(async () => {
-  fake = await FakeOpenAI.start();
-  api = await startAiApi(fake);
-});
-afterEach(async () => {
-  await settled(api);
-  fake.reset();
-});
-afterAll(async () => {
-  await api?.stop();
-  await fake?.stop();
+beforeAll(() => {
+  ({ fake, api } = ai);
 });
 
 /** A group with the AI answering mentions only, so the messages below get no reply of their own. */

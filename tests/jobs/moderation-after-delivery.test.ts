@@ -23,23 +23,31 @@ async function autoFlags(db: ReturnType<typeof database>, messageId: string) {
   return db.query(`SELECT source, categories FROM safety_cases WHERE message_id = $1`, [messageId]);
 }
 
+/**
+ * A service whose moderation endpoint holds the threat's scoring until `held` opens, and a
+ * threat sent in a group with the AI off (no job is enqueued for it: only the moderation
+ * after delivery runs); resolves once its scoring is under way.
+ */
+async function threatUnderModeration(databaseUrl: string, held: ReturnType<typeof gate>) {
+  crash.fake.onModeration(async (input) => {
+    if (!input.includes(THREAT)) return clean;
+    await held.promise;
+    return violent;
+  });
+  const first = await crash.start(databaseUrl, MODERATED);
+  const [alice, bob] = await first.api.users(2);
+  const groupId = await first.api.group(alice, [bob]);
+  await updateGroup(first.api, alice, groupId, { aiMode: 'OFF' });
+  const sent = await first.api.send(alice, groupId, THREAT);
+  await until(async () => crash.fake.moderationRequests().some((r) => JSON.stringify(r.body).includes(THREAT)), 'the message to be under moderation');
+  return { first, sent };
+}
+
 it('a message whose process was killed before it was moderated is moderated after the restart', async () => {
   const databaseUrl = await createDatabase();
   const db = database(databaseUrl);
   try {
-    const held = gate();
-    crash.fake.onModeration(async (input) => {
-      if (!input.includes(THREAT)) return clean;
-      await held.promise; // never opened: the first process dies while its scoring is open
-      return violent;
-    });
-    const first = await crash.start(databaseUrl, MODERATED);
-    const [alice, bob] = await first.api.users(2);
-    const groupId = await first.api.group(alice, [bob]);
-    // With the AI off no job is enqueued for the message: only the moderation after delivery runs.
-    await updateGroup(first.api, alice, groupId, { aiMode: 'OFF' });
-    const sent = await first.api.send(alice, groupId, THREAT);
-    await until(async () => crash.fake.moderationRequests().some((r) => JSON.stringify(r.body).includes(THREAT)), 'the message to be under moderation');
+    const { first, sent } = await threatUnderModeration(databaseUrl, gate()); // never opened: the first process dies while its scoring is open
     expect(await db.query(`SELECT message_id AS id FROM moderation_pending`)).toEqual([{ id: sent.id }]);
 
     await first.kill9();
@@ -63,17 +71,7 @@ it('two processes settling the same pending message open one case', async () => 
   const db = database(databaseUrl);
   try {
     const held = gate();
-    crash.fake.onModeration(async (input) => {
-      if (!input.includes(THREAT)) return clean;
-      await held.promise;
-      return violent;
-    });
-    const first = await crash.start(databaseUrl, MODERATED);
-    const [alice, bob] = await first.api.users(2);
-    const groupId = await first.api.group(alice, [bob]);
-    await updateGroup(first.api, alice, groupId, { aiMode: 'OFF' });
-    const sent = await first.api.send(alice, groupId, THREAT);
-    await until(async () => crash.fake.moderationRequests().some((r) => JSON.stringify(r.body).includes(THREAT)), 'the first scoring');
+    const { sent } = await threatUnderModeration(databaseUrl, held);
     // A second process's sweep takes the row too, once it is older than the lease; both scorings then answer at once.
     await crash.start(databaseUrl, MODERATED);
     await until(async () => crash.fake.moderationRequests().filter((r) => JSON.stringify(r.body).includes(THREAT)).length >= 2, 'the second scoring', 60_000);
