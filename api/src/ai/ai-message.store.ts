@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import { preparedQuery } from '../db/prepared';
 import { evaluateQuota, QuotaLimit, QuotaStatus } from '../domain/quota/evaluate-quota';
 import type { Tier } from '../domain/router/select-model';
+import type { ReplyContext } from '../domain/prompt/reply-context';
 import { CategoryScores, moderationDecision } from '../domain/safety/moderation';
 import type { SafetyProfileName } from '../domain/safety/safety-profile';
 import { buildEventView } from '../events/event-log';
@@ -89,6 +90,8 @@ export interface SettledResponse {
   promptTokens: number | null;
   completionTokens: number | null;
   latencyMs: number;
+  /** What the reply read (ModelResponse.context). */
+  context?: ReplyContext | null;
 }
 
 /** How a reply's end is checked against the group's profile, read under the row lock (the join that changes it takes the same lock). */
@@ -143,14 +146,14 @@ export async function finishAiMessage(
      -- A reply that ends COMPLETED settles its model response here: one round trip, not two.
      r AS (
        UPDATE model_responses SET status = 'COMPLETED', prompt_tokens = $9, completion_tokens = $10, latency_ms = $11,
-              message_id = $2, completed_at = now()
+              message_id = $2, context = $14, completed_at = now()
         WHERE id = $8 AND EXISTS (SELECT 1 FROM m WHERE m.status = 'COMPLETED')
         RETURNING 1)
      SELECT m.*, e.*, EXISTS (SELECT 1 FROM reactions WHERE message_id = $2) AS "hasReactions", EXISTS (SELECT 1 FROM r) AS "responseSettled" FROM m, e`,
     [
       message.groupId, message.id, end.body, end.status, end.reason, blockedUnder, onlyUnder ?? null,
       end.response?.id ?? null, end.response?.promptTokens ?? null, end.response?.completionTokens ?? null, end.response?.latencyMs ?? null,
-      lease?.responseId ?? null, lease?.owner ?? null,
+      lease?.responseId ?? null, lease?.owner ?? null, end.response?.context ?? null,
     ],
   );
   if (!row) return null;

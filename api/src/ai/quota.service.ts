@@ -65,11 +65,6 @@ export class QuotaService {
     return row.responseId ? { ok: true, reservation: { responseId: row.responseId, status } } : { ok: false, status };
   }
 
-  /** What the reply read (ModelResponse.context), recorded once its prompt is built. */
-  async recordContext(responseId: string, context: ReplyContext): Promise<void> {
-    await this.db.query(`UPDATE model_responses SET context = $2 WHERE id = $1`, [responseId, context]);
-  }
-
   /** Records that the AI stayed silent for lack of quota (the staff dashboard counts these). */
   async recordExhaustion(user: Pick<UserEntity, 'id' | 'plan'>, groupId: string | null, resetsAt: Date | null): Promise<void> {
     await this.db.query(`INSERT INTO quota_exhaustions (user_id, plan, group_id, resets_at) VALUES ($1, $2, $3, $4)`, [user.id, user.plan, groupId, resetsAt]);
@@ -80,29 +75,29 @@ export class QuotaService {
    * `settlement`'s to say; every failure is free today. `messageId` links the failed AI
    * message to it.
    */
-  async release(responseId: string, reason: string, latencyMs: number | null = null, messageId: string | null = null): Promise<void> {
+  async release(responseId: string, reason: string, latencyMs: number | null = null, messageId: string | null = null, context: ReplyContext | null = null): Promise<void> {
     const charged = settlement({ status: 'FAILED', reason: failureReason(reason) }) === 'CHARGED';
     await this.db.query(
       // A unit given back is never taken again: charged only stays true.
       `UPDATE model_responses SET charged = charged AND $5, status = 'FAILED', status_reason = $2, latency_ms = $3,
-              message_id = coalesce($4, message_id), completed_at = now()
+              message_id = coalesce($4, message_id), context = coalesce($6, context), completed_at = now()
         WHERE id = $1`,
-      [responseId, reason, latencyMs, messageId, charged],
+      [responseId, reason, latencyMs, messageId, charged, context],
     );
   }
 
   /** Ends a response that produced output; `settlement` says whether it stays charged (a BLOCKED one for want of moderation does not). */
   async finish(
     responseId: string,
-    result: { status: 'COMPLETED' | 'BLOCKED'; reason?: string | null; promptTokens: number | null; completionTokens: number | null; latencyMs: number; messageId?: string | null },
+    result: { status: 'COMPLETED' | 'BLOCKED'; reason?: string | null; promptTokens: number | null; completionTokens: number | null; latencyMs: number; messageId?: string | null; context?: ReplyContext | null },
   ): Promise<void> {
     const outcome: ReplyOutcome = result.status === 'COMPLETED' ? { status: 'COMPLETED' } : { status: 'BLOCKED', reason: blockReason(result.reason) };
     const charged = settlement(outcome) === 'CHARGED';
     await this.db.query(
       `UPDATE model_responses SET charged = charged AND $8, status = $2, status_reason = $3, prompt_tokens = $4, completion_tokens = $5, latency_ms = $6,
-              message_id = coalesce($7, message_id), completed_at = now()
+              message_id = coalesce($7, message_id), context = coalesce($9, context), completed_at = now()
         WHERE id = $1`,
-      [responseId, result.status, result.reason ?? null, result.promptTokens, result.completionTokens, result.latencyMs, result.messageId ?? null, charged],
+      [responseId, result.status, result.reason ?? null, result.promptTokens, result.completionTokens, result.latencyMs, result.messageId ?? null, charged, result.context ?? null],
     );
   }
 }

@@ -39,6 +39,8 @@ export interface Usage {
   promptTokens: number | null;
   completionTokens: number | null;
   latencyMs: number | null;
+  /** What the reply read (ModelResponse.context); null when it never got as far as its prompt. */
+  context: ReplyContext | null;
 }
 
 /** The ending as stored (a group blocks a COMPLETED reply when a minor joined meanwhile) and the message it is shown as. */

@@ -7,6 +7,7 @@
  * cannot be redone is ended with a failure (`fail`). Each step sits in its own file.
  */
 import type { FailureReason } from '../../domain/quota/settlement';
+import type { ReplyContext } from '../../domain/prompt/reply-context';
 import { charge } from './charge.step';
 import { decide } from './decide.step';
 import { moderateOutput } from './moderate-output.step';
@@ -40,9 +41,10 @@ export class ReplyPipeline {
   async finish<R extends ReplyRef>(chat: ReplyChat<R>, reply: R): Promise<ReplyResult> {
     const streamed = await stream(chat, reply, this.d);
     if ('handedBack' in streamed) return { kind: 'handed_back', responseId: reply.responseId };
-    if (!streamed.ok) return this.fail(chat, reply, streamed.reason);
+    if (!streamed.ok) return this.fail(chat, reply, streamed.reason, streamed.context);
     const { text, promptTokens, completionTokens } = streamed.completion;
-    const usage = (): Usage => ({ promptTokens, completionTokens, latencyMs: Date.now() - reply.startedAt });
+    const { context } = streamed;
+    const usage = (): Usage => ({ promptTokens, completionTokens, latencyMs: Date.now() - reply.startedAt, context });
     // Judged under the policy in force when it is stored: a minor may have joined while it
     // streamed. Usually the profile seen at the start still holds and the store confirms it
     // under the chat's lock; only when it changed is the reply judged again, once.
@@ -57,8 +59,8 @@ export class ReplyPipeline {
   }
 
   /** Ends a reserved reply FAILED (nothing streamed, or what did is dropped); the failure is free. */
-  async fail<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, reason: FailureReason): Promise<ReplyResult> {
-    const usage: Usage = { promptTokens: null, completionTokens: null, latencyMs: Date.now() - reply.startedAt };
+  async fail<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, reason: FailureReason, context: ReplyContext | null = null): Promise<ReplyResult> {
+    const usage: Usage = { promptTokens: null, completionTokens: null, latencyMs: Date.now() - reply.startedAt, context };
     const stored = (await chat.store(reply, { status: 'FAILED', reason }, usage, { under: chat.profile, final: true })) as StoredEnding;
     await settle(chat, reply, stored, usage, this.d);
     return { kind: 'ended', stored };

@@ -9,7 +9,7 @@ import type { ReplyDeps } from './reply-deps';
 export async function settle<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, stored: StoredEnding, usage: Usage, d: Omit<ReplyDeps, 'provider' | 'moderation'>): Promise<void> {
   const { ending, messageId } = stored;
   if (!stored.responseSettled) {
-    if (ending.status === 'FAILED') await d.quota.release(reply.responseId, ending.reason, usage.latencyMs, messageId);
+    if (ending.status === 'FAILED') await d.quota.release(reply.responseId, ending.reason, usage.latencyMs, messageId, usage.context);
     else await d.quota.finish(reply.responseId, { status: ending.status, reason: ending.status === 'BLOCKED' ? ending.reason : null, ...usage, latencyMs: usage.latencyMs ?? 0, messageId });
   }
   d.metrics.aiResponses.inc({ status: ending.status });

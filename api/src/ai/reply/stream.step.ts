@@ -7,18 +7,20 @@
 import { ProviderNotConfigured, Completion } from '../provider';
 import { ReplyTimeout } from '../reply-clock';
 import type { FailureReason } from '../../domain/quota/settlement';
+import type { ReplyContext } from '../../domain/prompt/reply-context';
 import { HandBack, ReplyChat, ReplyRef } from './reply-chat';
 import type { ReplyDeps } from './reply-deps';
 
-export type Streamed = { ok: true; completion: Completion } | { ok: false; reason: FailureReason } | { ok: false; handedBack: true };
+/** How the stream ended, with what the reply read once its prompt was built. */
+export type Streamed = ({ ok: true; completion: Completion } | { ok: false; reason: FailureReason } | { ok: false; handedBack: true }) & { context: ReplyContext | null };
 
-export async function stream<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, d: Pick<ReplyDeps, 'provider' | 'log' | 'quota'>): Promise<Streamed> {
-  if (!d.provider.configured) return { ok: false, reason: 'PROVIDER_NOT_CONFIGURED' };
-  let recorded: Promise<void> = Promise.resolve();
+export async function stream<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, d: Pick<ReplyDeps, 'provider' | 'log'>): Promise<Streamed> {
+  if (!d.provider.configured) return { ok: false, reason: 'PROVIDER_NOT_CONFIGURED', context: null };
+  let context: ReplyContext | null = null;
   try {
-    const { messages, context } = await chat.prompt();
-    // What the reply read is recorded while it streams: no round trip before the provider is asked.
-    recorded = d.quota.recordContext(reply.responseId, context).catch((err) => d.log.warn({ err, responseId: reply.responseId }, 'recording what an AI reply read failed'));
+    const prompt = await chat.prompt();
+    context = prompt.context;
+    const messages = prompt.messages;
     const completion = await d.provider.stream({
       model: reply.model,
       messages,
@@ -27,12 +29,12 @@ export async function stream<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, d
     });
     const delivered = completion.text.trim() !== '';
     chat.onStreamEnd?.(reply, delivered);
-    return delivered ? { ok: true, completion } : { ok: false, reason: 'EMPTY_RESPONSE' };
+    return delivered ? { ok: true, completion, context } : { ok: false, reason: 'EMPTY_RESPONSE', context };
   } catch (err) {
     // Whatever streamed is dropped: a reply cut off or failed ends empty.
     chat.onStreamEnd?.(reply, false);
     const why: unknown = chat.signal?.reason;
-    if (why instanceof HandBack) return { ok: false, handedBack: true };
+    if (why instanceof HandBack) return { ok: false, handedBack: true, context };
     const reason: FailureReason =
       why instanceof ReplyTimeout || err instanceof ReplyTimeout
         ? 'TIMEOUT'
@@ -42,8 +44,6 @@ export async function stream<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, d
             ? 'PROVIDER_NOT_CONFIGURED'
             : 'PROVIDER_ERROR';
     if (reason !== 'CANCELLED') d.log.warn({ err, chat: chat.kind, groupId: chat.groupId, responseId: reply.responseId, reason }, 'model provider failed');
-    return { ok: false, reason };
-  } finally {
-    await recorded;
+    return { ok: false, reason, context };
   }
 }
