@@ -100,6 +100,27 @@ it('two processes on one database, one killed mid-reply: the other finishes it',
   }
 });
 
+it('kill -9 mid-reply after the question was deleted: the reply still ends, FAILED INTERRUPTED, with its unit back', async () => {
+  const databaseUrl = await createDatabase();
+  const db = database(databaseUrl);
+  try {
+    crash.fake.enqueue({ chunks: ['The Douro ', 'is a river.'], stallAfterChunks: 1, resume: never });
+    const first = await start(databaseUrl);
+    const { alice, groupId, trigger } = await stalledMention(first);
+    await first.api.ok(alice.token, `mutation($m: ID!) { deleteMessage(messageId: $m) { id } }`, { m: trigger.id });
+    const [streaming] = await aiRows(db, groupId);
+    await first.kill9();
+
+    const second = await start(databaseUrl);
+    const done = await until(async () => (await aiRows(db, groupId)).find((m) => m.status !== 'STREAMING'), 'the reply to end');
+    expect(done).toEqual({ id: streaming.id, seq: streaming.seq, body: '', status: 'FAILED', statusReason: 'INTERRUPTED' });
+    expect((await quotaOf(second.api, alice)).used).toBe(0);
+    expect(crash.fake.chatRequests()).toHaveLength(1);
+  } finally {
+    await db.end();
+  }
+});
+
 it('a process that stalls past its lease cannot end the reply another instance took over', async () => {
   const databaseUrl = await createDatabase();
   const db = database(databaseUrl);

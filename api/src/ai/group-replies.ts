@@ -16,6 +16,7 @@ import { unitOfWork } from '../db/unit-of-work';
 import type { FailureReason } from '../domain/quota/settlement';
 import { GroupChatDeps, GroupReply, GroupReplyChat } from './group-chat';
 import { loadReplySetting } from './group-context';
+import { finishAiMessage } from './ai-message.store';
 import { ReplyTimeout } from './reply-clock';
 import { HandBack, ReplyNotHeld } from './reply/reply-chat';
 import type { ReplyPipeline, ReplyResult } from './reply/reply-pipeline';
@@ -117,7 +118,11 @@ export class GroupReplies {
     const setting = await loadReplySetting(this.d.db, taken.triggerMessageId);
     const chat = setting ? new GroupReplyChat(this.chatDeps, setting.trigger, setting.payer, setting.group) : null;
     if (!chat) {
-      // The trigger is gone: nobody to show the reply to, only its unit to give back.
+      // The message it answered was deleted meanwhile: the AI message still ends (no reply
+      // stays STREAMING), FAILED as any interrupted one, and its unit is given back.
+      const message = { id: taken.messageId, groupId: taken.groupId, seq: taken.messageSeq };
+      const ended = await finishAiMessage(this.d.db, message, { status: 'FAILED', body: '', reason }, {}, { responseId: taken.responseId, owner: this.d.instanceId });
+      if (ended) this.d.publisher.publish([ended.event]);
       await this.d.quota.release(taken.responseId, reason, null, taken.messageId);
       return { kind: 'skipped' };
     }
