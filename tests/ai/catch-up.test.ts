@@ -181,3 +181,32 @@ it('in a TEEN group follows the stricter policy, shows nothing before moderation
     await remote.stop();
   }
 });
+
+it('with the quota spent, ends FAILED QUOTA_EXCEEDED without asking the model, and tells the viewer alone when it resets', async () => {
+  const limited = await startAiApi(fake, { AI_QUOTA: 'free=1/1h' });
+  try {
+    const alice = await limited.user({ plan: 'free' });
+    const bob = await limited.user();
+    const groupId = await limited.group(alice, [bob]);
+    await updateGroup(limited, alice, groupId, { aiMode: 'MENTIONS' });
+    const [aliceSub, bobSub] = await Promise.all([watch(limited, alice, groupId), watch(limited, bob, groupId)]);
+    await limited.send(bob, groupId, 'First news');
+    fake.enqueue({ text: 'Bob shared the first news.' });
+    await limited.ok(alice.token, CATCH_UP, { g: groupId });
+    await settled(limited);
+    await limited.send(bob, groupId, 'Second news');
+
+    await limited.ok(alice.token, CATCH_UP, { g: groupId });
+    await settled(limited);
+    const last = (await limited.ok(alice.token, LAST, { g: groupId })).group.myMembership.lastCatchUp;
+
+    expect(last).toMatchObject({ status: 'FAILED', statusReason: 'QUOTA_EXCEEDED', body: '' });
+    expect(fake.chatRequests()).toHaveLength(1);
+    expect((await quotaOf(limited, alice)).used).toBe(1);
+    const [notice] = ofType(aliceSub, 'QUOTA_NOTICE');
+    expect(notice.notice).toMatchObject({ code: 'QUOTA_EXCEEDED', resetsAt: expect.any(String) });
+    expect(ofType(bobSub, 'QUOTA_NOTICE')).toEqual([]);
+  } finally {
+    await limited.stop();
+  }
+});

@@ -88,9 +88,16 @@ export class CatchUpChat implements ReplyChat<ReplyRef> {
     return { kind: 'reserved', reply: { responseId, model, startedAt: Date.now() } };
   }
 
+  /** Ends FAILED QUOTA_EXCEEDED, and tells the viewer when a unit frees up, as a group reply's payer is told. */
   async quotaExceeded(status: QuotaStatus): Promise<void> {
+    await this.end(CatchUpStatusEnum.FAILED, 'QUOTA_EXCEEDED', '', null);
     const when = status.resetsAt ? ` It resets at ${status.resetsAt.toISOString()}.` : '';
-    await this.end(CatchUpStatusEnum.FAILED, 'QUOTA_EXCEEDED', `You have used up your AI responses for now.${when}`, null);
+    this.d.publisher.publish([
+      ephemeralEvent(this.groupId, GroupEventKind.QUOTA_NOTICE, {
+        notice: { code: 'QUOTA_EXCEEDED', message: `You have used up your AI responses for now.${when}`, resetsAt: status.resetsAt, messageId: null },
+        visibleTo: this.payer.id,
+      }),
+    ]);
   }
 
   async prompt(): Promise<{ messages: ChatMessage[]; context: ReplyContext }> {
