@@ -16,11 +16,9 @@ export type Streamed = ({ ok: true; completion: Completion } | { ok: false; reas
 
 export async function stream<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, d: Pick<ReplyDeps, 'provider' | 'log'>): Promise<Streamed> {
   if (!d.provider.configured) return { ok: false, reason: 'PROVIDER_NOT_CONFIGURED', context: null };
-  let context: ReplyContext | null = null;
+  // Outside the try: a prompt that cannot be built is our failure, not the provider's.
+  const { messages, context } = await chat.prompt();
   try {
-    const prompt = await chat.prompt();
-    context = prompt.context;
-    const messages = prompt.messages;
     const completion = await d.provider.stream({
       model: reply.model,
       messages,
