@@ -109,7 +109,11 @@ export class AfterDeliveryModeration implements Processor<'messages.created' | '
     const recent = body === undefined ? undefined : this.recent.get(messageId);
     if (recent && recent.body === body) return Promise.resolve(recent.verdict);
     const queued = this.waiting.get(messageId);
-    if (queued) return queued.promise;
+    if (queued) {
+      // An edit in the same turn as its send: the batch must read the new text, not the sent one.
+      if (fresh) queued.known = undefined;
+      return queued.promise;
+    }
     const scoring = fresh ? undefined : this.scoring.get(messageId);
     if (scoring) return scoring;
     let resolve!: (r: ModerationResult | null) => void;
