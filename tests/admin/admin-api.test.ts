@@ -133,15 +133,16 @@ describe('a case', () => {
 
 describe('roles', () => {
   const ruleVars = { f: 'group_chats_ai', r: 'FR', p: 'go', e: true, pc: 50 };
-  const CREATE_RULE = `mutation($f: String!, $r: String!, $p: String!, $e: Boolean!, $pc: Int!) { createRolloutRule(feature: $f, region: $r, plan: $p, enabled: $e, percentage: $pc) { id } }`;
+  const CREATE_RULE = `mutation($f: String!, $r: String!, $p: String!, $e: Boolean!, $pc: Int!) { createRolloutRule(feature: $f, region: $r, plan: $p, enabled: $e, percentage: $pc, reason: "x") { id } }`;
 
   it('a moderator cannot change rollout rules, quotas or suspensions (FORBIDDEN) and nothing changes', async () => {
     const user = await api.user();
     const [rule] = await api.query(`SELECT id FROM rollout_rules LIMIT 1`);
     const attempts = [
       [CREATE_RULE, ruleVars],
-      [`mutation($id: ID!) { updateRolloutRule(id: $id, percentage: 10) { id } }`, { id: rule.id }],
-      [`mutation($id: ID!) { deleteRolloutRule(id: $id) { id } }`, { id: rule.id }],
+      [`mutation($id: ID!) { updateRolloutRule(id: $id, percentage: 10, reason: "x") { id } }`, { id: rule.id }],
+      [`mutation($id: ID!) { deleteRolloutRule(id: $id, reason: "x") { id } }`, { id: rule.id }],
+      [`mutation { setRegionRollout(feature: "group_chats", region: "FR", enabled: false, reason: "x") { id } }`, {}],
       [`mutation($id: ID!) { resetQuota(userId: $id, reason: "x") { id } }`, { id: user.id }],
       [`mutation($id: ID!) { suspendUser(id: $id, reason: "x") { id } }`, { id: user.id }],
       [`mutation($id: ID!) { unsuspendUser(id: $id, reason: "x") { id } }`, { id: user.id }],
@@ -189,12 +190,12 @@ describe('audit', () => {
       action: 'ROLLOUT_RULE_CREATED',
       as: () => admin,
       run: async (s) => {
-        const r = await ok(`mutation { createRolloutRule(feature: "group_chats", region: "BR", plan: "free", enabled: true, percentage: 30) { id } }`)(s);
+        const r = await ok(`mutation { createRolloutRule(feature: "group_chats", region: "BR", plan: "free", enabled: true, percentage: 30, reason: "Brazil free-plan trial") { id } }`)(s);
         ruleId = (r as { createRolloutRule: { id: string } }).createRolloutRule.id;
       },
     },
-    { action: 'ROLLOUT_RULE_UPDATED', as: () => admin, run: (s) => ok(`mutation($id: ID!) { updateRolloutRule(id: $id, percentage: 60) { percentage } }`, { id: ruleId })(s) },
-    { action: 'ROLLOUT_RULE_DELETED', as: () => admin, run: (s) => ok(`mutation($id: ID!) { deleteRolloutRule(id: $id) { id } }`, { id: ruleId })(s) },
+    { action: 'ROLLOUT_RULE_UPDATED', as: () => admin, run: (s) => ok(`mutation($id: ID!) { updateRolloutRule(id: $id, percentage: 60, reason: "trial going well") { percentage } }`, { id: ruleId })(s) },
+    { action: 'ROLLOUT_RULE_DELETED', as: () => admin, run: (s) => ok(`mutation($id: ID!) { deleteRolloutRule(id: $id, reason: "trial over") { id } }`, { id: ruleId })(s) },
   ];
 
   it.each(steps.map((s) => [s.action, s] as const))('%s leaves exactly one audit entry', async (action, step) => {
