@@ -35,6 +35,8 @@ export class SafetyCaseSources1765310000000 implements MigrationInterface {
     // A reporter counts once per case; every other kind joins a case once.
     await q.query(`CREATE UNIQUE INDEX safety_case_sources_reporter_idx ON safety_case_sources (case_id, reporter_id) WHERE kind = 'USER_REPORT'`);
     await q.query(`CREATE UNIQUE INDEX safety_case_sources_kind_idx ON safety_case_sources (case_id, kind) WHERE kind <> 'USER_REPORT'`);
+    // A case's sources in order (the case page, the first source's evidence in the queue).
+    await q.query(`CREATE INDEX safety_case_sources_case_idx ON safety_case_sources (case_id, created_at)`);
     await q.query(`ALTER TABLE safety_cases ADD COLUMN evidence_purged_at timestamptz`);
 
     // Sources of the cases there are: the reports filed under each, else the case's own kind.
@@ -58,8 +60,10 @@ export class SafetyCaseSources1765310000000 implements MigrationInterface {
     await q.query(`DELETE FROM case_merge WHERE dup = keep`);
     await q.query(`
       UPDATE safety_cases k SET
-        categories = (SELECT array_agg(DISTINCT cat) FROM safety_cases c, unnest(c.categories) cat
-                       WHERE c.id = k.id OR c.id IN (SELECT dup FROM case_merge WHERE keep = k.id)),
+        -- A report's placeholder category gives way to real ones, as when a flag joins a report at run time.
+        categories = coalesce((SELECT CASE WHEN count(DISTINCT cat) > 1 THEN array_remove(array_agg(DISTINCT cat), 'reported') ELSE array_agg(DISTINCT cat) END
+                        FROM safety_cases c, unnest(c.categories) cat
+                       WHERE c.id = k.id OR c.id IN (SELECT dup FROM case_merge WHERE keep = k.id)), '{}'),
         severity = (SELECT CASE max(CASE c.severity WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END) WHEN 2 THEN 'high' WHEN 1 THEN 'medium' ELSE 'low' END
                       FROM safety_cases c WHERE c.id = k.id OR c.id IN (SELECT dup FROM case_merge WHERE keep = k.id)),
         teen = k.teen OR EXISTS (SELECT 1 FROM safety_cases c JOIN case_merge x ON x.dup = c.id WHERE x.keep = k.id AND c.teen)

@@ -121,6 +121,9 @@ export class CaseReviewService {
     const outcome = OUTCOME[decision];
     await unitOfWork(this.db, this.publisher, async (uow) => {
       const { tx } = uow;
+      // The group before the case, the order a flag joining the case takes them in
+      // (moderation/after-delivery.processor.ts): a decision and a flag never deadlock.
+      await tx.query(`SELECT 1 FROM groups WHERE id = (SELECT group_id FROM safety_cases WHERE id = $1) FOR UPDATE`, [id]);
       const [c]: Array<{ status: string; messageId: string | null; authorId: string | null }> = await tx.query(
         `SELECT status, message_id AS "messageId", author_id AS "authorId" FROM safety_cases WHERE id = $1 FOR UPDATE`,
         [id],
