@@ -18,7 +18,9 @@ type SparseField = string | Record<string, string[]>;
 
 const USER_SCALARS = ['id', 'subject', 'username', 'displayName', 'region', 'plan', 'ageBand', 'parentalGroupChats', 'suspended', 'suspendedAt', 'suspendedReason', 'createdAt'];
 const RESPONSE_FIELDS = ['id', 'groupId', 'conversationId', 'chargedUserId', 'plan', 'tier', 'model', 'routeReason', 'status', 'statusReason', 'charged', 'promptTokens', 'completionTokens', 'latencyMs', 'createdAt'];
-const CASE_SCALARS = ['id', 'source', 'status', 'categories', 'category', 'severity', 'teen', 'region', 'excerpt', 'groupId', 'groupTitle', 'messageId', 'authorId', 'reportCount', 'reportReasons', 'createdAt', 'decidedAt', 'decidedBy', 'decisionReason'];
+const CASE_SCALARS = ['id', 'source', 'status', 'categories', 'category', 'severity', 'teen', 'region', 'excerpt', 'groupId', 'groupTitle', 'messageId', 'authorId', 'reportCount', 'reportReasons', 'createdAt', 'decidedAt', 'decidedBy', 'decisionReason',
+  'evidencePurgedAt', 'evidenceRetentionDays'];
+const CASE_SOURCES = { sources: ['id', 'kind', 'reporterId', 'reporterUsername', 'reason', 'evidence', 'createdAt', 'settled', 'decision'] };
 const CASE_AUTHOR = { author: ['id', 'username', 'displayName', 'suspended'] };
 const AUDIT_FIELDS = ['id', 'actorId', 'actorEmail', 'action', 'targetType', 'targetId', 'targetLabel', 'targetExists', 'reason', 'details', 'createdAt', { detailFields: ['name', 'value'] }];
 
@@ -30,7 +32,8 @@ const SELECTION: Record<string, { list?: SparseField[]; one?: SparseField[] }> =
   },
   SafetyCase: {
     list: [...CASE_SCALARS, CASE_AUTHOR],
-    one: [...CASE_SCALARS, CASE_AUTHOR, 'message', 'context'],
+    // The evidence (the text of a message that may be gone from the thread) only on the case's own page.
+    one: [...CASE_SCALARS, 'evidence', CASE_AUTHOR, CASE_SOURCES, 'message', 'context'],
   },
   AuditEntry: { list: AUDIT_FIELDS, one: AUDIT_FIELDS },
 };

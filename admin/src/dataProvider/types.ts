@@ -12,6 +12,19 @@ export interface CaseMessage {
   flagged: boolean;
 }
 
+/** One thing that raised or joined a case. */
+export interface CaseSource {
+  id: string;
+  kind: string;
+  reporterId: string | null;
+  reporterUsername: string | null;
+  reason: string | null;
+  evidence: string | null;
+  createdAt: string;
+  settled: boolean;
+  decision: string | null;
+}
+
 export interface SafetyCase {
   id: string;
   source: string;
@@ -29,6 +42,11 @@ export interface SafetyCase {
   author: { id: string; username?: string | null; displayName?: string | null; suspended?: boolean } | null;
   reportCount: number;
   reportReasons: string[];
+  /** The message text as the case first recorded it (staff only); null once purged. */
+  evidence: string | null;
+  evidencePurgedAt: string | null;
+  evidenceRetentionDays: number;
+  sources?: CaseSource[];
   message: CaseMessage | null;
   context: CaseMessage[];
   createdAt: string;

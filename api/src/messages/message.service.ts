@@ -191,11 +191,14 @@ export class MessageService {
       const message = await this.visibleMessage(tx, user, messageId, false);
       const [row]: Array<{ id: string }> = await tx.query(
         `INSERT INTO message_reports (message_id, group_id, reporter_id, reason) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (message_id, reporter_id) DO UPDATE SET reason = EXCLUDED.reason RETURNING id`,
+         ON CONFLICT (message_id, reporter_id) DO UPDATE
+           SET reason = CASE WHEN message_reports.status = 'OPEN' THEN message_reports.reason ELSE EXCLUDED.reason END
+         RETURNING id`,
         [messageId, message.groupId, user.id, text],
       );
-      // Staff review reports as safety cases: one open case per reported message.
-      await fileUserReport(tx, { reportId: row.id, messageId, groupId: message.groupId, authorId: message.authorId, excerpt: message.body });
+      // Staff review reports as safety cases: one open case per message, this report one of its
+      // sources (a repeat while it is open changes nothing), with the text as reported.
+      await fileUserReport(tx, { reportId: row.id, reporterId: user.id, reason: text, messageId, groupId: message.groupId, authorId: message.authorId, body: message.body });
       return row.id;
     });
   }
