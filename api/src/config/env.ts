@@ -48,6 +48,8 @@ export interface Config {
   aiName: string;
   maxMessageLength: number;
   messagePageMax: number;
+  /** Group commit of sends that wait for a running send statement (messages/send-batch.ts). */
+  sendBatching: boolean;
   /** Anti-abuse limit for human messages per user and minute (never the AI quota). */
   messageRatePerMinute: number;
   inviteMaxTtlHours: number;
@@ -320,6 +322,7 @@ export function loadConfig(env: Env = process.env, devSecrets: (file: string) =>
     aiName: r.str('AI_NAME', 'AI'),
     maxMessageLength: r.int('MAX_MESSAGE_LENGTH', 8000, 1, 100_000),
     messagePageMax: r.int('MESSAGE_PAGE_MAX', 100, 1, 1000),
+    sendBatching: r.bool('SEND_BATCHING', true),
     messageRatePerMinute: r.int('MESSAGE_RATE_PER_MINUTE', 120, 1, 100_000),
     inviteMaxTtlHours: r.int('INVITE_MAX_TTL_HOURS', 24 * 30, 1, 24 * 365),
     typingTtlMs: r.int('TYPING_TTL_MS', 6000, 1000, 60_000),

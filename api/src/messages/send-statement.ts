@@ -103,7 +103,9 @@ export const SEND_BY_CLAIMS = `${statement(
  */
 export type AiReach = 'unavailable' | 'addressed' | 'unaddressed';
 
-export const claimsParams = (identity: Identity) => [identity.region, identity.plan, identity.ageBand, identity.parentalGroupChats];
+/** The claims an author's row must carry, as $9 … $12 take them. */
+export const claimsOf = ({ region, plan, ageBand, parentalGroupChats }: Identity) => ({ region, plan, ageBand, parentalGroupChats });
+export const claimsParams = (identity: Identity) => Object.values(claimsOf(identity));
 
 /** The author row the claims statement returned as JSON, with its timestamps as dates again. */
 export function userFromJson(json: Record<string, unknown>): UserEntity {

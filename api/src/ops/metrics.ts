@@ -14,6 +14,13 @@ export function createMetrics() {
   return {
     registry,
     messagesSent: new Counter({ name: 'roundtable_messages_sent_total', help: 'Messages created by sendMessage', registers: [registry] }),
+    sendStatements: new Histogram({
+      name: 'roundtable_send_batch_size',
+      help: 'Sends stored per send statement (group commit: more than one when sends waited for a running statement)',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [registry],
+    }),
+    sendsWaiting: new Gauge({ name: 'roundtable_sends_waiting', help: 'Sends waiting for a running send statement (their group or every statement slot busy)', registers: [registry] }),
     eventsPublished: new Counter({ name: 'roundtable_group_events_published_total', help: 'Group events published after commit', labelNames: ['type'] as const, registers: [registry] }),
     eventsDelivered: new Counter({ name: 'roundtable_group_events_delivered_total', help: 'Group events handed to local subscribers', registers: [registry] }),
     subscriptionExecutions: new Counter({
