@@ -39,6 +39,7 @@ export class ServiceProcess {
   port = 0;
   private embedded: EmbeddedDatabase | null = null;
   private child: ChildProcess | null = null;
+  private options: ServiceOptions | null = null;
 
   /** `dataDirPrefix` names the data directory, which is emptied before and removed after. */
   constructor(dataDirPrefix: string) {
@@ -57,10 +58,22 @@ export class ServiceProcess {
   }
 
   /** Starts PostgreSQL, then the service on a free port; resolves once /healthz answers. */
-  async start({ jwtSecret, env = {}, cpuProfileDir, memoryProbe = false }: ServiceOptions): Promise<void> {
+  async start(options: ServiceOptions): Promise<void> {
     await rm(this.dataDir, { recursive: true, force: true });
     this.embedded = await startEmbeddedPostgres(this.dataDir, 0, pino({ level: 'warn' }));
     this.port = await freePort();
+    this.options = options;
+    await this.spawn(options);
+  }
+
+  /** A fresh service process on the same database and port (e.g. to measure from a clean heap after seeding). */
+  async restart(): Promise<void> {
+    await stopChild(this.child, (child) => child.kill('SIGTERM'));
+    await this.spawn(this.options!);
+  }
+
+  private async spawn({ jwtSecret, env = {}, cpuProfileDir, memoryProbe = false }: ServiceOptions): Promise<void> {
+    if (!this.embedded) throw new Error('PostgreSQL is not running');
     const prof = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfileDir)}`] : [];
     // BENCH_PERF_MAP=1: a /tmp/perf-<pid>.map for `perf record`, which samples on-CPU time only.
     if (process.env.BENCH_PERF_MAP === '1') prof.push('--perf-basic-prof');
