@@ -197,14 +197,21 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
         protocol: socket.protocol,
         send: (data) => ledger.send(data),
         close: (code, reason) => socket.close(code, closeReason(reason)),
+        // Not an async function: graphql-ws's promise for a subscribe settles only when the
+        // subscription ends, and a suspended handler would hold the frame's Buffer (and the
+        // read chunk behind it) as long as that.
         onMessage: (cb) =>
-          socket.on('message', async (event) => {
+          socket.on('message', (event) => {
+            let handled: Promise<void>;
             try {
-              await cb(String(event));
+              handled = cb(String(event));
             } catch (err) {
+              handled = Promise.reject(err);
+            }
+            handled.catch((err) => {
               log.error({ err }, 'graphql-ws message handling failed');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
-            }
+            });
           }),
       },
       extra,
