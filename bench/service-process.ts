@@ -10,6 +10,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import type { MemorySample } from './memory-probe';
 import { EmbeddedDatabase, freePort, startEmbeddedPostgres } from '../api/src/db/embedded';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -25,6 +26,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** When set, the service writes a CPU profile (node --cpu-prof) into this directory. */
   cpuProfileDir?: string;
+  /** Starts the service with --expose-gc and bench/memory-probe.ts over IPC, for `memory()`. */
+  memoryProbe?: boolean;
 }
 
 /**
@@ -36,6 +39,7 @@ export class ServiceProcess {
   port = 0;
   private embedded: EmbeddedDatabase | null = null;
   private child: ChildProcess | null = null;
+  private options: ServiceOptions | null = null;
 
   /** `dataDirPrefix` names the data directory, which is emptied before and removed after. */
   constructor(dataDirPrefix: string) {
@@ -54,18 +58,32 @@ export class ServiceProcess {
   }
 
   /** Starts PostgreSQL, then the service on a free port; resolves once /healthz answers. */
-  async start({ jwtSecret, env = {}, cpuProfileDir }: ServiceOptions): Promise<void> {
+  async start(options: ServiceOptions): Promise<void> {
     await rm(this.dataDir, { recursive: true, force: true });
     this.embedded = await startEmbeddedPostgres(this.dataDir, 0, pino({ level: 'warn' }));
     this.port = await freePort();
+    this.options = options;
+    await this.spawn(options);
+  }
+
+  /** A fresh service process on the same database and port (e.g. to measure from a clean heap after seeding). */
+  async restart(): Promise<void> {
+    await stopChild(this.child, (child) => child.kill('SIGTERM'));
+    await this.spawn(this.options!);
+  }
+
+  private async spawn({ jwtSecret, env = {}, cpuProfileDir, memoryProbe = false }: ServiceOptions): Promise<void> {
+    if (!this.embedded) throw new Error('PostgreSQL is not running');
     const prof = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfileDir)}`] : [];
     // BENCH_PERF_MAP=1: a /tmp/perf-<pid>.map for `perf record`, which samples on-CPU time only.
     if (process.env.BENCH_PERF_MAP === '1') prof.push('--perf-basic-prof');
     if (process.env.BENCH_NODE_FLAGS) prof.push(...process.env.BENCH_NODE_FLAGS.split(' '));
+    if (memoryProbe) prof.push('--expose-gc', '-r', path.join(ROOT, 'dist/bench/memory-probe.js'));
     const child = spawn(process.execPath, [...prof, path.join(ROOT, 'dist/api/src/main.js')], {
       cwd: ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: memoryProbe ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', 'inherit', 'inherit'],
       env: {
+        ...(memoryProbe ? { BENCH_MEMORY_PROBE: '1' } : {}),
         PATH: process.env.PATH,
         NODE_ENV: 'production',
         HOST: '127.0.0.1',
@@ -117,6 +135,16 @@ export class ServiceProcess {
     }
   }
 
+  /** The service's memory after full collections (needs `memoryProbe`). */
+  memory(): Promise<MemorySample> {
+    return askChild(this.child!, { t: 'memory' }).then((m) => (m as { usage: MemorySample }).usage);
+  }
+
+  /** Writes a heap snapshot of the service to `file` (needs `memoryProbe`). */
+  heapSnapshot(file: string): Promise<void> {
+    return askChild(this.child!, { t: 'heap-snapshot', file }).then(() => undefined);
+  }
+
   /** SIGTERM to the service (its graceful shutdown), then PostgreSQL stops and the data directory goes. */
   async stop(): Promise<void> {
     await stopChild(this.child, (child) => child.kill('SIGTERM'));
@@ -124,6 +152,25 @@ export class ServiceProcess {
     this.embedded = null;
     await rm(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/** Sends `{ t, ... }` to a child over IPC and resolves with its first reply of the same `t`. */
+export function askChild(child: ChildProcess, message: { t: string } & Record<string, unknown>): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { t?: string }) => {
+      if (m?.t !== message.t) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(m);
+    };
+    const onExit = () => {
+      child.off('message', onMessage);
+      reject(new Error(`the child exited before answering ${message.t}`));
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    child.send(message);
+  });
 }
 
 /**

@@ -5,6 +5,7 @@
  * with no per-subscriber iterator, promise chain or re-serialization in between.
  * Frames leave in push order even when an execution has to wait for a resolver.
  */
+import { LRUCache } from 'lru-cache';
 import type { WebSocket } from 'ws';
 import type { QueueSink } from '../events/async-queue';
 
@@ -20,6 +21,26 @@ export interface SharedResult {
 }
 
 const FRAME_END = Buffer.from('}');
+
+/**
+ * Frame heads by operation id, shared: clients number their operations, so most sockets
+ * use the same few ids. Each head has memory of its own: a small Buffer.from() is a slice
+ * of Node's shared 8 KB pool and would keep the whole slab alive for as long as its
+ * subscription lives.
+ */
+const heads = new LRUCache<string, Buffer>({ max: 1024 });
+
+function frameHead(id: string): Buffer {
+  let head = heads.get(id);
+  if (!head) {
+    // The same bytes graphql-ws would write: {"id":…,"type":"next","payload":<result>}
+    const text = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    head = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+    head.write(text);
+    heads.set(id, head);
+  }
+  return head;
+}
 
 export class FrameSink<T> implements QueueSink<T> {
   private readonly head: Buffer;
@@ -38,8 +59,7 @@ export class FrameSink<T> implements QueueSink<T> {
     private readonly onError: (err: unknown) => void,
     private readonly ledger: WriteLedger | null = null,
   ) {
-    // The same bytes graphql-ws would write: {"id":…,"type":"next","payload":<result>}
-    this.head = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+    this.head = frameHead(id);
   }
 
   get backlog(): number {

@@ -7,10 +7,10 @@
  * subscription's protocol (subscribe, complete, errors, the end of a stream); the events
  * of a group stream are written by a FrameSink as the feed pushes them.
  */
-import type { IncomingMessage } from 'node:http';
 import {
   execute,
   ExecutionArgs,
+  DocumentNode,
   ExecutionResult,
   getOperationAST,
   GraphQLError,
@@ -25,20 +25,21 @@ import type { Context, Services } from '../context';
 import { DomainError, toFormattedErrors } from '../errors';
 import { AsyncQueue } from '../events/async-queue';
 import { createLoaders } from '../loaders';
-import type { UserEntity } from '../users/user.entity';
 import type { TokenVerifier } from '../auth/jwt';
 import { FrameSink, SharedResult as SharedBytes } from './frame-sink';
-import { assertCost, clientFieldCosts, parseAndValidate } from './limits';
+import { DocumentCache } from './document-cache';
+import { assertCost, clientFieldCosts } from './limits';
 import { costBudget, costRate, executeInTurn, inFlightLimiter } from './in-flight';
 import { closeReason, handleServerErrors, handleSocketErrors } from './ws-errors';
 import { WsLimits } from './ws-limits';
 import { WsSession, WsSessions } from './ws-session';
 
+/**
+ * What graphql-ws keeps for a socket, for as long as it is open: the least that serves
+ * (no upgrade request, no user row; each operation reads its own, ws-session.ts).
+ */
 interface Extra {
   socket: WebSocket;
-  request: IncomingMessage;
-  /** The row read at connection_init: whose socket it is, never what they may do (each operation reads its own, ws-session.ts). */
-  user?: UserEntity;
   session?: WsSession;
 }
 
@@ -48,6 +49,9 @@ interface SharedResult extends SharedBytes {
 
 /** WebSocket close code 1012 (RFC 6455 registry): the service is restarting; reconnect. */
 const SERVICE_RESTART = 1012;
+
+/** How often every socket is pinged, so that proxies keep idle ones open and dead peers are found. */
+const KEEP_ALIVE_MS = 12_000;
 
 /** Fields whose value depends on who is looking: queries that select them are not shared. */
 const VIEWER_FIELDS = new Set(['myMembership', 'me']);
@@ -70,6 +74,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
   const budget = costBudget(config);
   const rate = costRate(config);
   const sessions = new WsSessions(services, verify);
+  const documents = new DocumentCache(schema, check);
 
   const format = (errors: readonly GraphQLError[]) => toFormattedErrors(errors, (err) => log.error({ err }, 'internal error in a subscription'));
 
@@ -112,7 +117,8 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
       if (typeof raw !== 'string' || raw.length === 0) return false;
       try {
         ctx.extra.session = await sessions.open(ctx.extra.socket, raw.replace(/^Bearer\s+/i, ''));
-        ctx.extra.user = ctx.extra.session.user;
+        // The session holds the token now; graphql-ws would keep the init payload as long as the socket.
+        (ctx as { connectionParams?: unknown }).connectionParams = undefined;
         return true;
       } catch (err) {
         if (!(err instanceof DomainError)) log.error({ err }, 'websocket authentication failed');
@@ -120,9 +126,12 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
       }
     },
     onSubscribe: async (ctx, id, payload) => {
-      // The same document limits, cost and messages as over HTTP (limits.ts).
-      const document = parseAndValidate(schema, payload.query, check);
-      if (Array.isArray(document)) return document;
+      // The same document limits, cost and messages as over HTTP (limits.ts), parsed once per query text.
+      const valid = documents.get(payload.query);
+      if (Array.isArray(valid)) return valid;
+      const { document } = valid;
+      // graphql-ws keeps the subscribe message for the life of the operation: it keeps the shared text, not a copy.
+      (payload as { query: string }).query = valid.query;
       try {
         assertCost(schema, document, payload.variables, payload.operationName, check);
       } catch (err) {
@@ -130,7 +139,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
       }
       // Counted against the socket's user as of connection_init (a lone sendMessage's context has no user row),
       // before the user is read: a subscription over the limit costs no database round trip.
-      const refused = limits.admit(ctx.extra.socket, ctx, ctx.extra.user?.id ?? null, id, getOperationAST(document, payload.operationName)?.operation === 'subscription');
+      const refused = limits.admit(ctx.extra.socket, ctx, ctx.extra.session?.userId ?? null, id, getOperationAST(document, payload.operationName)?.operation === 'subscription');
       if (refused) return [refused];
       // The operation's only context, authorized as an HTTP request with the socket's token (ws-session.ts).
       let contextValue: Context;
@@ -173,34 +182,41 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
 
   wss.options.handleProtocols = (protocols) => (protocols.has('graphql-transport-ws') ? 'graphql-transport-ws' : false);
   handleServerErrors(wss, log);
-  wss.on('connection', (socket, request) => {
+  // One timer for every socket, not one each.
+  const keepAlive = setInterval(() => {
+    for (const socket of wss.clients) if (socket.readyState === socket.OPEN) socket.ping();
+  }, KEEP_ALIVE_MS);
+  keepAlive.unref();
+  wss.on('connection', (socket) => {
     handleSocketErrors(socket, log);
     const ledger = limits.open(socket);
     metrics.wsConnections.inc();
-    const extra: Extra = { socket, request };
-    const keepAlive = setInterval(() => {
-      if (socket.readyState === socket.OPEN) socket.ping();
-    }, 12_000);
-    keepAlive.unref();
+    const extra: Extra = { socket };
     const closed = server.opened(
       {
         protocol: socket.protocol,
         send: (data) => ledger.send(data),
         close: (code, reason) => socket.close(code, closeReason(reason)),
+        // Not an async function: graphql-ws's promise for a subscribe settles only when the
+        // subscription ends, and a suspended handler would hold the frame's Buffer (and the
+        // read chunk behind it) as long as that.
         onMessage: (cb) =>
-          socket.on('message', async (event) => {
+          socket.on('message', (event) => {
+            let handled: Promise<void>;
             try {
-              await cb(String(event));
+              handled = cb(String(event));
             } catch (err) {
+              handled = Promise.reject(err);
+            }
+            handled.catch((err) => {
               log.error({ err }, 'graphql-ws message handling failed');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
-            }
+            });
           }),
       },
       extra,
     );
     socket.once('close', (code, reason) => {
-      clearInterval(keepAlive);
       limits.closed(socket);
       metrics.wsConnections.dec();
       void closed(code, String(reason));
@@ -214,6 +230,7 @@ export function attachGraphqlWs(wss: WebSocketServer, { schema, services, verify
      * finished, where 1012 tells it to reconnect and resubscribe with `afterSeq` (README).
      */
     async dispose(): Promise<void> {
+      clearInterval(keepAlive);
       sessions.dispose();
       for (const client of wss.clients) client.close(SERVICE_RESTART, 'Service restart');
       services.hub.closeAll();
@@ -250,14 +267,24 @@ function mapIterator<T, U>(source: AsyncIterator<T>, fn: (t: T) => Promise<U>): 
   };
 }
 
-/**
- * Subscribers whose queries would produce identical output for the same event share one
- * execution: same text and operation, same values for every variable used below the
- * root field (root arguments such as groupId and afterSeq only choose the stream), and
- * the same viewer when a viewer-dependent field is selected.
- */
-function sharingKey(args: ExecutionArgs, viewerId: string): string {
-  const op = getOperationAST(args.document, args.operationName);
+/** What in a document decides whether two subscribers' results can be shared (sharingKey). */
+interface SharingShape {
+  /** Unique per document object: with documents cached by text (document-cache.ts), per query text. */
+  id: number;
+  /** Variables used below the root field, sorted. */
+  used: string[];
+  viewerDependent: boolean;
+}
+
+const sharingShapes = new WeakMap<DocumentNode, Map<string | null, SharingShape>>();
+let nextDocumentId = 0;
+
+function sharingShape(document: DocumentNode, operationName: string | null | undefined): SharingShape {
+  let byOperation = sharingShapes.get(document);
+  if (!byOperation) sharingShapes.set(document, (byOperation = new Map()));
+  const known = byOperation.get(operationName ?? null);
+  if (known) return known;
+  const op = getOperationAST(document, operationName);
   const used = new Set<string>();
   let viewerDependent = false;
   const root = op?.selectionSet.selections[0];
@@ -266,8 +293,22 @@ function sharingKey(args: ExecutionArgs, viewerId: string): string {
     Field: (f: { name: { value: string } }) => void (VIEWER_FIELDS.has(f.name.value) && (viewerDependent = true)),
   };
   if (root && root.kind === Kind.FIELD && root.selectionSet) visit(root.selectionSet, visitor);
-  for (const def of args.document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) visit(def, visitor);
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) visit(def, visitor);
+  const shape = { id: nextDocumentId++, used: [...used].sort(), viewerDependent };
+  byOperation.set(operationName ?? null, shape);
+  return shape;
+}
+
+/**
+ * Subscribers whose queries would produce identical output for the same event share one
+ * execution: same document and operation, same values for every variable used below the
+ * root field (root arguments such as groupId and afterSeq only choose the stream), and
+ * the same viewer when a viewer-dependent field is selected. The key is short: every
+ * subscription keeps its own.
+ */
+function sharingKey(args: ExecutionArgs, viewerId: string): string {
+  const shape = sharingShape(args.document, args.operationName);
   const vars = args.variableValues ?? {};
-  const relevant = [...used].sort().map((n) => [n, vars[n]]);
-  return JSON.stringify([args.document.loc?.source.body ?? '', args.operationName ?? null, relevant, viewerDependent ? viewerId : null]);
+  if (shape.used.length === 0 && !shape.viewerDependent) return String(shape.id);
+  return JSON.stringify([shape.id, shape.used.map((n) => vars[n]), shape.viewerDependent ? viewerId : null]);
 }

@@ -23,7 +23,6 @@ import type { Context, Services } from '../context';
 import { expiryMs, TokenVerifier } from '../auth/jwt';
 import { unauthenticated } from '../errors';
 import { createLoaders } from '../loaders';
-import type { UserEntity } from '../users/user.entity';
 import { findsOwnAuthor, setViewer } from './viewer';
 
 /** The close codes and reasons a client sees (README, "Live events"). */
@@ -36,8 +35,8 @@ export interface WsSession {
   token: string;
   /** The token's `exp`, in ms. */
   expiresAt: number;
-  /** The row read at connection_init: whose socket it is (its id), never what they may do now. */
-  user: UserEntity;
+  /** Whose socket it is, as read at connection_init; never what they may do now (each operation reads its own row). */
+  userId: string;
 }
 
 /** The authenticated sockets of one process, by user, and the context of each of their operations. */
@@ -59,7 +58,7 @@ export class WsSessions {
     const identity = await this.verify(token);
     const user = await this.services.users.upsertFromIdentity(identity);
     // The verifier refuses tokens without exp.
-    const session: WsSession = { token, expiresAt: expiryMs(token)!, user };
+    const session: WsSession = { token, expiresAt: expiryMs(token)!, userId: user.id };
     // A socket that closed while it was authenticated has nothing left to watch.
     if (socket.readyState === socket.OPEN) this.track(socket, session);
     return session;
@@ -85,7 +84,7 @@ export class WsSessions {
   }
 
   private track(socket: WebSocket, session: WsSession): void {
-    const userId = session.user.id;
+    const { userId } = session;
     let sockets = this.byUser.get(userId);
     if (!sockets) this.byUser.set(userId, (sockets = new Set()));
     sockets.add(socket);
