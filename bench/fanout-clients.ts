@@ -1,8 +1,8 @@
 /**
  * The load generator's side of the fan-out bench: delivery bookkeeping, graphql-ws and
- * raw `ws` subscribers, and a keep-alive HTTP client. Times are CLOCK_MONOTONIC
- * nanoseconds (`process.hrtime`), which every process on the machine shares, so a start
- * stamped in a server process compares with a receipt stamped here.
+ * raw `ws` subscribers, and one kind of keep-alive HTTP client for both the service and the
+ * raw baselines. Times are CLOCK_MONOTONIC nanoseconds (`process.hrtime`), stamped in this
+ * process: a message's start just before its HTTP request, each receipt as its frame arrives.
  */
 import { Pool } from 'undici';
 import WebSocket from 'ws';
@@ -54,12 +54,6 @@ export class Run {
     e.done();
     e.done = null;
     this.settled++;
-  }
-
-  /** For the baseline: starts are stamped by the server process and reported afterwards. */
-  setStart(cmid: string, t0: number): void {
-    const e = this.entries.get(cmid);
-    if (e) e.t0 = t0;
   }
 
   received(cmid: string, t: number): void {
@@ -244,30 +238,49 @@ export function rawSubscriber(url: string, hooks: SubscriberHooks): Promise<WebS
 }
 
 /**
- * Keep-alive GraphQL-over-HTTP client on undici's connection pool: on this 2-core
- * machine the load generator's own CPU comes out of what the servers can use, and
- * node:http's client cost about twice as much per request.
+ * Keep-alive JSON-over-HTTP client on undici's connection pool: on this 2-core machine
+ * the load generator's own CPU comes out of what the servers can use, and node:http's
+ * client cost about twice as much per request. The service's GraphQL requests and the raw
+ * baselines' sends both go through it, so both pay the same client.
  */
-export class GraphqlHttp {
+export class JsonHttp {
   private readonly pool: Pool;
 
+  constructor(origin: string) {
+    this.pool = new Pool(origin, { connections: 128 });
+  }
+
+  /** POSTs `payload` as JSON; resolves to the status and the parsed JSON answer. */
+  async post<T>(path: string, payload: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: T }> {
+    const { statusCode, body } = await this.pool.request({
+      path,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(payload),
+    });
+    return { status: statusCode, json: (await body.json()) as T };
+  }
+
+  close(): void {
+    void this.pool.close();
+  }
+}
+
+/** GraphQL over HTTP on `JsonHttp`; rejects on any GraphQL error. */
+export class GraphqlHttp {
+  private readonly http: JsonHttp;
+
   constructor(private readonly url: URL) {
-    this.pool = new Pool(url.origin, { connections: 128 });
+    this.http = new JsonHttp(url.origin);
   }
 
   async request<T = Record<string, unknown>>(token: string | null, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    const { body } = await this.pool.request({
-      path: this.url.pathname,
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    const json = (await body.json()) as { data?: T; errors?: unknown[] };
+    const { json } = await this.http.post<{ data?: T; errors?: unknown[] }>(this.url.pathname, { query, variables }, token ? { authorization: `Bearer ${token}` } : {});
     if (json.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(json.errors).slice(0, 500)}`);
     return json.data as T;
   }
 
   close(): void {
-    void this.pool.close();
+    this.http.close();
   }
 }

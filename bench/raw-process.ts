@@ -1,8 +1,9 @@
 /**
  * What the raw baselines (raw-server.ts, raw-ai-server.ts) share: a child process with
- * plain `ws` sockets registered per group (`/?g=<n>`), driven by its parent over IPC.
- * It reports `{ t: 'ready', port }` once listening, and on `{ t: 'stop' }` closes its
- * sockets, runs `close` and exits.
+ * plain `ws` sockets registered per group (`/?g=<n>`), driven by its parent over IPC, or
+ * over HTTP on the same port when given a `request` listener. It reports
+ * `{ t: 'ready', port }` once listening, and on `{ t: 'stop' }` closes its sockets, runs
+ * `close` and exits.
  */
 import http from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -12,9 +13,9 @@ export interface RawSockets {
   send(group: number, frame: string): void;
 }
 
-export function serveRawSockets<C extends { t: string }>(onCommand: (cmd: C) => void, close: () => Promise<unknown>): RawSockets {
+export function serveRawSockets<C extends { t: string }>(onCommand: (cmd: C) => void, close: () => Promise<unknown>, request?: http.RequestListener): RawSockets {
   const groups = new Map<number, Set<WebSocket>>();
-  const server = http.createServer();
+  const server = http.createServer(request);
   const wss = new WebSocketServer({ server });
   wss.on('connection', (socket, req) => {
     const g = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('g'));

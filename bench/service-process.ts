@@ -121,9 +121,19 @@ export class ServiceProcess {
 
   /** A metric's value from /metrics (the first series if it has labels); NaN when absent. */
   async metric(name: string): Promise<number> {
-    const text = await this.get('/metrics');
-    const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
-    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
+    return (await this.metrics([name]))[0];
+  }
+
+  /**
+   * Several metrics from one scrape, in the order asked. A scrape also starts the service's
+   * event-loop delay figures (`nodejs_eventloop_lag_*`) afresh: they cover the time since the last.
+   */
+  async metrics(names: readonly string[]): Promise<number[]> {
+    const lines = (await this.get('/metrics')).split('\n');
+    return names.map((name) => {
+      const line = lines.find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
+      return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
+    });
   }
 
   /** Resolves once the service has `count` subscriptions running; throws at the first of `errors` or after 30 s. */
