@@ -41,7 +41,9 @@ afterAll(async () => {
   await dev?.stop();
 });
 
-afterEach(() => {
+afterEach(async () => {
+  // What the page looked like when the test ended, passed or failed.
+  await screenshot(page, `explorer-${expect.getState().currentTestName?.replace(/\W+/g, '-').slice(0, 60)}`);
   expect(errors.map((e) => e.message)).toEqual([]);
   expect(refused).toEqual([]);
   // Nothing from a CDN or anywhere else: the API's own origin, over HTTP or WebSocket.
@@ -51,17 +53,29 @@ afterEach(() => {
     return url.host !== own.host || !['http:', 'ws:'].includes(url.protocol);
   });
   expect(foreign).toEqual([]);
-  if (process.env.CONSOLE_E2E_DEBUG) console.log(requested.join('\n'));
 });
 
-/** Replaces the operation editor's text (Monaco) and runs it with the execute button. */
-async function run(p: Page, operation: string): Promise<void> {
+/** Opens the explorer and waits until it is ready: the development token is in the headers editor. */
+async function open(p: Page): Promise<void> {
+  await p.goto(`${origin(dev.api)}/graphql`);
+  await p.getByTestId('explorer-identity').filter({ hasText: EXPLORER_DEV_USER.sub }).waitFor();
+  // The token is in the headers editor, where it can be replaced.
+  await p.locator('.graphiql-editor-tool .monaco-editor .view-lines', { hasText: 'Bearer ey' }).first().waitFor();
+}
+
+/**
+ * Replaces the operation editor's text (Monaco) with a named operation and runs it with
+ * the execute button, once the tab carries its name: GraphiQL takes the operation (and
+ * its history entry) from the tab, which follows the editor a moment later.
+ */
+async function run(p: Page, name: string, operation: string): Promise<void> {
   const editor = p.locator('.graphiql-query-editor .monaco-editor').first();
   await editor.click();
   await p.keyboard.press('ControlOrMeta+A');
   await p.keyboard.press('Delete');
   // Inserted as a whole, as a paste is: Monaco does not auto-close the braces.
   await p.keyboard.insertText(operation);
+  await p.locator('.graphiql-tab-active', { hasText: name }).waitFor();
   await p.locator('.graphiql-execute-button').click();
 }
 
@@ -85,29 +99,22 @@ async function activeSubscriptions(): Promise<number> {
 
 describe('GraphQL explorer', () => {
   it('opens at /graphql in development and runs `me` with the development token', async () => {
-    await page.goto(`${origin(dev.api)}/graphql`);
-    await page.locator('.graphiql-query-editor .monaco-editor').first().waitFor();
-    await page.getByTestId('explorer-identity').filter({ hasText: EXPLORER_DEV_USER.sub }).waitFor();
-    // The token is in the headers editor, where it can be replaced.
-    await page.locator('.graphiql-editor-tool .monaco-editor .view-lines', { hasText: 'Bearer ey' }).first().waitFor();
-
-    await run(page, '{ me { id plan ageBand } }');
+    await open(page);
+    await run(page, 'MyAccount', 'query MyAccount { me { id plan ageBand } }');
     const text = await responseContains(page, '"id"');
     // The user the development token names, as the API sees it over HTTP.
     const me = await dev.api.ok(await dev.token(EXPLORER_DEV_USER.sub), `{ me { id } }`);
     expect(compact(text)).toBe(JSON.stringify({ data: { me: { id: me.me.id, plan: 'pro', ageBand: 'adult' } } }));
-    await screenshot(page, 'explorer-me');
   });
 
   it('keeps the history of operations run', async () => {
-    await page.goto(`${origin(dev.api)}/graphql`);
-    await page.locator('.graphiql-query-editor .monaco-editor').first().waitFor();
-    await run(page, '{ serverInfo { __typename } }');
+    await open(page);
+    await run(page, 'ServerKind', 'query ServerKind { serverInfo { __typename } }');
     await responseContains(page, '"ServerInfo"');
-    await page.getByRole('button', { name: /history/i }).click();
-    // The `me` query of the test before, kept across the reload (localStorage), and this one.
-    await page.locator('.graphiql-history-item', { hasText: 'serverInfo' }).first().waitFor();
-    await page.locator('.graphiql-history-item', { hasText: '{ me { id plan ageBand } }' }).first().waitFor();
+    await page.getByRole('button', { name: 'Show History' }).click();
+    // The query of the test before, kept across the reload (localStorage), and this one.
+    await page.locator('.graphiql-history-item', { hasText: 'ServerKind' }).first().waitFor();
+    await page.locator('.graphiql-history-item', { hasText: 'MyAccount' }).first().waitFor();
   });
 
   it('runs a groupEvents subscription over graphql-ws and shows an event sent over HTTP after it started', async () => {
@@ -117,10 +124,9 @@ describe('GraphQL explorer', () => {
     const group = await dev.api.ok(bob.token, `mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }`, { i: { title: 'Explorer group', memberUsernames: [explorerUser.username] } });
     const groupId = group.createGroup.id;
 
-    await page.goto(`${origin(dev.api)}/graphql`);
-    await page.locator('.graphiql-query-editor .monaco-editor').first().waitFor();
+    await open(page);
     const before = await activeSubscriptions();
-    await run(page, `subscription { groupEvents(groupId: "${groupId}") { type message { body author { id } } } }`);
+    await run(page, 'LiveGroupEvents', `subscription LiveGroupEvents { groupEvents(groupId: "${groupId}") { type message { body author { id } } } }`);
     // Live on the server before anything is sent: the event can only arrive through it.
     await eventually(async () => (await activeSubscriptions()) === before + 1, 15_000);
 
@@ -130,6 +136,5 @@ describe('GraphQL explorer', () => {
     const text = await responseContains(page, body);
     expect(compact(text)).toContain(JSON.stringify({ type: 'MESSAGE_CREATED', message: { body, author: { id: bob.id } } }));
     expect(requested.filter((u) => u.startsWith('ws:'))).toEqual([`${origin(dev.api).replace(/^http/, 'ws')}/graphql`]);
-    await screenshot(page, 'explorer-subscription');
   });
 });
