@@ -16,6 +16,7 @@ export default defineConfig({
     emptyOutDir: true,
     // Monaco's editor and its workers are large; nothing is gained by splitting them further.
     chunkSizeWarningLimit: 6000,
+    reportCompressedSize: false,
     // Inlined assets would become data: URLs; as files they stay under the 'self' of the CSP.
     assetsInlineLimit: 0,
     rolldownOptions: {
