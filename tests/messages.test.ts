@@ -541,6 +541,32 @@ describe('messages history', () => {
     expect(window.edges.map((e: any) => e.node.body)).toEqual(['m2', 'm3']);
   });
 
+  it("shows each message's author and reactions (users, order, timestamps) as the mutations returned them", async () => {
+    const { alice, bob, groupId: g } = await twoMemberGroup();
+    const first = await api.send(alice, g, 'first');
+    const second = await api.send(bob, g, 'second');
+    await api.ok(bob.token, ADD_REACTION, { m: first.id, e: '👍' });
+    const returned = (await api.ok(alice.token, ADD_REACTION, { m: first.id, e: '🎉' })).addReaction.reactions;
+    const SHAPE = `query($g: ID!) { messages(groupId: $g) { edges { node { id author { id username } reactions { emoji byAi user { id username } createdAt } } } } }`;
+    const nodes = (await api.ok(bob.token, SHAPE, { g })).messages.edges.map((e: any) => e.node);
+    expect(nodes.map((n: any) => [n.id, n.author.id])).toEqual([[first.id, alice.id], [second.id, bob.id]]);
+    expect(nodes[0].reactions.map((r: any) => [r.emoji, r.user.id, r.byAi])).toEqual([['👍', bob.id, false], ['🎉', alice.id, false]]);
+    expect(nodes[0].reactions).toEqual(
+      returned.map((r: any) => expect.objectContaining({ emoji: r.emoji, byAi: r.byAi, user: expect.objectContaining({ id: r.user.id }) })),
+    );
+    expect(nodes[0].reactions.map((r: any) => Date.parse(r.createdAt))).toEqual(nodes[0].reactions.map((r: any) => Date.parse(r.createdAt)).sort());
+    expect(nodes[1].reactions).toEqual([]);
+  });
+
+  it('gives a member who left NOT_FOUND for a group full of messages, as for one they never joined', async () => {
+    const { alice, bob, groupId: g } = await twoMemberGroup();
+    await api.send(alice, g, 'still here');
+    await api.ok(bob.token, `mutation($g: ID!) { leaveGroup(groupId: $g) }`, { g });
+    const left = await api.gql(bob.token, HISTORY, { g });
+    expect(errorCodes(left)).toEqual(['NOT_FOUND']);
+    expect(left.errors).toEqual((await api.gql(bob.token, HISTORY, { g: randomUUID() })).errors);
+  });
+
   it('refuses malformed cursors and a non-positive first with BAD_USER_INPUT', async () => {
     for (const vars of [{ before: 'abc' }, { after: '-1' }, { first: 0 }]) {
       expect(errorCodes(await api.gql(alice.token, HISTORY, { g: groupId, ...vars }))).toEqual(['BAD_USER_INPUT']);

@@ -26,6 +26,7 @@ import { OpenAIProvider } from './ai/provider';
 import { QuotaService } from './ai/quota.service';
 import { ModerationService } from './moderation/moderation.service';
 import { SafetyCaseService } from './moderation/safety-case.service';
+import { PURGE_EVIDENCE_CRON, PURGE_EVIDENCE_TASK, purgeExpiredEvidence } from './moderation/evidence-retention';
 import { createHttpHandler } from './graphql/http';
 import { startApollo } from './graphql/apollo';
 import { clientFieldCosts } from './graphql/limits';
@@ -104,7 +105,11 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
     await jobs.start({
       'ai.respond': async (payload) => void (await replies.respondTo((payload as { messageId: string }).messageId)),
       'ai.catch-up': async (payload) => catchUps.run((payload as { catchUpId: string }).catchUpId),
-    });
+      [PURGE_EVIDENCE_TASK]: async () => {
+        const cases = await purgeExpiredEvidence(db, config.safetyEvidenceRetentionDays);
+        if (cases > 0) log.info({ cases, retentionDays: config.safetyEvidenceRetentionDays }, 'purged the evidence of decided safety cases');
+      },
+    }, [PURGE_EVIDENCE_CRON]);
     await lease.renew();
     takeover = new ReplyTakeover(db, lease.id, config.ai, log, replies, privateResponder);
     await takeover.sweep();

@@ -16,7 +16,12 @@ import { CatchUpResolver } from './catch-up/catch-up.resolver';
 
 let cached: Promise<GraphQLSchema> | null = null;
 
-/** The client API schema, built once per process from the resolvers. */
+/**
+ * The client API schema, built once per process from the resolvers. Its object types are
+ * declared with `simpleResolvers: true`: nothing here guards a plain field (no middleware,
+ * no @Authorized on a property), so graphql reads it directly instead of through
+ * type-graphql's per-field wrapper (tests/schema.test.ts keeps it so).
+ */
 export function clientSchema(): Promise<GraphQLSchema> {
   cached ??= buildSchema({
     resolvers: [UserResolver, GroupResolver, InviteResolver, MessageResolver, MessageAiResolver, GroupEventResolver, ConversationResolver, MemoryResolver, ServerInfoResolver, CatchUpResolver],

@@ -30,7 +30,7 @@ async function reportedMessage(body = 'you are all idiots') {
   const groupId = await api.group(author, [bob, carol], 'Trip planning');
   const message = await api.send(author, groupId, body);
   await api.ok(bob.token, REPORT, { m: message.id, r: 'insulting' });
-  const [c] = await api.query(`SELECT id FROM safety_cases WHERE message_id = $1 AND source = 'USER_REPORT'`, [message.id]);
+  const [c] = await api.query(`SELECT id FROM safety_cases WHERE message_id = $1 AND status = 'OPEN'`, [message.id]);
   return { author, bob, carol, groupId, message, caseId: c.id as string };
 }
 
@@ -41,7 +41,8 @@ describe('user reports', () => {
     await api.ok(bob.token, REPORT, { m: message.id, r: 'insulting, really' });
     const c = (await staffOk(api, moderator.token, CASE, { id: caseId })).SafetyCase;
     expect(c).toMatchObject({ source: 'USER_REPORT', status: 'OPEN', messageId: message.id, authorId: author.id, reportCount: 2, excerpt: 'you are all idiots', groupTitle: 'Trip planning' });
-    expect([...c.reportReasons].sort()).toEqual(['insulting, really', 'spam']);
+    // The repeat changes nothing: bob's first reason stands.
+    expect([...c.reportReasons].sort()).toEqual(['insulting', 'spam']);
     expect(await api.query(`SELECT 1 FROM safety_cases WHERE message_id = $1`, [message.id])).toHaveLength(1);
   });
 
@@ -51,16 +52,19 @@ describe('user reports', () => {
     const m = await api.send(author, groupId, 'buy cheap pills now');
     const results = await Promise.all(others.map((u) => api.gql(u.token, REPORT, { m: m.id, r: 'spam' })));
     expect(results.flatMap(errorCodes)).toEqual([]);
-    const cases = await api.query(`SELECT report_count FROM safety_cases WHERE message_id = $1`, [m.id]);
-    expect(cases).toEqual([{ report_count: 6 }]);
+    const cases = await api.query(`SELECT (SELECT count(*)::int FROM safety_case_sources s WHERE s.case_id = c.id) AS sources FROM safety_cases c WHERE message_id = $1`, [m.id]);
+    expect(cases).toEqual([{ sources: 6 }]);
   });
 
   it('a report after the case was decided opens a new case', async () => {
     const { carol, message, caseId } = await reportedMessage();
     await staffOk(api, moderator.token, DECIDE, { id: caseId, d: 'DISMISS', r: 'banter between friends' });
     await api.ok(carol.token, REPORT, { m: message.id, r: 'still rude' });
-    const rows = await api.query(`SELECT status, report_count FROM safety_cases WHERE message_id = $1 ORDER BY created_at`, [message.id]);
-    expect(rows).toEqual([{ status: 'DISMISSED', report_count: 1 }, { status: 'OPEN', report_count: 1 }]);
+    const rows = await api.query(
+      `SELECT status, (SELECT count(*)::int FROM safety_case_sources s WHERE s.case_id = c.id) AS sources FROM safety_cases c WHERE message_id = $1 ORDER BY created_at`,
+      [message.id],
+    );
+    expect(rows).toEqual([{ status: 'DISMISSED', sources: 1 }, { status: 'OPEN', sources: 1 }]);
   });
 });
 
@@ -133,15 +137,16 @@ describe('a case', () => {
 
 describe('roles', () => {
   const ruleVars = { f: 'group_chats_ai', r: 'FR', p: 'go', e: true, pc: 50 };
-  const CREATE_RULE = `mutation($f: String!, $r: String!, $p: String!, $e: Boolean!, $pc: Int!) { createRolloutRule(feature: $f, region: $r, plan: $p, enabled: $e, percentage: $pc) { id } }`;
+  const CREATE_RULE = `mutation($f: String!, $r: String!, $p: String!, $e: Boolean!, $pc: Int!) { createRolloutRule(feature: $f, region: $r, plan: $p, enabled: $e, percentage: $pc, reason: "x") { id } }`;
 
   it('a moderator cannot change rollout rules, quotas or suspensions (FORBIDDEN) and nothing changes', async () => {
     const user = await api.user();
     const [rule] = await api.query(`SELECT id FROM rollout_rules LIMIT 1`);
     const attempts = [
       [CREATE_RULE, ruleVars],
-      [`mutation($id: ID!) { updateRolloutRule(id: $id, percentage: 10) { id } }`, { id: rule.id }],
-      [`mutation($id: ID!) { deleteRolloutRule(id: $id) { id } }`, { id: rule.id }],
+      [`mutation($id: ID!) { updateRolloutRule(id: $id, percentage: 10, reason: "x") { id } }`, { id: rule.id }],
+      [`mutation($id: ID!) { deleteRolloutRule(id: $id, reason: "x") { id } }`, { id: rule.id }],
+      [`mutation { setRegionRollout(feature: "group_chats", region: "FR", enabled: false, reason: "x") { id } }`, {}],
       [`mutation($id: ID!) { resetQuota(userId: $id, reason: "x") { id } }`, { id: user.id }],
       [`mutation($id: ID!) { suspendUser(id: $id, reason: "x") { id } }`, { id: user.id }],
       [`mutation($id: ID!) { unsuspendUser(id: $id, reason: "x") { id } }`, { id: user.id }],
@@ -189,12 +194,12 @@ describe('audit', () => {
       action: 'ROLLOUT_RULE_CREATED',
       as: () => admin,
       run: async (s) => {
-        const r = await ok(`mutation { createRolloutRule(feature: "group_chats", region: "BR", plan: "free", enabled: true, percentage: 30) { id } }`)(s);
+        const r = await ok(`mutation { createRolloutRule(feature: "group_chats", region: "BR", plan: "free", enabled: true, percentage: 30, reason: "Brazil free-plan trial") { id } }`)(s);
         ruleId = (r as { createRolloutRule: { id: string } }).createRolloutRule.id;
       },
     },
-    { action: 'ROLLOUT_RULE_UPDATED', as: () => admin, run: (s) => ok(`mutation($id: ID!) { updateRolloutRule(id: $id, percentage: 60) { percentage } }`, { id: ruleId })(s) },
-    { action: 'ROLLOUT_RULE_DELETED', as: () => admin, run: (s) => ok(`mutation($id: ID!) { deleteRolloutRule(id: $id) { id } }`, { id: ruleId })(s) },
+    { action: 'ROLLOUT_RULE_UPDATED', as: () => admin, run: (s) => ok(`mutation($id: ID!) { updateRolloutRule(id: $id, percentage: 60, reason: "trial going well") { percentage } }`, { id: ruleId })(s) },
+    { action: 'ROLLOUT_RULE_DELETED', as: () => admin, run: (s) => ok(`mutation($id: ID!) { deleteRolloutRule(id: $id, reason: "trial over") { id } }`, { id: ruleId })(s) },
   ];
 
   it.each(steps.map((s) => [s.action, s] as const))('%s leaves exactly one audit entry', async (action, step) => {

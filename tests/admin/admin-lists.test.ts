@@ -116,8 +116,8 @@ describe('users', () => {
 describe('rollout', () => {
   it('lists rules, and the grid shows the effective state per region and plan, incl. the pilot regions and the regions of rules and users', async () => {
     const admin = await createStaff(api, { role: 'admin' });
-    await staffOk(api, admin.token, `mutation { createRolloutRule(feature: "group_chats_ai", region: "KR", plan: "*", enabled: true, percentage: 25) { id } }`);
-    const dup = await staffGql(api, admin.token, `mutation { createRolloutRule(feature: "group_chats_ai", region: "KR", plan: "*", enabled: false, percentage: 0) { id } }`);
+    await staffOk(api, admin.token, `mutation { createRolloutRule(feature: "group_chats_ai", region: "KR", plan: "*", enabled: true, percentage: 25, reason: "KR AI pilot") { id } }`);
+    const dup = await staffGql(api, admin.token, `mutation { createRolloutRule(feature: "group_chats_ai", region: "KR", plan: "*", enabled: false, percentage: 0, reason: "duplicate") { id } }`);
     expect(errorOf(dup).code).toBe('BAD_USER_INPUT');
     const r = await staffOk(api, staff.token, `{ _allRolloutRulesMeta(filter: { region: "KR" }) { count } rolloutGrid { features regions plans cells { feature region plan enabled percentage ruleRegion rulePlan } } }`);
     expect(r._allRolloutRulesMeta.count).toBe(1);

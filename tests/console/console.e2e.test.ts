@@ -214,6 +214,8 @@ describe('staff console', () => {
     await expectAttribute(cell, 'data-state', 'on');
     await page.getByTestId('pilot-JP').first().waitFor();
     await page.getByTestId('toggle-group_chats-FR').click();
+    await page.getByTestId('region-switch-reason').fill('Pause in FR');
+    await page.getByTestId('region-switch-confirm').click();
     await expectAttribute(cell, 'data-state', 'off');
     await expectAttribute(page.getByTestId('cell-group_chats-FR-plus'), 'data-state', 'off');
     expect(await page.getByTestId('toggle-group_chats-FR').isChecked()).toBe(false);
@@ -247,6 +249,7 @@ describe('staff console', () => {
     await page.getByLabel('Plan').click();
     await page.getByRole('option', { name: 'pro' }).click();
     await page.getByLabel('Percentage').fill('50');
+    await page.getByLabel('Reason for this change').fill('KR Pro trial');
     await page.getByRole('button', { name: /save/i }).click();
     await page.locator('tr', { hasText: 'KR' }).first().waitFor();
     expect(await krRules()).toEqual([expect.objectContaining({ feature: 'group_chats_ai', region: 'KR', plan: 'pro', enabled: true, percentage: 50 })]);
@@ -254,12 +257,12 @@ describe('staff console', () => {
     const [created] = await krRules();
     await page.goto(consoleUrl(`RolloutRule/${encodeURIComponent(created.id)}`));
     await page.getByLabel('Percentage').fill('25');
+    await page.getByLabel('Reason for this change').fill('Halve the trial');
     await page.getByRole('button', { name: /save/i }).click();
     await page.locator('tr', { hasText: '25%' }).first().waitFor();
     expect(await krRules()).toEqual([expect.objectContaining({ id: created.id, percentage: 25 })]);
 
-    await page.locator('tr', { hasText: '25%' }).getByRole('button', { name: /delete/i }).click();
-    await page.getByRole('button', { name: /confirm/i }).click();
+    await confirmWithReason(page, 'delete-rule-group_chats_ai-KR-pro', 'Trial over');
     await page.locator('tr', { hasText: '25%' }).waitFor({ state: 'detached' });
     expect(await krRules()).toEqual([]);
   });
@@ -336,7 +339,7 @@ describe('staff console', () => {
       const refused = await Promise.all([
         staffGql(api, token, `mutation($u: ID!) { resetQuota(userId: $u, reason: "try") { id } }`, { u: user.id }),
         staffGql(api, token, `mutation($u: ID!) { suspendUser(id: $u, reason: "try") { id } }`, { u: user.id }),
-        staffGql(api, token, `mutation { createRolloutRule(feature: "group_chats", region: "NZ", plan: "*", enabled: false, percentage: 100) { id } }`),
+        staffGql(api, token, `mutation { createRolloutRule(feature: "group_chats", region: "NZ", plan: "*", enabled: false, percentage: 100, reason: "try") { id } }`),
       ]);
       expect(refused.map((r) => errorOf(r).code)).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN']);
       expect((await api.gql(user.token, CREATE_GROUP, { i: { title: 'Still on', memberUsernames: [] } })).errors).toBeUndefined();

@@ -1,20 +1,10 @@
 import { Datagrid, FunctionField, List, SelectInput, TextField, TextInput } from 'react-admin';
-import { Typography } from '@mui/material';
+import { Box, Typography } from '@mui/material';
 import type { ReactElement } from 'react';
+import type { AuditEntry } from '../dataProvider';
 import { EmptyState } from '../common/Empty';
 import { DateTimeText } from '../common/format';
 import { enumValues } from '../dataProvider/schema';
-
-interface AuditEntry {
-  id: string;
-  actorEmail: string;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  reason: string | null;
-  details: string | null;
-  createdAt: string;
-}
 
 const ACTIONS = enumValues('AuditAction').map((id) => ({ id, name: id.replace(/_/g, ' ').toLowerCase() }));
 
@@ -25,18 +15,36 @@ const filters = [
   <TextInput key="targetId" source="targetId" label="Target id" />,
 ];
 
-function Details({ entry }: { entry: AuditEntry }): ReactElement {
-  if (!entry.details) return <span>—</span>;
-  let text = entry.details;
-  try {
-    text = JSON.stringify(JSON.parse(entry.details));
-  } catch {
-    /* not JSON: show as is */
-  }
+/** The target by name, its type beneath; the full id on hover. A target deleted since is struck through. */
+function Target({ entry }: { entry: AuditEntry }): ReactElement {
   return (
-    <Typography variant="caption" component="code" sx={{ fontFamily: 'monospace', display: 'block', maxWidth: 360, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }} title={text}>
-      {text}
-    </Typography>
+    <Box title={entry.targetId ?? undefined} data-testid="audit-target">
+      <Typography variant="body2" component="span" sx={{ fontWeight: 500, textDecoration: entry.targetExists ? 'none' : 'line-through', wordBreak: 'break-word' }}>
+        {entry.targetLabel}
+      </Typography>
+      <Typography variant="caption" color="text.secondary" sx={{ display: 'block' }}>
+        {entry.targetType.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()}
+      </Typography>
+    </Box>
+  );
+}
+
+/** The particulars as "name: value" lines (a rule change lists what changed, old → new). */
+function Details({ entry }: { entry: AuditEntry }): ReactElement {
+  if (!entry.detailFields?.length) return <span>—</span>;
+  return (
+    <Box component="dl" sx={{ m: 0, display: 'grid', gridTemplateColumns: 'max-content 1fr', columnGap: 1, rowGap: 0.25 }} data-testid="audit-details">
+      {entry.detailFields.map((f, i) => (
+        <Box key={`${f.name}-${i}`} sx={{ display: 'contents' }}>
+          <Typography component="dt" variant="caption" color="text.secondary">
+            {f.name}
+          </Typography>
+          <Typography component="dd" variant="caption" sx={{ m: 0, wordBreak: 'break-word' }}>
+            {f.value}
+          </Typography>
+        </Box>
+      ))}
+    </Box>
   );
 }
 
@@ -48,12 +56,8 @@ export function AuditList() {
         <FunctionField label="When" source="createdAt" render={(e: AuditEntry) => <DateTimeText iso={e.createdAt} />} />
         <TextField source="actorEmail" label="Actor" sortable={false} />
         <FunctionField label="Action" sortable={false} render={(e: AuditEntry) => e.action.replace(/_/g, ' ').toLowerCase()} />
-        <FunctionField label="Target" sortable={false} render={(e: AuditEntry) => (
-            <span title={e.targetId ?? undefined} style={{ whiteSpace: 'nowrap' }}>
-              {e.targetType} {e.targetId ? (e.targetId.length > 12 ? `${e.targetId.slice(0, 8)}…` : e.targetId) : ''}
-            </span>
-          )} />
-        <TextField source="reason" sortable={false} emptyText="—" />
+        <FunctionField label="Target" sortable={false} render={(e: AuditEntry) => <Target entry={e} />} />
+        <FunctionField label="Reason" sortable={false} render={(e: AuditEntry) => <span data-testid="audit-reason">{e.reason ?? '—'}</span>} />
         <FunctionField label="Details" sortable={false} render={(e: AuditEntry) => <Details entry={e} />} />
       </Datagrid>
     </List>

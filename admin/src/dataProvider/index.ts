@@ -1,7 +1,8 @@
 /**
  * The console's data provider: ra-data-graphql-simple over /admin/graphql for the CRUD
  * resources (SafetyCase, User, ModelResponse, RolloutRule, AuditEntry), plus the staff
- * operations that are not CRUD. The only module that knows the API's shape.
+ * operations that are not CRUD. Rollout changes carry a reason: create and update send the
+ * form's `reason` field, a delete its `meta.reason`. The only module that knows the API's shape.
  */
 import { ApolloClient, HttpLink, InMemoryCache } from '@apollo/client';
 import buildGraphQLProvider from 'ra-data-graphql-simple';
@@ -17,8 +18,11 @@ type SparseField = string | Record<string, string[]>;
 
 const USER_SCALARS = ['id', 'subject', 'username', 'displayName', 'region', 'plan', 'ageBand', 'parentalGroupChats', 'suspended', 'suspendedAt', 'suspendedReason', 'createdAt'];
 const RESPONSE_FIELDS = ['id', 'groupId', 'conversationId', 'chargedUserId', 'plan', 'tier', 'model', 'routeReason', 'status', 'statusReason', 'charged', 'promptTokens', 'completionTokens', 'latencyMs', 'createdAt'];
-const CASE_SCALARS = ['id', 'source', 'status', 'categories', 'category', 'severity', 'teen', 'region', 'excerpt', 'groupId', 'groupTitle', 'messageId', 'authorId', 'reportCount', 'reportReasons', 'createdAt', 'decidedAt', 'decidedBy', 'decisionReason'];
+const CASE_SCALARS = ['id', 'source', 'status', 'categories', 'category', 'severity', 'teen', 'region', 'excerpt', 'groupId', 'groupTitle', 'messageId', 'authorId', 'reportCount', 'reportReasons', 'createdAt', 'decidedAt', 'decidedBy', 'decisionReason',
+  'evidencePurgedAt', 'evidenceRetentionDays'];
+const CASE_SOURCES = { sources: ['id', 'kind', 'reporterId', 'reporterUsername', 'reason', 'evidence', 'createdAt', 'settled', 'decision'] };
 const CASE_AUTHOR = { author: ['id', 'username', 'displayName', 'suspended'] };
+const AUDIT_FIELDS = ['id', 'actorId', 'actorEmail', 'action', 'targetType', 'targetId', 'targetLabel', 'targetExists', 'reason', 'details', 'createdAt', { detailFields: ['name', 'value'] }];
 
 /** What each resource selects by default: lists stay light, show pages get the nested tables. */
 const SELECTION: Record<string, { list?: SparseField[]; one?: SparseField[] }> = {
@@ -28,8 +32,10 @@ const SELECTION: Record<string, { list?: SparseField[]; one?: SparseField[] }> =
   },
   SafetyCase: {
     list: [...CASE_SCALARS, CASE_AUTHOR],
-    one: [...CASE_SCALARS, CASE_AUTHOR, 'message', 'context'],
+    // The evidence (the text of a message that may be gone from the thread) only on the case's own page.
+    one: [...CASE_SCALARS, 'evidence', CASE_AUTHOR, CASE_SOURCES, 'message', 'context'],
   },
+  AuditEntry: { list: AUDIT_FIELDS, one: AUDIT_FIELDS },
 };
 
 function withSelection<P extends { meta?: any }>(resource: string, kind: 'list' | 'one', params: P): P {
@@ -66,7 +72,7 @@ export type AdminDataProvider = DataProvider & {
   suspendUser: typeof operations.suspendUser;
   unsuspendUser: typeof operations.unsuspendUser;
   rolloutGrid: typeof operations.rolloutGrid;
-  setRegionEnabled: typeof operations.setRegionEnabled;
+  setRegionRollout: typeof operations.setRegionRollout;
   dashboard: typeof operations.dashboard;
   planLimits: typeof operations.planLimits;
 };
@@ -79,14 +85,16 @@ export const dataProvider: AdminDataProvider = {
   create: (resource, params) => guard(graphql.create(resource, params)),
   update: (resource, params) => guard(graphql.update(resource, params)),
   updateMany: (resource, params) => guard(graphql.updateMany(resource, params)),
-  delete: (resource, params) => guard(graphql.delete(resource, params)),
+  // A rule's delete carries the reason its audit entry keeps (params.meta.reason); the generic DELETE sends only the id.
+  delete: (resource, params) =>
+    resource === 'RolloutRule' ? operations.deleteRolloutRule(String(params.id), params.meta?.reason ?? '').then((data) => ({ data: data as any })) : guard(graphql.delete(resource, params)),
   deleteMany: (resource, params) => guard(graphql.deleteMany(resource, params)),
   decideSafetyCase: operations.decideSafetyCase,
   resetQuota: operations.resetQuota,
   suspendUser: operations.suspendUser,
   unsuspendUser: operations.unsuspendUser,
   rolloutGrid: operations.rolloutGrid,
-  setRegionEnabled: operations.setRegionEnabled,
+  setRegionRollout: operations.setRegionRollout,
   dashboard: operations.dashboard,
   planLimits: operations.planLimits,
 };

@@ -52,25 +52,27 @@ export async function rolloutGrid(regions?: string[]): Promise<RolloutGrid> {
   return data.rolloutGrid;
 }
 
-/** Turns a whole region (all plans) on or off: updates its (feature, region, '*') rule or creates it. */
-export async function setRegionEnabled(feature: string, region: string, enabled: boolean, ruleId: string | null): Promise<RolloutRule> {
-  if (ruleId) {
-    const data = await adminRequest<{ updateRolloutRule: RolloutRule }>(
-      `mutation Toggle($id: ID!, $enabled: Boolean!) { updateRolloutRule(id: $id, enabled: $enabled, percentage: 100) { ${RULE_FIELDS} } }`,
-      { id: ruleId, enabled },
-    );
-    return data.updateRolloutRule;
-  }
-  const data = await adminRequest<{ createRolloutRule: RolloutRule }>(
-    `mutation Create($feature: String!, $region: String!, $enabled: Boolean!) { createRolloutRule(feature: $feature, region: $region, plan: "*", enabled: $enabled, percentage: 100) { ${RULE_FIELDS} } }`,
-    { feature, region, enabled },
+/** Turns a whole region (all plans) on or off through its (feature, region, '*') rule, which the API creates if missing. */
+export async function setRegionRollout(feature: string, region: string, enabled: boolean, reason: string): Promise<RolloutRule> {
+  const data = await adminRequest<{ setRegionRollout: RolloutRule }>(
+    `mutation Switch($feature: String!, $region: String!, $enabled: Boolean!, $reason: String!) { setRegionRollout(feature: $feature, region: $region, enabled: $enabled, reason: $reason) { ${RULE_FIELDS} } }`,
+    { feature, region, enabled, reason },
   );
-  return data.createRolloutRule;
+  return data.setRegionRollout;
+}
+
+/** Deletes a rule with the reason the audit entry keeps; returns the rule as it was. */
+export async function deleteRolloutRule(id: string, reason: string): Promise<RolloutRule> {
+  const data = await adminRequest<{ deleteRolloutRule: RolloutRule }>(`mutation Delete($id: ID!, $reason: String!) { deleteRolloutRule(id: $id, reason: $reason) { ${RULE_FIELDS} } }`, { id, reason });
+  return data.deleteRolloutRule;
 }
 
 export async function dashboard(): Promise<Dashboard> {
   const data = await adminRequest<{ dashboard: Dashboard }>(
-    `query Dashboard { dashboard { openCases openTeenCases since responsesByPlanModel { plan model count } exhaustionsByPlan { plan count } } }`,
+    `query Dashboard { dashboard { openCases openTeenCases since
+      aiAttempts { total answered failedUncharged blockedCharged blockedUncharged inProgress charged }
+      failuresByReason { reason count }
+      responsesByPlanModel { plan model count answered failed blocked inProgress } exhaustionsByPlan { plan count } } }`,
   );
   return data.dashboard;
 }

@@ -12,6 +12,19 @@ export interface CaseMessage {
   flagged: boolean;
 }
 
+/** One thing that raised or joined a case. */
+export interface CaseSource {
+  id: string;
+  kind: string;
+  reporterId: string | null;
+  reporterUsername: string | null;
+  reason: string | null;
+  evidence: string | null;
+  createdAt: string;
+  settled: boolean;
+  decision: string | null;
+}
+
 export interface SafetyCase {
   id: string;
   source: string;
@@ -29,6 +42,11 @@ export interface SafetyCase {
   author: { id: string; username?: string | null; displayName?: string | null; suspended?: boolean } | null;
   reportCount: number;
   reportReasons: string[];
+  /** The message text as the case first recorded it (staff only); null once purged. */
+  evidence: string | null;
+  evidencePurgedAt: string | null;
+  evidenceRetentionDays: number;
+  sources?: CaseSource[];
   message: CaseMessage | null;
   context: CaseMessage[];
   createdAt: string;
@@ -118,12 +136,40 @@ export interface RolloutGrid {
   cells: RolloutCell[];
 }
 
+/** AI attempts by how they ended; `charged` is what the quotas counted. */
+export interface AiAttempts {
+  total: number;
+  answered: number;
+  failedUncharged: number;
+  blockedCharged: number;
+  blockedUncharged: number;
+  inProgress: number;
+  charged: number;
+}
+
 export interface Dashboard {
   openCases: number;
   openTeenCases: number;
   since: string;
-  responsesByPlanModel: Array<{ plan: string; model: string; count: number }>;
+  aiAttempts: AiAttempts;
+  failuresByReason: Array<{ reason: string; count: number }>;
+  responsesByPlanModel: Array<{ plan: string; model: string; count: number; answered: number; failed: number; blocked: number; inProgress: number }>;
   exhaustionsByPlan: Array<{ plan: string; count: number }>;
+}
+
+export interface AuditEntry {
+  id: string;
+  actorEmail: string;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  /** The target by name (@username, group title, feature/region/plan…), or what the entry remembers of a deleted one. */
+  targetLabel: string;
+  targetExists: boolean;
+  reason: string | null;
+  details: string | null;
+  detailFields: Array<{ name: string; value: string }>;
+  createdAt: string;
 }
 
 export type CaseDecision = 'DISMISS' | 'REMOVE_MESSAGE' | 'SUSPEND_AUTHOR';

@@ -23,6 +23,7 @@ export function ModelResponseList() {
         <FunctionField label="Tokens (in / out)" sortable={false} render={(r: ModelResponse) => `${r.promptTokens ?? '—'} / ${r.completionTokens ?? '—'}`} />
         <FunctionField label="Latency" sortable={false} render={(r: ModelResponse) => (r.latencyMs != null ? `${r.latencyMs} ms` : '—')} />
         <FunctionField label="Status" sortable={false} render={(r: ModelResponse) => <StatusChip status={r.status} />} />
+        <TextField source="statusReason" label="Why" sortable={false} emptyText="—" />
         <FunctionField label="Charged" sortable={false} render={(r: ModelResponse) => (r.charged ? 'yes' : 'no')} />
       </Datagrid>
     </List>

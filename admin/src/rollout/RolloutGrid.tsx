@@ -1,9 +1,10 @@
 import { FormEvent, useState } from 'react';
 import { Box, Button, Card, CardContent, Chip, Switch, Table, TableBody, TableCell, TableHead, TableRow, TextField, Tooltip, Typography } from '@mui/material';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Loading, Title, useCanAccess, useDataProvider, useNotify } from 'react-admin';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Loading, Title, useCanAccess, useDataProvider } from 'react-admin';
 import type { AdminDataProvider, RolloutCell, RolloutGrid as Grid } from '../dataProvider';
 import { EmptyState } from '../common/Empty';
+import { ReasonDialog } from '../common/ReasonButton';
 
 /** The reference rollout pilots these first. */
 const PILOT_REGIONS = new Set(['JP', 'NZ', 'KR', 'TW']);
@@ -35,25 +36,15 @@ function Cell({ cell, feature, region, plan }: { cell: RolloutCell | undefined; 
 function FeatureGrid({ grid, feature, canToggle }: { grid: Grid; feature: string; canToggle: boolean }) {
   const dataProvider = useDataProvider<AdminDataProvider>();
   const queryClient = useQueryClient();
-  const notify = useNotify();
-  const [pending, setPending] = useState<string | null>(null);
+  // The switch only asks: nothing changes until the dialog is confirmed with a reason.
+  const [asked, setAsked] = useState<{ region: string; enabled: boolean } | null>(null);
   const index = new Map(grid.cells.filter((c) => c.feature === feature).map((c) => [`${c.region}|${c.plan}`, c]));
   const plans = ['*', ...grid.plans.filter((p) => p !== '*')];
-  const toggle = useMutation({
-    mutationFn: ({ region, enabled }: { region: string; enabled: boolean }) => {
-      const regionRule = index.get(`${region}|*`);
-      const ruleId = regionRule?.ruleRegion === region && regionRule?.rulePlan === '*' ? regionRule.ruleId : null;
-      return dataProvider.setRegionEnabled(feature, region, enabled, ruleId);
-    },
-    onMutate: ({ region }) => setPending(region),
-    onSettled: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['rolloutGrid'] });
-      await queryClient.invalidateQueries({ queryKey: ['RolloutRule'] });
-      setPending(null);
-    },
-    onSuccess: (_r, { region, enabled }) => notify(`${feature} ${enabled ? 'enabled' : 'disabled'} in ${region === '*' ? 'all regions' : region}`, { type: 'success' }),
-    onError: (e: Error) => notify(e.message, { type: 'error' }),
-  });
+  const where = (region: string) => (region === '*' ? 'every region' : region);
+  const refetch = async () => {
+    await queryClient.invalidateQueries({ queryKey: ['rolloutGrid'] });
+    await queryClient.invalidateQueries({ queryKey: ['RolloutRule'] });
+  };
 
   return (
     <Card variant="outlined" sx={{ mb: 3 }} data-testid={`grid-${feature}`}>
@@ -94,8 +85,8 @@ function FeatureGrid({ grid, feature, canToggle }: { grid: Grid; feature: string
                     <TableCell align="center">
                       <Switch
                         checked={on}
-                        disabled={!canToggle || pending !== null}
-                        onChange={(_e, checked) => toggle.mutate({ region, enabled: checked })}
+                        disabled={!canToggle || asked !== null}
+                        onChange={(_e, checked) => setAsked({ region, enabled: checked })}
                         slotProps={{ input: { 'aria-label': `${feature} in ${region}`, ...({ 'data-testid': `toggle-${feature}-${region}` } as object) } }}
                       />
                     </TableCell>
@@ -105,6 +96,27 @@ function FeatureGrid({ grid, feature, canToggle }: { grid: Grid; feature: string
             </TableBody>
           </Table>
         </Box>
+        {asked && (
+          <ReasonDialog
+            open
+            title={`Turn ${feature} ${asked.enabled ? 'on' : 'off'} in ${where(asked.region)}?`}
+            description={
+              <>
+                This switches <b>{feature}</b> {asked.enabled ? 'on (100%)' : 'off'} for <b>every plan</b> in {where(asked.region)}, through its rule{' '}
+                <code>
+                  {feature}/{asked.region}/*
+                </code>
+                . Rules for a single plan of the region still win. It applies at once.
+              </>
+            }
+            confirmLabel={asked.enabled ? 'Turn on' : 'Turn off'}
+            color={asked.enabled ? 'primary' : 'warning'}
+            testId="region-switch"
+            successMessage={`${feature} ${asked.enabled ? 'enabled' : 'disabled'} in ${where(asked.region)}`}
+            run={(reason) => dataProvider.setRegionRollout(feature, asked.region, asked.enabled, reason).finally(refetch)}
+            onClose={() => setAsked(null)}
+          />
+        )}
       </CardContent>
     </Card>
   );
@@ -136,7 +148,7 @@ export function RolloutGridPage() {
       <Title title="Rollout: region × plan" />
       <Typography variant="body2" color="text.secondary" sx={{ mb: 2 }}>
         Each cell is the effective state for a user of that region and plan (the most specific rule wins). A filled chip comes from a rule for exactly that cell.
-        {canToggle ? ' The switch turns a whole region on or off for all plans through its region rule.' : ' Only admins can change rules.'}
+        {canToggle ? ' The switch turns a whole region on or off for all plans through its region rule, after you confirm with a reason.' : ' Only admins can change rules.'}
       </Typography>
       <Box component="form" onSubmit={addRegion} sx={{ display: 'flex', gap: 1, mb: 2, alignItems: 'center' }}>
         <TextField size="small" sx={{ width: 180 }} label="Show region" placeholder="e.g. FR" value={newRegion} onChange={(e) => setNewRegion(e.target.value)} slotProps={{ htmlInput: { maxLength: 2 } }} />

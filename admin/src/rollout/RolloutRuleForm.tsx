@@ -1,8 +1,11 @@
-import { BooleanInput, Create, Edit, maxValue, minValue, NumberInput, required, SelectInput, SimpleForm, TextInput } from 'react-admin';
+import { BooleanInput, Create, Edit, maxLength, maxValue, minValue, NumberInput, required, SelectInput, SimpleForm, TextInput } from 'react-admin';
 
 export const FEATURES = ['group_chats', 'group_chats_ai'].map((id) => ({ id, name: id }));
 
 const regionFormat = (v: string) => v.trim().toUpperCase();
+
+/** Blank is no reason: the API refuses it too. */
+const notBlank = (v: string | undefined) => (v && v.trim() ? undefined : 'A reason is required');
 
 function RuleFields() {
   return (
@@ -17,6 +20,8 @@ function RuleFields() {
       />
       <BooleanInput source="enabled" defaultValue={true} />
       <NumberInput source="percentage" validate={[required(), minValue(0), maxValue(100)]} defaultValue={100} helperText="Users bucketed stably by id" />
+      {/* Not part of the rule: the API keeps it on the change's audit entry. Empty on every edit. */}
+      <TextInput source="reason" label="Reason for this change" multiline fullWidth validate={[required(), notBlank, maxLength(1000)]} helperText="Required; recorded in the audit log" defaultValue="" />
     </>
   );
 }

@@ -1,8 +1,10 @@
-import { CreateButton, Datagrid, DeleteButton, EditButton, FunctionField, List, TextField, TextInput, TopToolbar, useCanAccess } from 'react-admin';
+import { CreateButton, Datagrid, EditButton, FunctionField, List, TextField, TextInput, TopToolbar, useCanAccess, useDataProvider, useRecordContext } from 'react-admin';
 import { Button, Chip } from '@mui/material';
+import DeleteIcon from '@mui/icons-material/DeleteOutlined';
 import GridIcon from '@mui/icons-material/GridOn';
 import { Link as RouterLink } from 'react-router-dom';
 import type { RolloutRule } from '../dataProvider';
+import { ReasonButton } from '../common/ReasonButton';
 import { EmptyState } from '../common/Empty';
 import { DateTimeText } from '../common/format';
 
@@ -19,6 +21,24 @@ function Actions() {
   );
 }
 
+/** Deleting a rule asks for the reason its audit entry keeps. */
+function DeleteRuleButton() {
+  const rule = useRecordContext<RolloutRule>();
+  const dataProvider = useDataProvider();
+  if (!rule) return null;
+  return (
+    <ReasonButton
+      label="Delete"
+      icon={<DeleteIcon />}
+      color="error"
+      testId={`delete-rule-${rule.feature}-${rule.region}-${rule.plan}`}
+      description={`Deletes the rule ${rule.feature}/${rule.region}/${rule.plan}; users it covered fall back to the next most specific rule.`}
+      successMessage="Rule deleted"
+      run={(reason) => dataProvider.delete('RolloutRule', { id: rule.id, previousData: rule, meta: { reason } })}
+    />
+  );
+}
+
 export function RolloutRuleList() {
   const { canAccess: canEdit } = useCanAccess({ action: 'edit', resource: 'RolloutRule' });
   const { canAccess: canDelete } = useCanAccess({ action: 'delete', resource: 'RolloutRule' });
@@ -32,7 +52,7 @@ export function RolloutRuleList() {
         <FunctionField label="Updated" source="updatedAt" render={(r: RolloutRule) => <DateTimeText iso={r.updatedAt} />} />
         <TextField source="updatedBy" label="By" sortable={false} />
         {canEdit && <EditButton />}
-        {canDelete && <DeleteButton mutationMode="pessimistic" />}
+        {canDelete && <DeleteRuleButton />}
       </Datagrid>
     </List>
   );

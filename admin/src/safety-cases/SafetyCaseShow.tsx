@@ -4,6 +4,8 @@ import type { SafetyCase } from '../dataProvider';
 import { Detail } from '../common/Detail';
 import { formatDateTime, SeverityChip, StatusChip, TeenChip } from '../common/format';
 import { CaseContext } from './CaseContext';
+import { CaseEvidence } from './CaseEvidence';
+import { CaseSources } from './CaseSources';
 import { DecisionButtons } from './DecisionButtons';
 
 function CaseTitle() {
@@ -30,8 +32,9 @@ function CaseDetails() {
             <Typography variant="h6" gutterBottom>
               {c.groupTitle ?? 'Private conversation'}
             </Typography>
+            <CaseEvidence />
             <Typography variant="body2" color="text.secondary" gutterBottom>
-              The flagged message with the messages around it
+              The flagged message with the messages around it, as members see them now
             </Typography>
             <CaseContext />
           </CardContent>
@@ -48,7 +51,7 @@ function CaseDetails() {
         </Card>
         <Card variant="outlined">
           <CardContent sx={{ display: 'flex', flexDirection: 'column', gap: 1 }}>
-            <Detail label="Source">
+            <Detail label="Opened by">
               <span>{c.source.replace(/_/g, ' ').toLowerCase()}</span>
             </Detail>
             <Detail label="Author">
@@ -69,20 +72,7 @@ function CaseDetails() {
               <span>{formatDateTime(c.createdAt)}</span>
             </Detail>
             <Divider />
-            <Typography variant="subtitle2">Reports ({c.reportCount})</Typography>
-            {!c.reportReasons?.length ? (
-              <Typography variant="body2" color="text.secondary">
-                No user reports: flagged automatically.
-              </Typography>
-            ) : (
-              <Box component="ul" sx={{ m: 0, pl: 2 }} data-testid="report-reasons">
-                {c.reportReasons.map((r, i) => (
-                  <li key={i}>
-                    <Typography variant="body2">{r}</Typography>
-                  </li>
-                ))}
-              </Box>
-            )}
+            <CaseSources />
           </CardContent>
         </Card>
       </Grid>

@@ -97,6 +97,32 @@ function QuotaTable() {
   );
 }
 
+/** What a failure or block reason means, for staff answering "why did the AI not answer me?". */
+const REASONS: Record<string, string> = {
+  PROVIDER_ERROR: 'the model provider returned an error',
+  TIMEOUT: 'the reply took too long',
+  CANCELLED: 'cancelled',
+  PROVIDER_NOT_CONFIGURED: 'no model provider configured',
+  EMPTY_RESPONSE: 'the model answered with no text',
+  MODERATION_UNAVAILABLE: 'moderation could not run',
+  INTERRUPTED: 'the process serving it stopped',
+  QUOTA_EXCEEDED: 'quota used up',
+  INPUT_BLOCKED: 'the message broke the safety rules',
+  CONTENT_BLOCKED: 'the reply broke the safety rules',
+  INTERNAL: 'an error of ours',
+};
+
+function failureText(reason: string | null) {
+  if (!reason) return 'no reason recorded';
+  const meaning = REASONS[reason];
+  return (
+    <span title={meaning}>
+      <code>{reason}</code>
+      {meaning ? ` — ${meaning}` : ''}
+    </span>
+  );
+}
+
 function RecentResponses() {
   const u = useRecordContext<User>();
   if (!u) return null;
@@ -105,7 +131,7 @@ function RecentResponses() {
       <CardContent>
         <Box sx={{ display: 'flex', alignItems: 'center' }}>
           <Typography variant="subtitle1" gutterBottom>
-            Recent AI responses charged to this user
+            Recent AI replies to this user (the payer)
           </Typography>
           <Box sx={{ ml: 'auto' }}>
             <Link to={{ pathname: '/ModelResponse', search: `filter=${encodeURIComponent(JSON.stringify({ chargedUserId: u.id }))}` }}>All responses</Link>
@@ -125,12 +151,13 @@ function RecentResponses() {
                 <TableCell align="right">Tokens (in / out)</TableCell>
                 <TableCell align="right">Latency</TableCell>
                 <TableCell>Status</TableCell>
+                <TableCell>Why</TableCell>
                 <TableCell>Charged</TableCell>
               </TableRow>
             </TableHead>
             <TableBody>
               {(u.recentResponses ?? []).map((r) => (
-                <TableRow key={r.id}>
+                <TableRow key={r.id} data-testid={`response-${r.id}`} data-status={r.status}>
                   <TableCell>{formatDateTime(r.createdAt)}</TableCell>
                   <TableCell>
                     {r.model} <Typography component="span" variant="caption" color="text.secondary">({r.tier})</Typography>
@@ -143,7 +170,8 @@ function RecentResponses() {
                   <TableCell>
                     <StatusChip status={r.status} />
                   </TableCell>
-                  <TableCell>{r.charged ? 'yes' : 'no'}</TableCell>
+                  <TableCell data-testid="response-reason">{r.status === 'FAILED' || r.status === 'BLOCKED' ? failureText(r.statusReason) : '—'}</TableCell>
+                  <TableCell>{r.charged ? 'yes' : 'no (free)'}</TableCell>
                 </TableRow>
               ))}
             </TableBody>

@@ -1,4 +1,5 @@
 /** The staff API's request context and its one authChecker. */
+import type DataLoader from 'dataloader';
 import type { AuthChecker } from 'type-graphql';
 import type { Services } from '../context';
 import { forbidden, unauthenticated } from '../errors';
@@ -12,6 +13,8 @@ export interface AdminContext {
   ip: string;
   services: Services;
   admin: AdminServices;
+  /** Per-request batching (audit-targets.ts). */
+  loaders: { auditTarget: DataLoader<string, string | null> };
 }
 
 /** Roles a field may name in @Authorized; none means any signed-in staff member. */

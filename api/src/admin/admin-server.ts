@@ -11,6 +11,7 @@ import { unauthenticated } from '../errors';
 import { startApollo } from '../graphql/apollo';
 import type { AdminContext } from './admin-context';
 import { adminSchema } from './admin-schema';
+import { createTargetLoader } from './audit-targets';
 import { clientAddress } from './client-address';
 import { createAdminServices } from './admin-services';
 
@@ -53,7 +54,7 @@ export async function createAdminEndpoint(services: Services): Promise<AdminEndp
         if (!m) throw unauthenticated('Authorization must be "Bearer <token>"');
         staff = await services.staff.authenticate(m[1]);
       }
-      return { staff, ip: addressOf(req), services, admin };
+      return { staff, ip: addressOf(req), services, admin, loaders: { auditTarget: createTargetLoader(services.db) } };
     },
   };
 }

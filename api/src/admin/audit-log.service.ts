@@ -38,14 +38,44 @@ export class AuditLogService {
     return row ?? null;
   }
 
+  /**
+   * The last 24 hours: open cases, and every AI attempt by how it ended. The split follows
+   * the charging rules (domain/quota/settlement.ts): COMPLETED is answered and charged,
+   * FAILED is never charged, BLOCKED is charged only when the output broke the rules; the
+   * `charged` flag is what `ai_quota_usage` counts.
+   */
   async dashboard(now = new Date()): Promise<DashboardType> {
     const since = new Date(now.getTime() - DAY_MS);
-    const [[cases], responses, exhaustions] = await Promise.all([
+    const [[cases], [attempts], byPlanModel, failures, exhaustions] = await Promise.all([
       this.db.query(`SELECT count(*)::int AS "openCases", count(*) FILTER (WHERE teen)::int AS "openTeenCases" FROM safety_cases WHERE status = 'OPEN'`),
-      this.db.query(`SELECT plan, model, count(*)::int AS count FROM model_responses WHERE created_at > $1 GROUP BY plan, model ORDER BY plan, model`, [since]),
+      this.db.query(
+        `SELECT count(*)::int AS total,
+                count(*) FILTER (WHERE status = 'COMPLETED')::int AS answered,
+                count(*) FILTER (WHERE status = 'FAILED' AND NOT charged)::int AS "failedUncharged",
+                count(*) FILTER (WHERE status = 'BLOCKED' AND charged)::int AS "blockedCharged",
+                count(*) FILTER (WHERE status = 'BLOCKED' AND NOT charged)::int AS "blockedUncharged",
+                count(*) FILTER (WHERE status = 'STREAMING')::int AS "inProgress",
+                count(*) FILTER (WHERE charged)::int AS charged
+           FROM model_responses WHERE created_at > $1`,
+        [since],
+      ),
+      this.db.query(
+        `SELECT plan, model, count(*)::int AS count,
+                count(*) FILTER (WHERE status = 'COMPLETED')::int AS answered,
+                count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
+                count(*) FILTER (WHERE status = 'BLOCKED')::int AS blocked,
+                count(*) FILTER (WHERE status = 'STREAMING')::int AS "inProgress"
+           FROM model_responses WHERE created_at > $1 GROUP BY plan, model ORDER BY plan, model`,
+        [since],
+      ),
+      this.db.query(
+        `SELECT coalesce(status_reason, 'UNKNOWN') AS reason, count(*)::int AS count
+           FROM model_responses WHERE created_at > $1 AND status = 'FAILED' GROUP BY 1 ORDER BY count DESC, reason`,
+        [since],
+      ),
       this.db.query(`SELECT plan, count(*)::int AS count FROM quota_exhaustions WHERE created_at > $1 GROUP BY plan ORDER BY plan`, [since]),
     ]);
-    return { ...cases, since, responsesByPlanModel: responses, exhaustionsByPlan: exhaustions };
+    return { ...cases, since, aiAttempts: attempts, failuresByReason: failures, responsesByPlanModel: byPlanModel, exhaustionsByPlan: exhaustions };
   }
 
   private where(filter: AuditEntryFilter | null | undefined): Where {

@@ -1,5 +1,6 @@
 /** The staff audit log: one row per staff action, written inside the action's transaction. */
 import type { EntityManager } from 'typeorm';
+import { badInput } from '../errors';
 
 export const AUDIT_ACTIONS = [
   'STAFF_CREATED',
@@ -35,4 +36,11 @@ export async function writeAudit(tx: EntityManager, actor: AuditActor, entry: Au
     `INSERT INTO staff_audit (actor_id, actor_email, action, target_type, target_id, reason, details) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     [actor.actorId, actor.actorEmail, entry.action, entry.targetType, entry.targetId, entry.reason ?? null, JSON.stringify(entry.details ?? {})],
   );
+}
+
+/** A staff action's reason: required, trimmed, 1–1000 characters (quota resets, suspensions, rollout changes). */
+export function validReason(reason: string): string {
+  const text = reason.trim();
+  if (text.length < 1 || text.length > 1000 || text.includes('\u0000')) throw badInput('reason must be 1 to 1000 characters', 'reason');
+  return text;
 }

@@ -12,12 +12,14 @@ import { isUuid } from '../groups/group.policy';
 import type { MessageService } from '../messages/message.service';
 import { AuditActor, AuditAction, writeAudit } from './audit';
 import { likePattern, ListArgs, orderBy, pageOf, Where } from './list-query';
-import { CaseDecisionEnum, CaseMessageType, SafetyCaseFilter, SafetyCaseType } from './safety-case.type';
+import { CaseDecisionEnum, CaseMessageType, CaseSourceType, SafetyCaseFilter, SafetyCaseType } from './safety-case.type';
 
 const CASE_COLUMNS = `c.id, c.source, c.status, c.categories, c.categories[1] AS category, c.severity, c.teen, c.region, c.excerpt,
   c.group_id AS "groupId", g.title AS "groupTitle", c.message_id AS "messageId", c.author_id AS "authorId",
-  c.report_count AS "reportCount",
-  coalesce((SELECT array_agg(r.reason ORDER BY r.created_at) FROM message_reports r WHERE r.case_id = c.id), '{}') AS "reportReasons",
+  (SELECT count(*)::int FROM safety_case_sources s WHERE s.case_id = c.id AND s.kind = 'USER_REPORT') AS "reportCount",
+  coalesce((SELECT array_agg(s.reason ORDER BY s.created_at, s.id) FROM safety_case_sources s WHERE s.case_id = c.id AND s.kind = 'USER_REPORT'), '{}') AS "reportReasons",
+  (SELECT s.evidence FROM safety_case_sources s WHERE s.case_id = c.id ORDER BY s.created_at, s.id LIMIT 1) AS evidence,
+  c.evidence_purged_at AS "evidencePurgedAt",
   c.created_at AS "createdAt", c.decided_at AS "decidedAt", c.decided_by AS "decidedBy", c.decision_reason AS "decisionReason"`;
 
 const SEVERITY_RANK = `CASE c.severity WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END`;
@@ -69,6 +71,19 @@ export class CaseReviewService {
     return row ?? null;
   }
 
+  /** What raised the case and what joined it, oldest first, each with the text it saw (null once purged). */
+  sources(c: Pick<SafetyCaseType, 'id' | 'status'>): Promise<CaseSourceType[]> {
+    const settled = c.status !== 'OPEN';
+    return this.db.query(
+      `SELECT s.id, s.kind, s.reporter_id AS "reporterId", u.username AS "reporterUsername", s.reason, s.evidence, s.created_at AS "createdAt",
+              $2::boolean AS settled, CASE WHEN $2 THEN $3 END AS decision
+         FROM safety_case_sources s LEFT JOIN users u ON u.id = s.reporter_id
+        WHERE s.case_id = $1
+        ORDER BY s.created_at, s.id`,
+      [c.id, settled, c.status],
+    );
+  }
+
   /** The flagged message and up to three messages either side of it, by seq. */
   async context(c: Pick<SafetyCaseType, 'messageId'>): Promise<CaseMessageType[]> {
     if (!c.messageId) return [];
@@ -106,6 +121,9 @@ export class CaseReviewService {
     const outcome = OUTCOME[decision];
     await unitOfWork(this.db, this.publisher, async (uow) => {
       const { tx } = uow;
+      // The group before the case, the order a flag joining the case takes them in
+      // (moderation/after-delivery.processor.ts): a decision and a flag never deadlock.
+      await tx.query(`SELECT 1 FROM groups WHERE id = (SELECT group_id FROM safety_cases WHERE id = $1) FOR UPDATE`, [id]);
       const [c]: Array<{ status: string; messageId: string | null; authorId: string | null }> = await tx.query(
         `SELECT status, message_id AS "messageId", author_id AS "authorId" FROM safety_cases WHERE id = $1 FOR UPDATE`,
         [id],
@@ -133,6 +151,7 @@ export class CaseReviewService {
         `UPDATE safety_cases SET status = $2, decided_at = now(), decided_by = $3, decision_reason = $4 WHERE id = $1`,
         [id, outcome.status, actor.actorEmail, reason],
       );
+      // Every source is settled with the case (sources read their state from it); the reports members filed are resolved.
       await tx.query(`UPDATE message_reports SET status = 'RESOLVED' WHERE case_id = $1`, [id]);
       await writeAudit(tx, actor, {
         action: outcome.action,
@@ -150,7 +169,8 @@ export class CaseReviewService {
     if (!filter) return w;
     w.ids(filter.ids, 'c.id')
       .maybe(filter.status, 'c.status = ?')
-      .maybe(filter.source, 'c.source = ?')
+      // A merged case is found under each of its sources.
+      .maybe(filter.source, 'EXISTS (SELECT 1 FROM safety_case_sources s WHERE s.case_id = c.id AND s.kind = ?)')
       .maybe(filter.region, 'c.region = ?')
       .maybe(filter.teen, 'c.teen = ?')
       .maybe(filter.category, '? = ANY(c.categories)');

@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { effectiveGrid, FEATURES, REGION_PATTERN, RULE_PLANS } from '../domain/rollout/effective-rollout';
 import { badInput, notFound } from '../errors';
 import type { OnRuleChange, RolloutRuleRow, RolloutService } from '../rollout/rollout.service';
-import { AuditActor, AuditAction, writeAudit } from './audit';
+import { AuditActor, AuditAction, validReason, writeAudit } from './audit';
 import { ListArgs, pageOf } from './list-query';
 import type { RolloutCellType, RolloutGridType, RolloutRuleFilter } from './rollout-admin.type';
 
@@ -60,21 +60,35 @@ export class RolloutAdminService {
     return (await this.rollout.listRules()).find((r) => r.id === id) ?? null;
   }
 
-  create(fields: RuleFields, actor: AuditActor): Promise<RolloutRuleRow> {
-    return this.rollout.upsertRule({ ...fields, id: null }, actor.actorEmail, this.audit(actor, 'CREATE'));
+  /** Every change takes a reason (required, trimmed, 1–1000 characters), kept on its audit entry like a quota reset's. */
+  async create(fields: RuleFields, reason: string, actor: AuditActor): Promise<RolloutRuleRow> {
+    const text = validReason(reason);
+    return this.rollout.upsertRule({ ...fields, id: null }, actor.actorEmail, this.audit(actor, text, 'CREATE'));
   }
 
   /** Fields left out keep their current values. */
-  async update(id: string, fields: { [K in keyof RuleFields]?: RuleFields[K] | null }, actor: AuditActor): Promise<RolloutRuleRow> {
+  async update(id: string, fields: { [K in keyof RuleFields]?: RuleFields[K] | null }, reason: string, actor: AuditActor): Promise<RolloutRuleRow> {
+    const text = validReason(reason);
     const current = await this.get(id);
     if (!current) throw notFound('Rollout rule');
     const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== null));
     const merged = { feature: current.feature, region: current.region, plan: current.plan, enabled: current.enabled, percentage: current.percentage, ...defined };
-    return this.rollout.upsertRule({ ...merged, id }, actor.actorEmail, this.audit(actor, 'UPDATE'));
+    return this.rollout.upsertRule({ ...merged, id }, actor.actorEmail, this.audit(actor, text, 'UPDATE'));
   }
 
-  delete(id: string, actor: AuditActor): Promise<RolloutRuleRow> {
-    return this.rollout.deleteRule(id, actor.actorEmail, this.audit(actor, 'DELETE'));
+  async delete(id: string, reason: string, actor: AuditActor): Promise<RolloutRuleRow> {
+    const text = validReason(reason);
+    return this.rollout.deleteRule(id, actor.actorEmail, this.audit(actor, text, 'DELETE'));
+  }
+
+  /**
+   * Turns a feature on (100%) or off for a whole region, every plan: its (feature, region, '*')
+   * rule is created or changed in one transaction, whichever it takes, so two staff members
+   * switching at once cannot collide on a create. More specific rules of the region still win.
+   */
+  async switchRegion(feature: string, region: string, enabled: boolean, reason: string, actor: AuditActor): Promise<RolloutRuleRow> {
+    const text = validReason(reason);
+    return this.rollout.upsertRule({ feature, region, plan: '*', enabled, percentage: 100, id: null }, actor.actorEmail, this.audit(actor, text, null, { wholeRegion: true }));
   }
 
   /**
@@ -107,15 +121,18 @@ export class RolloutAdminService {
     return { features: [...FEATURES], regions, plans: [...RULE_PLANS], cells };
   }
 
-  /** Writes the staff audit entry inside RolloutService's transaction; a create that met an existing rule is refused. */
-  private audit(actor: AuditActor, expected: 'CREATE' | 'UPDATE' | 'DELETE'): OnRuleChange {
+  /**
+   * Writes the staff audit entry, with its reason, inside RolloutService's transaction; a
+   * create that met an existing rule is refused (`expected` null: either is fine).
+   */
+  private audit(actor: AuditActor, reason: string, expected: 'CREATE' | 'UPDATE' | 'DELETE' | null, extra: Record<string, unknown> = {}): OnRuleChange {
     return async (tx, change) => {
       if (expected === 'CREATE' && change.action !== 'CREATE') {
         const r = change.after!;
         throw badInput(`A rule for ${r.feature}, region ${r.region} and plan ${r.plan} exists already`);
       }
       const subject = (change.after ?? change.before)!;
-      await writeAudit(tx, actor, { action: ACTION[change.action], targetType: 'RolloutRule', targetId: subject.id, details: { before: change.before, after: change.after } });
+      await writeAudit(tx, actor, { action: ACTION[change.action], targetType: 'RolloutRule', targetId: subject.id, reason, details: { ...extra, before: change.before, after: change.after } });
     };
   }
 

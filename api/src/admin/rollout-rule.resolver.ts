@@ -5,7 +5,9 @@ import { ListMetadata } from './admin.types';
 import { ListArgs } from './list-query';
 import { RolloutGridType, RolloutRuleFilter, RolloutRuleType } from './rollout-admin.type';
 
-/** Rollout rules: both roles read; only admins change them. */
+const REASON = 'Why: required, 1 to 1000 characters, kept in the audit log';
+
+/** Rollout rules: both roles read; only admins change them, each change with a reason. */
 @Authorized()
 @Resolver(() => RolloutRuleType)
 export class RolloutRuleResolver {
@@ -37,9 +39,10 @@ export class RolloutRuleResolver {
     @Arg('plan', () => String) plan: string,
     @Arg('enabled', () => Boolean) enabled: boolean,
     @Arg('percentage', () => Int) percentage: number,
+    @Arg('reason', () => String, { description: REASON }) reason: string,
     @Ctx() ctx: AdminContext,
   ) {
-    return ctx.admin.rollout.create({ feature, region, plan, enabled, percentage }, actorOf(currentStaff(ctx)));
+    return ctx.admin.rollout.create({ feature, region, plan, enabled, percentage }, reason, actorOf(currentStaff(ctx)));
   }
 
   @Authorized('ADMIN')
@@ -51,14 +54,27 @@ export class RolloutRuleResolver {
     @Arg('plan', () => String, { nullable: true }) plan: string | null,
     @Arg('enabled', () => Boolean, { nullable: true }) enabled: boolean | null,
     @Arg('percentage', () => Int, { nullable: true }) percentage: number | null,
+    @Arg('reason', () => String, { description: REASON }) reason: string,
     @Ctx() ctx: AdminContext,
   ) {
-    return ctx.admin.rollout.update(id, { feature, region, plan, enabled, percentage }, actorOf(currentStaff(ctx)));
+    return ctx.admin.rollout.update(id, { feature, region, plan, enabled, percentage }, reason, actorOf(currentStaff(ctx)));
   }
 
   @Authorized('ADMIN')
   @Mutation(() => RolloutRuleType, { description: 'Returns the rule as it was' })
-  deleteRolloutRule(@Arg('id', () => ID) id: string, @Ctx() ctx: AdminContext) {
-    return ctx.admin.rollout.delete(id, actorOf(currentStaff(ctx)));
+  deleteRolloutRule(@Arg('id', () => ID) id: string, @Arg('reason', () => String, { description: REASON }) reason: string, @Ctx() ctx: AdminContext) {
+    return ctx.admin.rollout.delete(id, reason, actorOf(currentStaff(ctx)));
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => RolloutRuleType, { description: "Turns a feature on (100%) or off in a whole region, every plan, through its (feature, region, '*') rule, created if missing; more specific rules still win" })
+  setRegionRollout(
+    @Arg('feature', () => String) feature: string,
+    @Arg('region', () => String) region: string,
+    @Arg('enabled', () => Boolean) enabled: boolean,
+    @Arg('reason', () => String, { description: REASON }) reason: string,
+    @Ctx() ctx: AdminContext,
+  ) {
+    return ctx.admin.rollout.switchRegion(feature, region, enabled, reason, actorOf(currentStaff(ctx)));
   }
 }

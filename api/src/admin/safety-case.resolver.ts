@@ -1,10 +1,10 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { actorOf, currentStaff } from './admin-context';
 import type { AdminContext } from './admin-context';
 import { ListMetadata } from './admin.types';
 import { AdminUserView } from './admin-user.type';
 import { ListArgs } from './list-query';
-import { CaseDecisionEnum, CaseMessageType, SafetyCaseFilter, SafetyCaseType } from './safety-case.type';
+import { CaseDecisionEnum, CaseMessageType, CaseSourceType, SafetyCaseFilter, SafetyCaseType } from './safety-case.type';
 
 /** The review queue; both roles read and decide cases, suspending the author (SUSPEND_AUTHOR) included. */
 @Authorized()
@@ -40,6 +40,16 @@ export class SafetyCaseResolver {
   @FieldResolver(() => AdminUserView, { nullable: true })
   author(@Root() c: SafetyCaseType, @Ctx() ctx: AdminContext) {
     return c.authorId ? ctx.admin.users.get(c.authorId) : null;
+  }
+
+  @FieldResolver(() => [CaseSourceType], { description: 'What raised the case and what joined it, oldest first' })
+  sources(@Root() c: SafetyCaseType, @Ctx() ctx: AdminContext) {
+    return ctx.admin.cases.sources(c);
+  }
+
+  @FieldResolver(() => Int, { description: 'Days a decided case keeps its evidence (SAFETY_EVIDENCE_RETENTION_DAYS)' })
+  evidenceRetentionDays(@Ctx() ctx: AdminContext): number {
+    return ctx.services.config.safetyEvidenceRetentionDays;
   }
 
   @FieldResolver(() => CaseMessageType, { nullable: true, description: 'The flagged message; null when it is gone' })

@@ -22,6 +22,20 @@ export class CaseMessageType {
   @Field(() => Boolean, { description: 'The message the case is about' }) flagged: boolean;
 }
 
+@ObjectType('CaseSource', { description: 'One thing that raised or joined a case: an automatic flag, a user report, a blocked AI reply' })
+export class CaseSourceType {
+  @Field(() => ID) id: string;
+  @Field(() => String, { description: 'AUTO_FLAG, USER_REPORT, AI_BLOCKED or AI_INPUT' }) kind: string;
+  @Field(() => ID, { nullable: true, description: 'The reporter of a USER_REPORT' }) reporterId: string | null;
+  @Field(() => String, { nullable: true }) reporterUsername: string | null;
+  @Field(() => String, { nullable: true, description: "A user report's reason" }) reason: string | null;
+  @Field(() => String, { nullable: true, description: 'The message text as this source saw it (staff only); kept when the message is removed, null once purged' })
+  evidence: string | null;
+  @Field(() => GraphQLISODateTime) createdAt: Date;
+  @Field(() => Boolean, { description: 'Settled by the decision of its case' }) settled: boolean;
+  @Field(() => String, { nullable: true, description: "The case's decision (DISMISSED, MESSAGE_REMOVED, AUTHOR_SUSPENDED) once settled" }) decision: string | null;
+}
+
 @ObjectType('SafetyCase')
 export class SafetyCaseType {
   @Field(() => ID) id: string;
@@ -37,8 +51,15 @@ export class SafetyCaseType {
   @Field(() => String, { nullable: true }) groupTitle: string | null;
   @Field(() => ID, { nullable: true }) messageId: string | null;
   @Field(() => ID, { nullable: true }) authorId: string | null;
-  @Field(() => Int, { description: 'User reports folded into this case' }) reportCount: number;
+  @Field(() => Int, { description: 'User reports folded into this case (its USER_REPORT sources)' }) reportCount: number;
   @Field(() => [String]) reportReasons: string[];
+  @Field(() => String, {
+    nullable: true,
+    description: 'The message text as the case first recorded it (staff only): kept when the message is removed from the thread, null once purged',
+  })
+  evidence: string | null;
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the evidence was purged, SAFETY_EVIDENCE_RETENTION_DAYS after the decision' })
+  evidencePurgedAt: Date | null;
   @Field(() => GraphQLISODateTime) createdAt: Date;
   @Field(() => GraphQLISODateTime, { nullable: true }) decidedAt: Date | null;
   @Field(() => String, { nullable: true }) decidedBy: string | null;

@@ -10,7 +10,7 @@ import type { EventBus } from '../events/event-bus';
 import { Plan, PLANS } from '../domain/plan';
 import { badInput, notFound } from '../errors';
 import { isUuid } from '../groups/group.policy';
-import { AuditActor, writeAudit } from './audit';
+import { AuditActor, validReason, writeAudit } from './audit';
 import { AdminModelResponseView, AdminUserView, ModelResponseFilter, PlanLimitType, QuotaWindowType, UserFilter } from './admin-user.type';
 import { likePattern, ListArgs, MAX_PER_PAGE, orderBy, pageOf, Where } from './list-query';
 
@@ -166,10 +166,4 @@ export class UserAdminService {
     if (filter.chargedUserId != null) w.add('r.charged_user_id = ?', isUuid(filter.chargedUserId) ? filter.chargedUserId : null);
     return w;
   }
-}
-
-export function validReason(reason: string): string {
-  const text = reason.trim();
-  if (text.length < 1 || text.length > 1000 || text.includes('\u0000')) throw badInput('reason must be 1 to 1000 characters', 'reason');
-  return text;
 }

@@ -1,7 +1,7 @@
 import { Field, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
 import { PlanEnum, UserType } from '../users/user.type';
 
-@ObjectType('QuotaStatus', { description: 'AI responses charged to the viewer in the rolling window of their plan' })
+@ObjectType('QuotaStatus', { simpleResolvers: true, description: 'AI responses charged to the viewer in the rolling window of their plan' })
 export class QuotaStatusType {
   @Field(() => PlanEnum) plan: PlanEnum;
   @Field(() => Int) limit: number;
@@ -11,7 +11,7 @@ export class QuotaStatusType {
   @Field(() => GraphQLISODateTime, { nullable: true, description: 'When the next unit frees up; null when nothing is used' }) resetsAt: Date | null;
 }
 
-@ObjectType('ReplyContext', { description: "What an AI reply read: the chat's messages that went into its request, and whether the group's custom instructions did" })
+@ObjectType('ReplyContext', { simpleResolvers: true, description: "What an AI reply read: the chat's messages that went into its request, and whether the group's custom instructions did" })
 export class ReplyContextType {
   @Field(() => [ID], { description: 'The messages in the request, oldest first' }) messageIds: string[];
   @Field(() => Int, { nullable: true }) fromSeq: number | null;
@@ -20,7 +20,7 @@ export class ReplyContextType {
   @Field(() => Boolean) customInstructions: boolean;
 }
 
-@ObjectType('ModelResponse', { description: 'How an AI reply was produced and who paid for it' })
+@ObjectType('ModelResponse', { simpleResolvers: true, description: 'How an AI reply was produced and who paid for it' })
 export class ModelResponseType {
   @Field(() => ID) id: string;
   @Field(() => String) model: string;

@@ -9,7 +9,7 @@ export enum CatchUpStatusEnum {
 }
 registerEnumType(CatchUpStatusEnum, { name: 'CatchUpStatus' });
 
-@ObjectType('CatchUp', { description: 'A private summary of what the viewer missed in a group: only the member who asked ever sees it' })
+@ObjectType('CatchUp', { simpleResolvers: true, description: 'A private summary of what the viewer missed in a group: only the member who asked ever sees it' })
 export class CatchUpType {
   @Field(() => ID) id: string;
   @Field(() => ID) groupId: string;

@@ -22,6 +22,14 @@ function problems(env: Record<string, string>, secrets: typeof devSecrets | (() 
 }
 
 describe('loadConfig', () => {
+  it('keeps safety evidence 90 days by default and refuses a retention that is not 1 to 3650 whole days', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }, devSecrets).safetyEvidenceRetentionDays).toBe(90);
+    expect(loadConfig({ NODE_ENV: 'test', SAFETY_EVIDENCE_RETENTION_DAYS: '7' }, devSecrets).safetyEvidenceRetentionDays).toBe(7);
+    for (const bad of ['0', '-5', '2.5', 'ninety', '3651']) {
+      expect(problems({ NODE_ENV: 'test', SAFETY_EVIDENCE_RETENTION_DAYS: bad })).toEqual([`SAFETY_EVIDENCE_RETENTION_DAYS must be an integer from 1 to 3650, got "${bad}"`]);
+    }
+  });
+
   it('refuses production without JWT_SECRET or JWT_JWKS_URL, saying which to set', () => {
     expect(problems({ NODE_ENV: 'production', ...STAFF })).toEqual([
       'JWT_SECRET or JWT_JWKS_URL is required in production (the development secret is refused)',

@@ -104,6 +104,8 @@ export interface Config {
   };
   /** Deadline of /readyz's checks: past it the answer is 503. */
   readyzTimeoutMs: number;
+  /** Days a decided safety case keeps the message text it holds as evidence; then a job purges it. */
+  safetyEvidenceRetentionDays: number;
 }
 
 export interface AiConfig {
@@ -357,6 +359,7 @@ export function loadConfig(env: Env = process.env, devSecrets: (file: string) =>
       token: metricsToken,
     },
     readyzTimeoutMs: r.int('READYZ_TIMEOUT_MS', 1000, 50, 30_000),
+    safetyEvidenceRetentionDays: r.int('SAFETY_EVIDENCE_RETENTION_DAYS', 90, 1, 3650),
   };
   if (config.metrics.port !== null && config.metrics.port === config.port) r.problems.push('METRICS_PORT must differ from PORT (unset it to serve /metrics on PORT)');
   if (!/^[\p{L}\p{N}_]{1,30}$/u.test(config.aiName)) r.problems.push('AI_NAME must be 1 to 30 letters, digits or _');

@@ -58,14 +58,16 @@ export class ConversationService {
    * oldest first. Callers have already checked ownership of every id.
    */
   async messagesOf(conversationIds: readonly string[], first: number, before: number | null): Promise<Map<string, ConversationMessageType[]>> {
+    // Ordered by the column, not the output's `seq::int`, and bounded only when a bound is
+    // given: both keep the lateral read an index range on (conversation_id, seq).
     const rows: ConversationMessageType[] = await this.db.query(
       `SELECT m.* FROM unnest($1::uuid[]) AS c(id)
          CROSS JOIN LATERAL (
            SELECT ${CONVERSATION_MESSAGE_COLUMNS} FROM conversation_messages
-            WHERE conversation_id = c.id AND ($2::int IS NULL OR seq < $2)
-            ORDER BY seq DESC LIMIT $3) m
+            WHERE conversation_id = c.id${before === null ? '' : ' AND conversation_messages.seq < $3'}
+            ORDER BY conversation_messages.seq DESC LIMIT $2) m
         ORDER BY m."conversationId", m.seq`,
-      [conversationIds, before, first],
+      before === null ? [conversationIds, first] : [conversationIds, first, before],
     );
     const byConversation = new Map<string, ConversationMessageType[]>(conversationIds.map((id) => [id, []]));
     for (const r of rows) byConversation.get(r.conversationId)?.push(r);

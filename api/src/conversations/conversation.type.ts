@@ -14,7 +14,7 @@ registerEnumType(ConversationMessageStatusEnum, {
   },
 });
 
-@ObjectType('ConversationMessage')
+@ObjectType('ConversationMessage', { simpleResolvers: true })
 export class ConversationMessageType {
   @Field(() => ID) id: string;
   @Field(() => ID) conversationId: string;
@@ -27,7 +27,7 @@ export class ConversationMessageType {
 }
 
 /** A private conversation between one person and the AI; only its owner ever sees it. */
-@ObjectType('Conversation', { description: 'A private conversation between the caller and the AI' })
+@ObjectType('Conversation', { simpleResolvers: true, description: 'A private conversation between the caller and the AI' })
 export class ConversationType {
   @Field(() => ID) id: string;
   @Field(() => String, { description: 'Empty until given or taken from the first message' }) title: string;
@@ -36,7 +36,7 @@ export class ConversationType {
   @Field(() => GraphQLISODateTime) updatedAt: Date | string;
 }
 
-@ObjectType('PrivateExchange', { description: "The person's message and the AI's reply to it" })
+@ObjectType('PrivateExchange', { simpleResolvers: true, description: "The person's message and the AI's reply to it" })
 export class PrivateExchangeType {
   @Field(() => ConversationMessageType) message: ConversationMessageType;
   @Field(() => ConversationMessageType, { description: 'COMPLETED, or FAILED / BLOCKED with statusReason' }) reply: ConversationMessageType;

@@ -41,21 +41,21 @@ export const EPHEMERAL_EVENTS = new Set<GroupEventKind>([
   GroupEventKind.CATCH_UP_COMPLETED,
 ]);
 
-@ObjectType('TypingIndicator')
+@ObjectType('TypingIndicator', { simpleResolvers: true })
 export class TypingType {
   @Field(() => UserType) user: UserType;
   @Field(() => Boolean) isTyping: boolean;
   @Field(() => GraphQLISODateTime, { description: 'When the indicator lapses unless renewed' }) expiresAt: Date | string;
 }
 
-@ObjectType('AiDelta')
+@ObjectType('AiDelta', { simpleResolvers: true })
 export class AiDeltaType {
   @Field(() => ID) messageId: string;
   @Field(() => String, { description: 'Text to append to the message' }) text: string;
   @Field(() => Int, { description: 'Offset of this text in the whole reply, in UTF-16 code units' }) offset: number;
 }
 
-@ObjectType('Notice')
+@ObjectType('Notice', { simpleResolvers: true })
 export class NoticeType {
   @Field(() => String, { description: 'What the notice is about: QUOTA_EXCEEDED, or AI_NOT_CONFIGURED (this service has no model provider)' }) code: string;
   @Field(() => String) message: string;
@@ -63,7 +63,7 @@ export class NoticeType {
   @Field(() => ID, { nullable: true, description: 'The message the notice is about' }) messageId: string | null;
 }
 
-@ObjectType('ReactionEvent')
+@ObjectType('ReactionEvent', { simpleResolvers: true })
 export class ReactionEventType extends ReactionType {
   @Field(() => ID) messageId: string;
 }
@@ -73,7 +73,7 @@ export class ReactionEventType extends ReactionType {
  * when the event commits (or when it is replayed) and delivered to every subscriber
  * as is. Only the fields of its type are set.
  */
-@ObjectType('GroupEvent')
+@ObjectType('GroupEvent', { simpleResolvers: true })
 export class GroupEventType {
   @Field(() => Int, { nullable: true, description: 'Strictly increasing per group; null for typing' }) seq: number | null;
   @Field(() => ID) groupId: string;

@@ -19,13 +19,13 @@ export class UpdateGroupInput {
   @Field(() => AiModeEnum, { nullable: true }) aiMode?: AiModeEnum | null;
 }
 
-@ObjectType('GroupEdge')
+@ObjectType('GroupEdge', { simpleResolvers: true })
 class GroupEdge {
   @Field(() => String) cursor: string;
   @Field(() => GroupType) node: GroupType;
 }
 
-@ObjectType('PageInfo')
+@ObjectType('PageInfo', { simpleResolvers: true })
 export class PageInfo {
   @Field(() => Boolean) hasNextPage: boolean;
   @Field(() => Boolean) hasPreviousPage: boolean;
@@ -33,7 +33,7 @@ export class PageInfo {
   @Field(() => String, { nullable: true }) endCursor: string | null;
 }
 
-@ObjectType('GroupConnection')
+@ObjectType('GroupConnection', { simpleResolvers: true })
 class GroupConnection {
   @Field(() => [GroupEdge]) edges: GroupEdge[];
   @Field(() => PageInfo) pageInfo: PageInfo;

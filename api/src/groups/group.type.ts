@@ -20,7 +20,7 @@ registerEnumType(SafetyProfileEnum, { name: 'SafetyProfile' });
 registerEnumType(MemberRoleEnum, { name: 'MemberRole' });
 
 /** Group fields every member sees alike (viewer-specific data lives in `myMembership`). */
-@ObjectType('Group')
+@ObjectType('Group', { simpleResolvers: true })
 export class GroupType {
   @Field(() => ID) id: string;
   @Field(() => String) title: string;
@@ -34,7 +34,7 @@ export class GroupType {
   @Field(() => GraphQLISODateTime) createdAt: Date | string;
 }
 
-@ObjectType('GroupMember')
+@ObjectType('GroupMember', { simpleResolvers: true })
 export class GroupMemberType {
   @Field(() => UserType) user: UserType;
   @Field(() => MemberRoleEnum) role: MemberRoleEnum;
@@ -42,7 +42,7 @@ export class GroupMemberType {
 }
 
 /** The viewer's own membership: mute state and read position. */
-@ObjectType('Membership')
+@ObjectType('Membership', { simpleResolvers: true })
 export class MembershipType {
   @Field(() => MemberRoleEnum) role: MemberRoleEnum;
   @Field(() => GraphQLISODateTime) joinedAt: Date | string;

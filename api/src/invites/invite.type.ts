@@ -1,7 +1,7 @@
 import { Field, GraphQLISODateTime, ID, Int, ObjectType } from 'type-graphql';
 import { UserType } from '../users/user.type';
 
-@ObjectType('Invite')
+@ObjectType('Invite', { simpleResolvers: true })
 export class InviteType {
   @Field(() => ID) id: string;
   @Field(() => ID) groupId: string;
@@ -13,7 +13,7 @@ export class InviteType {
   @Field(() => GraphQLISODateTime) createdAt: Date;
 }
 
-@ObjectType('InvitePreview', { description: 'What a token holder sees before joining' })
+@ObjectType('InvitePreview', { simpleResolvers: true, description: 'What a token holder sees before joining' })
 export class InvitePreviewType {
   @Field(() => ID) groupId: string;
   @Field(() => String) title: string;

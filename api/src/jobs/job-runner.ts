@@ -13,7 +13,7 @@ import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { Logger as PinoLogger } from 'pino';
 import { MIGRATION_LOCK_KEY } from '../db/migrate-lock';
-import { Logger, run, runMigrations, Runner, TaskList, WorkerEvents } from 'graphile-worker';
+import { CronItem, Logger, parseCronItems, run, runMigrations, Runner, TaskList, WorkerEvents } from 'graphile-worker';
 
 /** Picked up by NOTIFY at once; the poll only catches what a lost notification left (and retries). */
 const POLL_INTERVAL_MS = 500;
@@ -72,7 +72,11 @@ export class JobRunner {
     private readonly log: PinoLogger,
   ) {}
 
-  async start(tasks: TaskList): Promise<void> {
+  /**
+   * Runs `tasks`, and schedules `cron` (periodic tasks): graphile-worker records each item's
+   * last run in its schema, so every instance may schedule it and each slot gets one job.
+   */
+  async start(tasks: TaskList, cron: CronItem[] = []): Promise<void> {
     const events: WorkerEvents = new EventEmitter() as WorkerEvents;
     events.on('pool:create', ({ workerPool }) => this.workerIds.add(workerPool.id));
     events.on('worker:create', ({ worker }) => this.workerIds.add(worker.workerId));
@@ -97,6 +101,8 @@ export class JobRunner {
       pollInterval: POLL_INTERVAL_MS,
       noHandleSignals: true,
       taskList: counted,
+      // Given, even when empty: otherwise graphile-worker reads a `crontab` file from the working directory.
+      parsedCronItems: parseCronItems(cron),
       events,
       logger: workerLogger(this.log),
     });

@@ -10,7 +10,7 @@ registerEnumType(MemorySourceEnum, {
 });
 
 /** A fact from the caller's personal memory; only its owner ever sees it. */
-@ObjectType('Memory', { description: "A saved fact from the caller's personal memory, used only in their private conversations" })
+@ObjectType('Memory', { simpleResolvers: true, description: "A saved fact from the caller's personal memory, used only in their private conversations" })
 export class MemoryType {
   @Field(() => ID) id: string;
   @Field(() => String) text: string;

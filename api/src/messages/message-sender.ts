@@ -12,6 +12,7 @@ import { KeyedGate } from '../common/keyed-gate';
 import type { Config } from '../config/env';
 import { preparedQuery } from '../db/prepared';
 import { parseMentions } from '../domain/mentions/parse-mentions';
+import { addressesAi } from '../domain/respond-policy/should-respond';
 import type { SafetyProfileName } from '../domain/safety/safety-profile';
 import { hasVisibleText } from '../domain/text/member-text';
 import { badInput, DomainError, notFound } from '../errors';
@@ -25,7 +26,7 @@ import { toUserView, UserType } from '../users/user.type';
 import type { MessageEntity } from './message.entity';
 import type { MessageType } from './message.type';
 import { buildMessageView, loadMessageViews, loadUsers } from './message.views';
-import { claimsParams, ClaimsSendRow, MESSAGE_COLUMNS, SEND_BY_CLAIMS, SEND_BY_ID, SendRow, userFromJson } from './send-statement';
+import { AiReach, claimsParams, ClaimsSendRow, MESSAGE_COLUMNS, SEND_BY_CLAIMS, SEND_BY_ID, SendRow, userFromJson } from './send-statement';
 import type { SendRateLimit } from './send-rate-limit';
 import type { Processors } from '../processors/processors';
 
@@ -125,7 +126,8 @@ export class MessageSender {
   }
 
   private params({ input, body, mentions }: PreparedSend, author: string): unknown[] {
-    return [input.groupId, author, input.clientMessageId, body, input.replyToId ?? null, mentions.usernames, mentions.mentionsAi, this.config.ai.configured];
+    const reach: AiReach = !this.config.ai.configured ? 'unavailable' : addressesAi({ body, mentionsAi: mentions.mentionsAi }, this.config.aiName) ? 'addressed' : 'unaddressed';
+    return [input.groupId, author, input.clientMessageId, body, input.replyToId ?? null, mentions.usernames, mentions.mentionsAi, reach];
   }
 
   private async sendAs(user: UserEntity, send: PreparedSend): Promise<MessageType> {

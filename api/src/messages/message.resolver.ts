@@ -14,19 +14,19 @@ export class SendMessageInput {
   @Field(() => ID, { nullable: true }) replyToId?: string | null;
 }
 
-@ObjectType('MessageEdge')
+@ObjectType('MessageEdge', { simpleResolvers: true })
 class MessageEdge {
   @Field(() => String, { description: 'The message seq, as a string' }) cursor: string;
   @Field(() => MessageType) node: MessageType;
 }
 
-@ObjectType('MessageConnection')
+@ObjectType('MessageConnection', { simpleResolvers: true })
 class MessageConnection {
   @Field(() => [MessageEdge]) edges: MessageEdge[];
   @Field(() => PageInfo, { description: 'hasPreviousPage: older messages exist; hasNextPage: newer ones do' }) pageInfo: PageInfo;
 }
 
-@ObjectType('Report')
+@ObjectType('Report', { simpleResolvers: true })
 class ReportType {
   @Field(() => ID) id: string;
 }

@@ -15,7 +15,7 @@ export enum MessageStatusEnum {
 registerEnumType(MessageKindEnum, { name: 'MessageKind' });
 registerEnumType(MessageStatusEnum, { name: 'MessageStatus', description: 'DELETED messages are tombstones: the body is empty.' });
 
-@ObjectType('Reaction')
+@ObjectType('Reaction', { simpleResolvers: true })
 export class ReactionType {
   @Field(() => String) emoji: string;
   @Field(() => UserType, { nullable: true, description: 'null when the AI reacted' }) user: UserType | null;
@@ -27,7 +27,7 @@ export class ReactionType {
  * A message as every member sees it. The same plain object is returned by queries and
  * carried by group events, so a subscription delivers it without touching the database.
  */
-@ObjectType('Message')
+@ObjectType('Message', { simpleResolvers: true })
 export class MessageType {
   @Field(() => ID) id: string;
   @Field(() => ID) groupId: string;

@@ -75,7 +75,12 @@ export async function loadReactions(db: EntityManager, messageIds: string[]): Pr
 /** Hydrates many stored messages at once: one query for users, one for reactions. */
 export async function loadMessageViews(db: EntityManager, rows: MessageEntity[], knownUsers?: Map<string, UserType>): Promise<MessageType[]> {
   if (rows.length === 0) return [];
-  const reactions = await loadReactions(db, rows.map((r) => r.id));
+  return buildMessageViews(db, rows, await loadReactions(db, rows.map((r) => r.id)), knownUsers);
+}
+
+/** Hydrates many stored messages whose reactions are known: one query for the users they name. */
+export async function buildMessageViews(db: EntityManager, rows: MessageEntity[], reactions: ReadonlyMap<string, ReactionRow[]>, knownUsers?: Map<string, UserType>): Promise<MessageType[]> {
+  if (rows.length === 0) return [];
   const userIds = rows.flatMap((r) => [r.authorId, ...r.mentionUserIds]);
   for (const list of reactions.values()) for (const r of list) userIds.push(r.userId);
   const users = await loadUsers(db, knownUsers ? userIds.filter((id) => id && !knownUsers.has(id)) : userIds);

@@ -35,7 +35,10 @@ export type SendRow = MessageEntity & {
 /** By claims: at most one row, whose `author` is the matching user row as JSON (null when none matches). */
 export type ClaimsSendRow = (SendRow | { [K in keyof SendRow]: null }) & { author: Record<string, unknown> | null };
 
-/** $1 group, $2 author (id, or subject), $3 clientMessageId, $4 body, $5 replyToId, $6 mentioned usernames, $7 mentions the AI, $8 the AI can answer (a provider is configured). */
+/**
+ * $1 group, $2 author (id, or subject), $3 clientMessageId, $4 body, $5 replyToId, $6 mentioned
+ * usernames, $7 mentions the AI, $8 what the AI may do with the message (AiReach).
+ */
 function statement(author: string, prelude: string): string {
   return `WITH ${prelude}
      existing AS (
@@ -63,13 +66,13 @@ function statement(author: string, prelude: string): string {
      -- Moderation after delivery, durable: settled in batches (moderation/after-delivery.processor.ts).
      p AS (
        INSERT INTO moderation_pending (message_id) SELECT id FROM m),
-     -- The AI's reply as a durable job, committed with the message: only when the group's AI
-     -- is on and a model provider is configured ($8), so no job for a message that needs none;
-     -- one per message (its job key).
+     -- The AI's reply as a durable job, committed with the message, one per message (its job
+     -- key), and only for a message the AI may answer: a provider is configured, and the group
+     -- is in AUTO mode, or in MENTIONS mode and the message speaks to the AI ($8).
      j AS (
        SELECT graphile_worker.add_job('ai.respond', json_build_object('messageId', m.id), max_attempts => 5,
                                       job_key => 'ai.respond:' || m.id, job_key_mode => 'unsafe_dedupe')
-         FROM m, g WHERE g.ai_mode <> 'OFF' AND $8::boolean)`;
+         FROM m, g WHERE $8::text <> 'unavailable' AND (g.ai_mode = 'AUTO' OR (g.ai_mode = 'MENTIONS' AND $8::text = 'addressed')))`;
 }
 
 const RESULT = `SELECT 'new' AS origin, m.*, (SELECT created_at FROM e) AS "eventAt", g.ai_mode AS "aiMode", g.safety_profile AS "safetyProfile",
@@ -92,6 +95,13 @@ export const SEND_BY_CLAIMS = `${statement(
      result AS (
      ${RESULT})
      SELECT result.*, (SELECT to_jsonb(author) FROM author) AS author FROM (SELECT) AS one LEFT JOIN result ON true`;
+
+/**
+ * What the AI may do with a message, decided before the statement: `unavailable` without a
+ * model provider; `addressed` when the message speaks to it (any mode but OFF answers);
+ * `unaddressed` otherwise (only AUTO mode may still answer).
+ */
+export type AiReach = 'unavailable' | 'addressed' | 'unaddressed';
 
 export const claimsParams = (identity: Identity) => [identity.region, identity.plan, identity.ageBand, identity.parentalGroupChats];
 

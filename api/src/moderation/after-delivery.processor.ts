@@ -8,7 +8,8 @@
  * message from what the send returned (no read), and deletes the rows it settled together,
  * one DELETE per DELETE_AFTER_MS; a sweep (at boot and after each heartbeat) settles what
  * a process that died left behind. Settling twice is harmless: a
- * message gets at most one AUTO_FLAG case, checked under the group's lock.
+ * message is flagged automatically at most once, checked under the group's lock; the flag
+ * joins the message's open case if a report opened one first.
  *
  * The AI's decision uses the same verdict (`review`): in one process a message is scored
  * once, whether the processor or the AI asks first.
@@ -232,13 +233,17 @@ export class AfterDeliveryModeration implements Processor<'messages.created' | '
     }
   }
 
-  /** Opens the message's AUTO_FLAG case (once), and hides it until reviewed where the profile says so. */
+  /** Flags the message (once): opens its case or joins its open one, and hides it until reviewed where the profile says so. */
   private async flag(m: PendingMessage, result: ModerationResult): Promise<void> {
     const hide = m.profile === 'TEEN' && result.hideUntilReviewed;
     await unitOfWork(this.db, this.publisher, async (uow) => {
-      // Settled twice (the sweep, a job run again) must not open a second case: the group's lock orders the two.
+      // Settled twice (the sweep, a job run again) must not flag twice: the group's lock orders the two.
+      // A message is flagged automatically once, into its open case (a reported one included) or a new one.
       await uow.tx.query(`SELECT 1 FROM groups WHERE id = $1 FOR UPDATE`, [m.groupId]);
-      const known: unknown[] = await uow.tx.query(`SELECT 1 FROM safety_cases WHERE message_id = $1 AND source = 'AUTO_FLAG' LIMIT 1`, [m.id]);
+      const known: unknown[] = await uow.tx.query(
+        `SELECT 1 FROM safety_cases c JOIN safety_case_sources s ON s.case_id = c.id AND s.kind = 'AUTO_FLAG' WHERE c.message_id = $1 LIMIT 1`,
+        [m.id],
+      );
       if (known.length > 0) return;
       await this.safetyCases.open(
         {

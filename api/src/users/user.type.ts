@@ -4,7 +4,7 @@ import { enumOf } from '../graphql/enum-of';
 import type { UserEntity } from './user.entity';
 
 /** What every group member may see of another user: the public profile. */
-@ObjectType('User', { description: 'A person, as other members see them: the public profile.' })
+@ObjectType('User', { simpleResolvers: true, description: 'A person, as other members see them: the public profile.' })
 export class UserType {
   @Field(() => ID) id: string;
   @Field(() => String, { nullable: true }) username: string | null;
@@ -19,7 +19,7 @@ registerEnumType(PlanEnum, { name: 'Plan' });
 registerEnumType(AgeBandEnum, { name: 'AgeBand' });
 
 /** The signed-in user's own account, with the claims the identity provider sent. */
-@ObjectType('Me')
+@ObjectType('Me', { simpleResolvers: true })
 export class MeType extends UserType {
   @Field(() => PlanEnum) plan: PlanEnum;
   @Field(() => String, { nullable: true, description: 'ISO 3166-1 alpha-2 country code' }) region: string | null;

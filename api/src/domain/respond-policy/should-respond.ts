@@ -86,6 +86,15 @@ const NOT_BEFORE_VOCATIVE = '(?:about|of|with|for|from|like|than|the|and|or|to|�
 const LAUGH_MARK = /[\u{1F602}\u{1F923}\u{1F606}\u{1F639}]/u; // 😂 🤣 😆 😹
 
 /**
+ * Rule 2 alone: the message speaks to the AI (an @mention, or its name used to address it).
+ * The only thing `MENTIONS` mode answers, so the send decides with it, before any job
+ * exists, whether a message in such a group needs one.
+ */
+export function addressesAi(message: Pick<TriggerMessage, 'body' | 'mentionsAi'>, aiName: string): boolean {
+  return message.mentionsAi || addressesByName(normalizeChat(message.body), [aiName]);
+}
+
+/**
  * Decides whether the AI answers `message`. `recent` holds the group's messages before
  * it, oldest first (about the last ten are enough).
  */
