@@ -107,6 +107,15 @@ describe('GraphQL explorer', () => {
     expect(compact(text)).toBe(JSON.stringify({ data: { me: { id: me.me.id, plan: 'pro', ageBand: 'adult' } } }));
   });
 
+  it("shows the schema's documentation, read by introspection through the API's limits", async () => {
+    await open(page);
+    const docs = page.locator('.graphiql-doc-explorer');
+    if (!(await docs.isVisible())) await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+    await docs.filter({ hasText: 'Subscription' }).waitFor();
+    await docs.getByText('Query', { exact: true }).click();
+    await docs.filter({ hasText: 'groups' }).filter({ hasText: 'serverInfo' }).waitFor();
+  });
+
   it('keeps the history of operations run', async () => {
     await open(page);
     await run(page, 'ServerKind', 'query ServerKind { serverInfo { __typename } }');
