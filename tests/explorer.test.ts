@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AddressInfo } from 'node:net';
 import { loadConfig } from '../api/src/config/env';
-import { createExplorer, EXPLORER_DEV_USER, prefersHtml } from '../api/src/graphql/explorer';
+import { createExplorer, EXPLORER_DEV_USER, mayHaveDevToken, prefersHtml } from '../api/src/graphql/explorer';
 import { origin } from './support/admin';
 import { startApi, TestApi, wsConnectionOutcome } from './support/harness';
 import { DevApi, ensureExplorerBuilt, EXPLORER_DIST, startDevApi } from './support/explorer';
@@ -248,6 +248,18 @@ describe('prefersHtml', () => {
     expect(prefersHtml('text/html')).toBe(true);
     for (const accept of [undefined, '', '*/*', 'application/json', 'application/graphql-response+json, application/json;q=0.9', 'application/json, text/html;q=0.5', 'text/html;q=0']) {
       expect({ accept, html: prefersHtml(accept) }).toEqual({ accept, html: false });
+    }
+  });
+});
+
+describe('mayHaveDevToken', () => {
+  it('is true only for a loopback connection to a page opened at localhost or an IP address', () => {
+    for (const [host, peer] of [['localhost:4000', '127.0.0.1'], ['127.0.0.1:4000', '::ffff:127.0.0.1'], ['[::1]:4000', '::1'], ['10.0.0.5:4000', '127.0.0.1'], ['app.localhost', '127.0.0.2']]) {
+      expect({ host, peer, may: mayHaveDevToken(host, peer) }).toEqual({ host, peer, may: true });
+    }
+    // Another machine (HOST=0.0.0.0), a rebound name, or no Host at all.
+    for (const [host, peer] of [['10.0.0.5:4000', '10.0.0.7'], ['localhost:4000', '192.168.1.20'], ['127.0.0.1', '::ffff:10.0.0.7'], ['attacker.example', '127.0.0.1'], [undefined, '127.0.0.1'], ['localhost', undefined]]) {
+      expect({ host, peer, may: mayHaveDevToken(host, peer) }).toEqual({ host, peer, may: false });
     }
   });
 });

@@ -71,11 +71,13 @@ export function prefersHtml(accept: string | undefined): boolean {
 }
 
 /**
- * A name a DNS rebinding attack cannot take: localhost or an IP address. A page of another
- * site whose name was made to resolve to this server would otherwise read the token as
- * same-origin.
+ * Who may have the development token: a browser on this machine (a loopback connection,
+ * even when HOST lets others reach the server: they can paste a token of their own), that
+ * opened the page at localhost or an IP address. Another site's page whose name was made
+ * to resolve to this server (DNS rebinding) would otherwise read the token as same-origin.
  */
-function isLocalOrAddress(host: string | undefined): boolean {
+export function mayHaveDevToken(host: string | undefined, remoteAddress: string | undefined): boolean {
+  if (!remoteAddress || !(remoteAddress === '::1' || /^(::ffff:)?127\./.test(remoteAddress))) return false;
   if (!host) return false;
   let hostname: string;
   try {
@@ -123,8 +125,8 @@ export function createExplorer(config: Config): Explorer {
 
   async function devToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!devSecret) return sendJson(res, 404, { error: 'not found' });
-    if (!isLocalOrAddress(req.headers.host)) {
-      return sendJson(res, 403, { error: 'the development token is given only to pages opened at localhost or an IP address' });
+    if (!mayHaveDevToken(req.headers.host, req.socket.remoteAddress)) {
+      return sendJson(res, 403, { error: 'the development token is given only to a browser on this machine with the page opened at localhost or an IP address' });
     }
     const ttl = Math.min(DEV_TOKEN_TTL_SECONDS, config.auth.maxTtlSeconds);
     const token = await signDevToken(devSecret, { ...EXPLORER_DEV_USER, expiresIn: `${ttl}s` });
