@@ -29,8 +29,11 @@ const TYPES: Record<string, string> = {
   '.webmanifest': 'application/manifest+json',
 };
 
+/** The content type a static file is served with, by its extension. */
+export const contentTypeOf = (file: string): string => TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+
 /** The repository root: the nearest folder above this file with a package.json (works from src and dist). */
-function repoRoot(): string {
+export function repoRoot(): string {
   let dir = __dirname;
   while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
   return dir;
@@ -56,7 +59,7 @@ export function createConsoleHandler(consoleDir: string) {
 
   function stream(req: IncomingMessage, res: ServerResponse, p: string, cache: string): void {
     res.writeHead(200, {
-      'content-type': TYPES[path.extname(p).toLowerCase()] ?? 'application/octet-stream',
+      'content-type': contentTypeOf(p),
       'cache-control': cache,
       'x-content-type-options': 'nosniff',
       // The staff console is never framed by another site (clickjacking) and leaks no URLs.

@@ -56,6 +56,8 @@ export interface Config {
   typingTtlMs: number;
   graphql: {
     introspection: boolean;
+    /** GRAPHQL_EXPLORER: GraphiQL for browsers at GET /graphql (graphql/explorer.ts); it hands out a development token only with usingDevSecret. */
+    explorer: boolean;
     maxDepth: number;
     maxCost: number;
     /** Lexical tokens a document may have (graphql-js stops parsing past them). */
@@ -328,6 +330,7 @@ export function loadConfig(env: Env = process.env, devSecrets: (file: string) =>
     typingTtlMs: r.int('TYPING_TTL_MS', 6000, 1000, 60_000),
     graphql: {
       introspection: r.bool('GRAPHQL_INTROSPECTION', !production),
+      explorer: r.bool('GRAPHQL_EXPLORER', !production),
       maxDepth: r.int('GRAPHQL_MAX_DEPTH', 10, 2, 50),
       maxCost: r.int('GRAPHQL_MAX_COST', 5000, 10, 1_000_000),
       maxTokens: r.int('GRAPHQL_MAX_TOKENS', 1000, 100, 100_000),

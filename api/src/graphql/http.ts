@@ -1,7 +1,8 @@
 /**
  * The HTTP edge: GraphQL via Apollo Server's HTTP API (the client API at /graphql, the
- * staff API at /admin/graphql), the staff console at /admin, health, readiness and
- * metrics on a plain Node server (the WebSocket server shares its port).
+ * staff API at /admin/graphql), the staff console at /admin, the GraphQL explorer for
+ * browsers at /graphql (when enabled), health, readiness and metrics on a plain Node
+ * server (the WebSocket server shares its port).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
@@ -15,6 +16,7 @@ import type { AdminEndpoint } from '../admin/admin-server';
 import { createConsoleHandler, isConsolePath } from '../admin/console-static';
 import { operationLabelOf } from '../ops/operation-label';
 import { createMetricsHandler } from '../ops/metrics-endpoint';
+import { createExplorer, EXPLORER_PATH, prefersHtml } from './explorer';
 
 class BodyTooLarge extends Error {}
 
@@ -50,6 +52,7 @@ export function createHttpHandler(apollo: ApolloServer<Context>, services: Servi
   const { config, db, metrics, log } = services;
   const serveConsole = createConsoleHandler(config.staff.consoleDir);
   const serveMetrics = config.metrics.port === null ? createMetricsHandler(metrics, config.metrics.token) : null;
+  const explorer = config.graphql.explorer ? createExplorer(config) : null;
 
   const inFlight = inFlightLimiter(services);
   const addressOf = clientAddress(config.trustProxy);
@@ -78,10 +81,14 @@ export function createHttpHandler(apollo: ApolloServer<Context>, services: Servi
           if (!serveMetrics) return sendJson(res, 404, { error: 'not found' });
           return await serveMetrics(req, res);
         case '/graphql':
+          // A browser opening the URL; every other GET, POST and upgrade is GraphQL as ever.
+          if (explorer && req.method === 'GET' && prefersHtml(req.headers.accept)) return await explorer.page(req, res);
+          break;
         case '/admin/graphql':
           break;
         default:
           if (isConsolePath(url.pathname)) return await serveConsole(req, res, url.pathname);
+          if (explorer && url.pathname.startsWith(EXPLORER_PATH)) return await explorer.serve(req, res, url.pathname);
           return sendJson(res, 404, { error: 'not found' });
       }
       const staffApi = url.pathname === '/admin/graphql';
