@@ -4,8 +4,9 @@
  * fresh context (profile, localStorage) per staff member.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { newestMtime } from '../support/build';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 
 const ROOT = resolve(__dirname, '../..');
@@ -26,14 +27,6 @@ export async function freshContext(browser: Browser): Promise<BrowserContext> {
   return context;
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
 
 /** Builds admin/dist when it is missing or older than the console's sources (npm test builds it already). */
 export function ensureConsoleBuilt(): void {

@@ -10,6 +10,7 @@ import { errorOf, liveSubscription, TestApi } from '../support/harness';
 import { createStaff, origin, staffGql, staffOk, TestStaff } from '../support/admin';
 import { aiMessages, MODELS, quotaOf, settled, startAiApi } from '../ai/ai-support';
 import { ensureConsoleBuilt, freshContext, launchBrowser, pageErrors, screenshot } from './browser';
+import { expectText, expectCount, expectAttribute } from './page-expect';
 
 jest.setTimeout(90_000);
 
@@ -393,39 +394,3 @@ describe('staff console', () => {
     }
   });
 });
-
-async function expectText(locator: Locator, expected: string | RegExp, timeout = 15_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = (await locator.textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => '')) ?? '';
-    if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await screenshot(locator.page(), `failed-${Date.now()}`);
-  throw new Error(`expected ${String(expected)} in the element, last saw ${JSON.stringify(last)}`);
-}
-
-async function expectCount(locator: Locator, expected: number, timeout = 15_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  let last = -1;
-  while (Date.now() < deadline) {
-    last = await locator.count();
-    if (last === expected) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await screenshot(locator.page(), `failed-${Date.now()}`);
-  throw new Error(`expected ${expected} elements, last saw ${last}`);
-}
-
-async function expectAttribute(locator: Locator, name: string, expected: string | RegExp, timeout = 15_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  let last: string | null = null;
-  while (Date.now() < deadline) {
-    last = await locator.getAttribute(name, { timeout: Math.max(1, deadline - Date.now()) }).catch(() => null);
-    if (last !== null && (typeof expected === 'string' ? last === expected : expected.test(last))) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await screenshot(locator.page(), `failed-${Date.now()}`);
-  throw new Error(`expected ${name}=${String(expected)}, last saw ${JSON.stringify(last)}`);
-}

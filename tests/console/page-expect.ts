@@ -39,3 +39,7 @@ export function expectAttribute(locator: Locator, name: string, expected: string
     locator,
   );
 }
+
+export function expectCount(locator: Locator, expected: number, timeout = 15_000): Promise<void> {
+  return until(() => locator.count(), (n) => n === expected, timeout, (n) => `expected ${expected} elements, last saw ${n}`, locator);
+}

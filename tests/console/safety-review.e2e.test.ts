@@ -10,6 +10,7 @@ import { startApi, TestApi } from '../support/harness';
 import { createStaff, origin, TestStaff } from '../support/admin';
 import { settled } from '../ai/ai-support';
 import { ensureConsoleBuilt, freshContext, launchBrowser, pageErrors, screenshot } from './browser';
+import { expectText, expectCount } from './page-expect';
 
 jest.setTimeout(90_000);
 
@@ -125,27 +126,3 @@ describe('safety review', () => {
     expect(await page.locator('body').textContent()).not.toContain(body);
   });
 });
-
-async function expectText(locator: Locator, expected: string | RegExp, timeout = 15_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = (await locator.textContent({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => '')) ?? '';
-    if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await screenshot(locator.page(), `failed-${Date.now()}`);
-  throw new Error(`expected ${String(expected)} in the element, last saw ${JSON.stringify(last)}`);
-}
-
-async function expectCount(locator: Locator, expected: number, timeout = 15_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  let last = -1;
-  while (Date.now() < deadline) {
-    last = await locator.count();
-    if (last === expected) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await screenshot(locator.page(), `failed-${Date.now()}`);
-  throw new Error(`expected ${expected} elements, last saw ${last}`);
-}

@@ -5,23 +5,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
+import { newestMtime } from './build';
 import { signDevToken } from '../../api/src/auth/jwt';
 import { startApi, TestApi, TestUser } from './harness';
 
 const ROOT = resolve(__dirname, '../..');
 export const EXPLORER_DIST = join(ROOT, 'admin', 'explorer', 'dist');
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
 
 /** Builds admin/explorer/dist when it is missing or older than its sources (npm test builds it already). */
 export function ensureExplorerBuilt(): void {
