@@ -439,12 +439,14 @@ interface Report {
   light: Phase;
   max: Phase;
   target: Phase;
+  /** An idle Node process's loop delay over the light phase: the machine's own stalls. */
+  idleLight: LoopDelay;
   seconds: number;
   tally: RawTally;
 }
 
 /** The printed table; returns whether every correctness check passed. */
-function report(bench: Bench, { load, light, max, target, seconds, tally }: Report): boolean {
+function report(bench: Bench, { load, light, max, target, idleLight, seconds, tally }: Report): boolean {
   const phases = [light, max, target];
   const ours = phases.map((p) => p.arms.ours);
   const gaps = sum(bench.order.map((o) => o.gaps));
@@ -507,7 +509,8 @@ function report(bench: Bench, { load, light, max, target, seconds, tally }: Repo
       latencyTarget('p50', 1.5),
       latencyTarget('p99', 3),
       `Target no event-loop stall over 5 ms at the light load (the service's max loop delay, worst of ${light.rounds} round${light.rounds === 1 ? '' : 's'}):  ${fmt(stall, 1)} ms  ` +
-        `${verdict(stall <= 5)}   (raw server: ${fmt(light.arms.sql.loop?.max ?? NaN, 1)} ms same SQL, ${fmt(light.arms.plain.loop?.max ?? NaN, 1)} ms plain)`,
+        `${verdict(stall <= 5)}   (raw server: ${fmt(light.arms.sql.loop?.max ?? NaN, 1)} ms same SQL, ${fmt(light.arms.plain.loop?.max ?? NaN, 1)} ms plain; ` +
+        `an idle Node process over the whole light phase: p99 ${fmt(idleLight.p99, 1)} ms, max ${fmt(idleLight.max, 1)} ms)`,
       `Target PostgreSQL CPU per message at saturation <= 60% of ${TODAY_POSTGRES_US} us (issue 13's "today", low end of 590-720 us) = ${fmt(postgresLimit, 0)} us:  ` +
         `${fmt(postgresUs, 0)} us  ${verdict(postgresUs <= postgresLimit)}   (raw same SQL: ${fmt((max.arms.sql.cpu?.postgres ?? NaN) * 1000, 0)} us)`,
       `Target >= 30,000 deliveries/s sustained at the target load, all delivered:  ${int(targetLoad.perSecond)}/s, ` +
@@ -526,7 +529,11 @@ void runBench(new Bench(), TIME_LIMIT_MS, async (bench, load) => {
   await bench.measure('ours', 'warm', fixedRate(400, WARMUP_MS));
   await bench.measure('sql', 'warm', fixedRate(400, WARMUP_MS / 2));
   await bench.measure('plain', 'warm', fixedRate(400, WARMUP_MS / 2));
+  const idle = await IdleProbe.start();
+  await idle.delay();
   const light = await phase(bench, 'light', `At a light load, for latency: ${offeredText(LIGHT_RATE, LIGHT_MS)}`, rounds(3), () => fixedRate(LIGHT_RATE, LIGHT_MS));
+  const idleLight = await idle.delay();
+  await idle.stop();
   const max = await phase(
     bench,
     'max',
@@ -536,8 +543,34 @@ void runBench(new Bench(), TIME_LIMIT_MS, async (bench, load) => {
   );
   // Last: if the service cannot keep up with the target load, its backlog delays nothing else.
   const target = await phase(bench, 'target', `At the target load: ${offeredText(RATE, TARGET_MS)}`, rounds(1), () => fixedRate(RATE, TARGET_MS));
-  return report(bench, { load, light, max, target, seconds: (Date.now() - started) / 1000, tally: await bench.rawTally() });
+  return report(bench, { load, light, max, target, idleLight, seconds: (Date.now() - started) / 1000, tally: await bench.rawTally() });
 });
+
+/** An idle Node process beside the bench (idle-probe.ts): the machine's own event-loop stalls. */
+class IdleProbe {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(): Promise<IdleProbe> {
+    const child = fork(path.join(__dirname, 'idle-probe.js'), [], { env: { PATH: process.env.PATH }, stdio: 'inherit' });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', () => reject(new Error('idle probe exited')));
+    });
+    return new IdleProbe(child);
+  }
+
+  /** Its loop delay since the last ask. */
+  delay(): Promise<LoopDelay> {
+    return new Promise((resolve) => {
+      this.child.once('message', (m: { delay: LoopDelay }) => resolve(m.delay));
+      this.child.send({ t: 'loop' });
+    });
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.child, (c) => c.send({ t: 'stop' }));
+  }
+}
 
 function offeredText(rate: number, ms: number): string {
   return `${int(rate)} messages/s = ${int(rate * PER_GROUP)} deliveries/s offered for ${ms / 1000} s (open loop)`;
