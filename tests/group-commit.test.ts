@@ -164,6 +164,31 @@ describe.each([
     expect(await api.query(`SELECT count(*)::int AS n FROM messages WHERE group_id = $1 AND author_id = $2`, [groupId, carol.id])).toEqual([{ n: 0 }]);
   });
 
+  it('a batch that fails as a whole is stored one send at a time: each send gets its own answer', async () => {
+    const [alice, bob] = await api.users(2);
+    const groupId = await api.group(alice, [bob]);
+    // A trigger refuses one body: a statement holding that send fails, the sends beside it must not.
+    await api.query(`CREATE FUNCTION refuse_boom() RETURNS trigger AS $$ BEGIN IF NEW.body = 'boom' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`);
+    await api.query(`CREATE TRIGGER refuse_boom BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION refuse_boom()`);
+    try {
+      const fallbacks = async () => (await api.app.services.metrics.sendBatchFallbacks.get()).values[0]?.value ?? 0;
+      const before = await fallbacks();
+      const from = await lastSeq(groupId);
+      const results = await whileHeld(
+        [groupId],
+        () => [send(alice, groupId, 'one')],
+        () => [send(alice, groupId, 'two'), send(bob, groupId, 'boom'), send(bob, groupId, 'three', randomUUID(), true)],
+      );
+      expect(results[2].errors).toHaveLength(1);
+      expect(results[2].errors[0].message).not.toMatch(/refused|trigger|messages/);
+      await expectStoredContiguously(groupId, from, [results[0], results[1], results[3]]);
+      expect(await fallbacks()).toBe(before + (batching ? 1 : 0));
+    } finally {
+      await api.query(`DROP TRIGGER refuse_boom ON messages`);
+      await api.query(`DROP FUNCTION refuse_boom()`);
+    }
+  });
+
   it('a full group of 20: every member sends at once, and every message is stored in order', async () => {
     const members = await api.users(20);
     const groupId = await api.group(members[0], members.slice(1));

@@ -82,6 +82,7 @@ export class MessageSender {
     this.batcher = config.sendBatching ? new SendBatcher(db, 4, 64, {
           batch: (size) => metrics.sendStatements.observe(size),
           waiting: (count) => metrics.sendsWaiting.set(count),
+          fallback: () => metrics.sendBatchFallbacks.inc(),
         }) : null;
   }
 

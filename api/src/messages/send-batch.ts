@@ -132,7 +132,11 @@ export class SendBatcher {
     private readonly maxStatements = 4,
     private readonly maxBatch = 64,
     /** Told each statement's number of sends and how many sends wait after it started (metrics). */
-    private readonly observe: { batch(size: number): void; waiting(count: number): void } = { batch: () => undefined, waiting: () => undefined },
+    private readonly observe: { batch(size: number): void; waiting(count: number): void; fallback(): void } = {
+      batch: () => undefined,
+      waiting: () => undefined,
+      fallback: () => undefined,
+    },
   ) {}
 
   /** The single statement's row for a send by a loaded user: none when nothing was sent. */
@@ -196,10 +200,18 @@ export class SendBatcher {
       rows = await preparedQuery<BatchRow>(this.db, 'send-message-batch', SEND_BATCH, columns(batch));
     } catch {
       // All or nothing failed: each send again on its own, for its own answer (its own 23505).
+      this.observe.fallback();
       await Promise.all(batch.map((p) => this.storeAlone(p)));
       return;
     }
-    for (const row of rows) batch[Number(row.ord) - 1].resolve(row);
+    const answered = new Set<number>();
+    for (const row of rows) {
+      const k = Number(row.ord) - 1;
+      answered.add(k);
+      batch[k].resolve(row);
+    }
+    // The statement answers every send; one it did not must not wait for ever.
+    for (const [k, p] of batch.entries()) if (!answered.has(k)) p.reject(new Error('the send batch returned no row for a send'));
   }
 
   /** One send through the single statement, answered in the batch's row shape. */

@@ -22,6 +22,11 @@ export function createMetrics() {
       buckets: [1, 2, 4, 8, 16, 32, 64],
       registers: [registry],
     }),
+    sendBatchFallbacks: new Counter({
+      name: 'roundtable_send_batch_fallbacks_total',
+      help: 'Send batches that failed as a whole and were stored one send at a time (a concurrent retry of one of their keys, a deadlock)',
+      registers: [registry],
+    }),
     sendsWaiting: new Gauge({ name: 'roundtable_sends_waiting', help: 'Sends waiting for a running send statement (their group or every statement slot busy)', registers: [registry] }),
     eventsPublished: new Counter({ name: 'roundtable_group_events_published_total', help: 'Group events published after commit', labelNames: ['type'] as const, registers: [registry] }),
     eventsDelivered: new Counter({ name: 'roundtable_group_events_delivered_total', help: 'Group events handed to local subscribers', registers: [registry] }),
