@@ -13,9 +13,12 @@
  *
  * A raw baseline (raw-ai-server.ts, its own process) streams the same replies from the
  * same fake to its own plain `ws` sockets, doing by hand only what cannot be left out:
- * the message row, the provider request and SSE parsing, the same delta batching, the
- * final text committed before the completed event. Its rounds alternate with the
- * service's, so both see the same machine; the table gives the ratio of the two.
+ * the member's message, sent over HTTP by the same client and timed from the same point
+ * as the service's sendMessage, and stored with the service's own send statement (on
+ * copies of the groups); the AI message row, the provider request and SSE parsing, the
+ * same delta batching, the final text committed before the completed event. No queue,
+ * quota, moderation or prompt. Its rounds alternate with the service's, so both see the
+ * same machine; the table gives the ratio of the two.
  *
  * Env: BENCH_AI_GROUPS (concurrent replies, 16), BENCH_AI_ROUNDS (10), BENCH_AI_WARMUP_ROUNDS
  * (8: PostgreSQL plans a prepared statement afresh for its first five runs on each of the
@@ -33,8 +36,8 @@ import { signDevToken } from '../api/src/auth/jwt';
 import { loadConfig } from '../api/src/config/env';
 import { FakeOpenAI, RecordedRequest } from '../tests/support/fake-openai';
 import { cpuDelta, cpuSample, CpuSample, CpuUse } from './cpu-usage';
-import { GraphqlHttp, graphqlWsSubscriber, rawSubscriber, Subscriber, SubscriberHooks } from './fanout-clients';
-import type { RawAiCommand } from './raw-ai-server';
+import { GraphqlHttp, graphqlWsSubscriber, JsonHttp, rawSubscriber, Subscriber, SubscriberHooks } from './fanout-clients';
+import type { RawAiCommand, RawReply } from './raw-ai-server';
 import { runBench, ServiceProcess, stopChild } from './service-process';
 
 const GROUPS = Number(process.env.BENCH_AI_GROUPS ?? 16);
@@ -100,6 +103,7 @@ class Reply {
 }
 
 interface Member {
+  id: string;
   token: string;
   username: string;
 }
@@ -113,6 +117,8 @@ class Bench {
   fake!: FakeOpenAI;
   api!: GraphqlHttp;
   groups: Array<{ id: string; members: Member[] }> = [];
+  rawGroups: Array<{ id: string; members: Member[] }> = [];
+  private rawHttp: JsonHttp | null = null;
   /** The reply under way in each group. */
   current: Array<Reply | null> = range(GROUPS).map(() => null);
 
@@ -148,19 +154,23 @@ class Bench {
         const token = await signDevToken(SECRET, { sub: `bench-ai-${process.pid}-${i}`, plan: 'plus', region: 'DE', age: 'adult' });
         const username = `bench_ai_${i}`;
         const input = { displayName: `Bench user ${i}`, username, photoUrl: `https://example.test/${username}.png` };
-        await this.api.request(token, `mutation($i: ProfileInput!) { upsertProfile(input: $i) { id } }`, { i: input });
-        return { token, username };
+        const r = await this.api.request<{ upsertProfile: { id: string } }>(token, `mutation($i: ProfileInput!) { upsertProfile(input: $i) { id } }`, { i: input });
+        return { id: r.upsertProfile.id, token, username };
       }),
     );
-    this.groups = await Promise.all(
-      range(GROUPS).map(async (g) => {
-        const members = users.slice(g * SUBSCRIBERS, (g + 1) * SUBSCRIBERS);
-        const r = await this.api.request<{ createGroup: { id: string } }>(members[0].token, `mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }`, {
-          i: { title: `AI bench group ${g}`, memberUsernames: members.slice(1).map((m) => m.username) },
-        });
-        return { id: r.createGroup.id, members };
-      }),
-    );
+    const groups = (title: string) =>
+      Promise.all(
+        range(GROUPS).map(async (g) => {
+          const members = users.slice(g * SUBSCRIBERS, (g + 1) * SUBSCRIBERS);
+          const r = await this.api.request<{ createGroup: { id: string } }>(members[0].token, `mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }`, {
+            i: { title: `${title} ${g}`, memberUsernames: members.slice(1).map((m) => m.username) },
+          });
+          return { id: r.createGroup.id, members };
+        }),
+      );
+    this.groups = await groups('AI bench group');
+    // The raw baseline's messages go to copies of the groups: the service's own groups, their seqs and histories, stay the service's.
+    this.rawGroups = await groups('AI bench raw copy');
   }
 
   async connect(): Promise<void> {
@@ -172,6 +182,7 @@ class Bench {
     }
     await this.service.waitForSubscriptions(GROUPS * SUBSCRIBERS, this.subscriberErrors);
     const rawPort = await this.startRaw();
+    this.rawHttp = new JsonHttp(`http://127.0.0.1:${rawPort}`);
     for (const g of range(GROUPS)) for (const s of range(SUBSCRIBERS)) this.rawSockets.push(await rawSubscriber(`ws://127.0.0.1:${rawPort}/?g=${g}`, this.hooks(g, s)));
   }
 
@@ -198,8 +209,15 @@ class Bench {
         const { id, members } = this.groups[reply.group];
         const body = `@AI could you suggest where we meet on Friday evening? [bench g${reply.group} r${round}]`;
         reply.sentAt = performance.now();
-        if (raw) return this.raw!.send({ t: 'reply', group: reply.group, groupId: id, prompt: body } satisfies RawAiCommand);
-        return this.api.request(members[0].token, SEND, { i: { groupId: id, body, clientMessageId: `ai-${round}-${reply.group}` } });
+        const clientMessageId = `ai-${round}-${reply.group}`;
+        if (raw) {
+          const copy = this.rawGroups[reply.group].id;
+          const send: RawReply = { group: reply.group, groupId: copy, authorId: members[0].id, clientMessageId, prompt: body };
+          return this.rawHttp!.post<{ error?: string }>('/reply', send).then(({ status, json }) => {
+            if (status !== 200) throw new Error(`raw baseline: ${status} ${json.error ?? ''}`);
+          });
+        }
+        return this.api.request(members[0].token, SEND, { i: { groupId: id, body, clientMessageId } });
       }),
     );
     const timeout = sleep(ROUND_TIMEOUT_MS).then(() => 'timeout' as const);
@@ -225,6 +243,7 @@ class Bench {
     for (const s of this.rawSockets) s.terminate();
     await stopChild(this.raw, (raw) => raw.send({ t: 'stop' } satisfies RawAiCommand));
     this.api?.close();
+    this.rawHttp?.close();
     await this.service.stop();
     await this.fake?.stop();
   }
@@ -327,7 +346,7 @@ function report(bench: Bench, ours: Side, raw: Side, cpu: { ours: CpuUse | null;
       `  completion${ratio(ours.last, raw.last).slice(12)}`,
       'For context',
       row('  sendMessage sent -> provider request received', ours.toProvider),
-      row('  (baseline: command sent -> provider request)', raw.toProvider),
+      row('  (baseline: its sendMessage over HTTP -> provider request)', raw.toProvider),
       row('  AI_DELTA frames per reply per subscriber (count)', ours.frames),
       row('  (baseline: delta frames per reply per socket)', raw.frames),
       `  CPU per reply: service ${perReply(cpu.ours?.service)} ms, PostgreSQL ${perReply(cpu.ours?.postgres)} ms, this process (provider + subscribers) ${perReply(cpu.ours?.bench)} ms`,

@@ -1,7 +1,10 @@
 /**
  * bench:ai's raw baseline, run as its own process: what streaming a reply into a group
- * costs by hand, with the minimum the product cannot do without. A prepared INSERT of
- * the STREAMING message, the provider request over node:http with the SSE body split
+ * costs by hand, with the minimum the product cannot do without. The human message comes
+ * over HTTP (`POST /reply`, from the bench's own client, as the service's sendMessage does)
+ * and is stored with the service's own send statement (its moderation row going to a table
+ * of this baseline's), answered after its commit; then, in the same process with no queue,
+ * a prepared INSERT of the STREAMING message, the provider request over node:http with the SSE body split
  * and JSON-parsed here, the first fragment sent at once and the rest batched with the
  * service's own DeltaBatcher and settings (so both send the same frames), then at
  * `[DONE]` a prepared UPDATE of the final text, committed, and only then the completed
@@ -11,17 +14,25 @@
 import http from 'node:http';
 import { Pool } from 'pg';
 import { DeltaBatcher } from '../api/src/ai/delta-batcher';
+import { SEND_BY_ID } from '../api/src/messages/send-statement';
 import { failed, runRawProcess, serveRawSockets } from './raw-process';
 
+/** The body of `POST /reply`: a member's message to the raw baseline's own copy of a group. */
 export interface RawReply {
-  t: 'reply';
+  /** The group's index: which sockets get the events. */
   group: number;
   groupId: string;
-  /** The prompt's last user message: the bench matches the provider request by it. */
+  authorId: string;
+  clientMessageId: string;
+  /** The message, and the prompt's last user message: the bench matches the provider request by it. */
   prompt: string;
 }
 
-export type RawAiCommand = RawReply | { t: 'stop' };
+export type RawAiCommand = { t: 'stop' };
+
+const MODERATION = 'INSERT INTO moderation_pending';
+/** The service's send statement, its moderation row going to a table of the same shape that only this baseline writes. */
+const SEND = SEND_BY_ID.replace(MODERATION, 'INSERT INTO bench_raw_ai_moderation_pending');
 
 const INSERT = `INSERT INTO bench_raw_ai_messages (group_id, status) VALUES ($1, 'STREAMING') RETURNING id, created_at`;
 const FINISH = `UPDATE bench_raw_ai_messages SET body = $2, status = 'COMPLETED' WHERE id = $1`;
@@ -30,7 +41,10 @@ async function main(): Promise<void> {
   const provider = new URL(process.env.PROVIDER_URL!);
   const flushMs = Number(process.env.FLUSH_MS);
   const flushChars = Number(process.env.FLUSH_CHARS);
-  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 20 });
+  if (SEND_BY_ID.split(MODERATION).length !== 2) throw new Error(`the send statement no longer has exactly one "${MODERATION}"`);
+  // Like the service's pool (api/src/db/data-source.ts): its size, and generic plans from the first execution.
+  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 20, options: '-c plan_cache_mode=force_generic_plan' });
+  await pool.query(`CREATE TABLE IF NOT EXISTS bench_raw_ai_moderation_pending (LIKE moderation_pending INCLUDING ALL)`);
   await pool.query(`CREATE TABLE IF NOT EXISTS bench_raw_ai_messages (
       id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
       group_id uuid NOT NULL,
@@ -89,12 +103,44 @@ async function main(): Promise<void> {
     broadcast(r.group, { seq: null, type: 'AI_COMPLETED', message: { id, kind: 'AI', status: 'COMPLETED' }, delta: null });
   };
 
-  const sockets = serveRawSockets<RawReply>(
-    (cmd) => void reply(cmd).catch(failed('reply')),
+  /** Stores the member's message (answered after its commit), then streams the AI's reply. */
+  const request: http.RequestListener = (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const answer = (status: number, body: unknown) => {
+        const text = JSON.stringify(body);
+        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      };
+      if (req.method !== 'POST' || req.url !== '/reply') return answer(404, { error: 'POST /reply only' });
+      let r: RawReply;
+      try {
+        r = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RawReply;
+      } catch {
+        return answer(400, { error: 'not JSON' });
+      }
+      pool
+        .query<{ id: string; seq: number }>({ name: 'send-message', text: SEND, values: [r.groupId, r.authorId, r.clientMessageId, r.prompt, null, '{}', true, 'unavailable'] })
+        .then(({ rows }) => {
+          if (!rows[0]) throw new Error('the send statement stored nothing');
+          answer(200, { data: { sendMessage: { id: rows[0].id, seq: rows[0].seq } } });
+          return reply(r);
+        })
+        .catch((err: unknown) => {
+          if (!res.headersSent) answer(500, { error: String(err) });
+          failed('reply')(err);
+        });
+    });
+  };
+
+  const sockets = serveRawSockets<RawAiCommand>(
+    () => undefined,
     () => {
       agent.destroy();
       return pool.end();
     },
+    request,
   );
 }
 
