@@ -554,7 +554,8 @@ describe('messages history', () => {
     expect(nodes[0].reactions).toEqual(
       returned.map((r: any) => expect.objectContaining({ emoji: r.emoji, byAi: r.byAi, user: expect.objectContaining({ id: r.user.id }) })),
     );
-    expect(nodes[0].reactions.map((r: any) => Date.parse(r.createdAt))).toEqual(nodes[0].reactions.map((r: any) => Date.parse(r.createdAt)).sort());
+    const stored = await api.query<{ emoji: string; at: Date }>(`SELECT emoji, created_at AS at FROM reactions WHERE message_id = $1 ORDER BY created_at, emoji`, [first.id]);
+    expect(nodes[0].reactions.map((r: any) => [r.emoji, r.createdAt])).toEqual(stored.map((r) => [r.emoji, r.at.toISOString()]));
     expect(nodes[1].reactions).toEqual([]);
   });
 
