@@ -15,7 +15,7 @@ import http from 'node:http';
 import { Pool } from 'pg';
 import { DeltaBatcher } from '../api/src/ai/delta-batcher';
 import { SEND_BY_ID } from '../api/src/messages/send-statement';
-import { failed, runRawProcess, serveRawSockets } from './raw-process';
+import { failed, jsonPost, runRawProcess, serveRawSockets } from './raw-process';
 
 /** The body of `POST /reply`: a member's message to the raw baseline's own copy of a group. */
 export interface RawReply {
@@ -104,35 +104,21 @@ async function main(): Promise<void> {
   };
 
   /** Stores the member's message (answered after its commit), then streams the AI's reply. */
-  const request: http.RequestListener = (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const answer = (status: number, body: unknown) => {
-        const text = JSON.stringify(body);
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-        res.end(text);
-      };
-      if (req.method !== 'POST' || req.url !== '/reply') return answer(404, { error: 'POST /reply only' });
-      let r: RawReply;
-      try {
-        r = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RawReply;
-      } catch {
-        return answer(400, { error: 'not JSON' });
-      }
-      pool
-        .query<{ id: string; seq: number }>({ name: 'send-message', text: SEND, values: [r.groupId, r.authorId, r.clientMessageId, r.prompt, null, '{}', true, 'unavailable'] })
-        .then(({ rows }) => {
-          if (!rows[0]) throw new Error('the send statement stored nothing');
-          answer(200, { data: { sendMessage: { id: rows[0].id, seq: rows[0].seq } } });
-          return reply(r);
-        })
-        .catch((err: unknown) => {
-          if (!res.headersSent) answer(500, { error: String(err) });
-          failed('reply')(err);
-        });
-    });
-  };
+  const request = jsonPost<RawReply>('/reply', (r, answer) => {
+    let answered = false;
+    pool
+      .query<{ id: string; seq: number }>({ name: 'send-message', text: SEND, values: [r.groupId, r.authorId, r.clientMessageId, r.prompt, null, '{}', true, 'unavailable'] })
+      .then(({ rows }) => {
+        if (!rows[0]) throw new Error('the send statement stored nothing');
+        answer(200, { data: { sendMessage: { id: rows[0].id, seq: rows[0].seq } } });
+        answered = true;
+        return reply(r);
+      })
+      .catch((err: unknown) => {
+        if (!answered) answer(500, { error: String(err) });
+        failed('reply')(err);
+      });
+  });
 
   const sockets = serveRawSockets<RawAiCommand>(
     () => undefined,

@@ -37,6 +37,33 @@ export function serveRawSockets<C extends { t: string }>(onCommand: (cmd: C) => 
   };
 }
 
+/**
+ * A request listener for one JSON `POST path`: `handle` gets the parsed body and answers
+ * with a status and a JSON value (after which it may go on working). Anything else gets a
+ * 404, a body that is not JSON a 400.
+ */
+export function jsonPost<T>(path: string, handle: (body: T, answer: (status: number, body: unknown) => void) => void): http.RequestListener {
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const answer = (status: number, body: unknown) => {
+        const text = JSON.stringify(body);
+        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      };
+      if (req.method !== 'POST' || req.url !== path) return answer(404, { error: `POST ${path} only` });
+      let body: T;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+      } catch {
+        return answer(400, { error: 'not JSON' });
+      }
+      handle(body, answer);
+    });
+  };
+}
+
 /** Logs a failed step and makes the process exit non-zero in the end; the bench then fails. */
 export const failed = (what: string) => (err: unknown) => {
   console.error(`raw baseline: ${what} failed`, err);

@@ -18,11 +18,10 @@
  * (`monitorEventLoopDelay`, 1 ms resolution) and starts measuring again, and `{ t: 'tally' }`
  * with what the same-SQL arm's statement reported (`RawTally`).
  */
-import type http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Pool } from 'pg';
 import { SEND_BY_ID, type SendRow } from '../api/src/messages/send-statement';
-import { runRawProcess, serveRawSockets } from './raw-process';
+import { jsonPost, runRawProcess, serveRawSockets } from './raw-process';
 
 export type RawArm = 'sql' | 'plain';
 
@@ -119,28 +118,12 @@ async function main(): Promise<void> {
     return { id: rows[0].id, seq };
   };
 
-  const request: http.RequestListener = (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const answer = (status: number, body: unknown) => {
-        const text = JSON.stringify(body);
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-        res.end(text);
-      };
-      if (req.method !== 'POST' || req.url !== '/send') return answer(404, { error: 'POST /send only' });
-      let m: RawSend;
-      try {
-        m = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RawSend;
-      } catch {
-        return answer(400, { error: 'not JSON' });
-      }
-      send(m).then(
-        (sent) => answer(200, { data: { send: sent } }),
-        (err: unknown) => answer(500, { error: String(err) }),
-      );
-    });
-  };
+  const request = jsonPost<RawSend>('/send', (m, answer) =>
+    send(m).then(
+      (sent) => answer(200, { data: { send: sent } }),
+      (err: unknown) => answer(500, { error: String(err) }),
+    ),
+  );
 
   const sockets = serveRawSockets<Exclude<RawCommand, { t: 'stop' }>>(
     (cmd) => {
