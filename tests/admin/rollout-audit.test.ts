@@ -90,6 +90,19 @@ describe('rollout changes take a reason', () => {
     ]);
   });
 
+  it('refuses a region switch for an unknown feature or a region that is not a code with BAD_USER_INPUT, and stores nothing', async () => {
+    const before = { audit: await auditCount(), rules: await api().query(`SELECT count(*)::int AS n FROM rollout_rules`) };
+    for (const vars of [
+      { f: 'everything', r: 'NL', e: false, reason: 'no such feature' },
+      { f: 'group_chats', r: 'Netherlands', e: false, reason: 'not a code' },
+      { f: 'group_chats', r: "NL'; DROP TABLE rollout_rules; --", e: false, reason: 'injection' },
+      { f: 'group_chats', r: 'N'.repeat(10_000), e: false, reason: 'oversized' },
+    ]) {
+      expect(errorOf(await staffGql(api(), admin.token, SWITCH, vars)).code).toBe('BAD_USER_INPUT');
+    }
+    expect({ audit: await auditCount(), rules: await api().query(`SELECT count(*)::int AS n FROM rollout_rules`) }).toEqual(before);
+  });
+
   it('parallel switches of one new region make one rule and one audit entry each', async () => {
     const results = await Promise.all(
       [true, false, true, false].map((e, i) => staffGql(api(), admin.token, SWITCH, { f: 'group_chats_ai', r: 'BE', e, reason: `switch ${i}` })),
