@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   const request = jsonPost<RawReply>('/reply', (r, answer) => {
     let answered = false;
     pool
-      .query<{ id: string; seq: number }>({ name: 'send-message', text: SEND, values: [r.groupId, r.authorId, r.clientMessageId, r.prompt, null, '{}', true, 'unavailable'] })
+      .query<{ id: string; seq: number }>({ name: 'send-message', text: SEND, values: [r.groupId, r.authorId, r.clientMessageId, r.prompt, null, '{}', true, 'unavailable', 0] })
       .then(({ rows }) => {
         if (!rows[0]) throw new Error('the send statement stored nothing');
         answer(200, { data: { sendMessage: { id: rows[0].id, seq: rows[0].seq } } });

@@ -101,12 +101,12 @@ async function main(): Promise<void> {
       const { rows } = await pool.query<SendRow>({
         name: 'send-message',
         text: SEND,
-        values: [m.groupId, m.author.id, m.cmid, m.body, null, '{}', false, 'unaddressed'],
+        values: [m.groupId, m.author.id, m.cmid, m.body, null, '{}', false, 'unaddressed', 0],
       });
       const row = rows[0];
       if (!row || row.origin !== 'new') throw new Error(`not sent (${row ? 'a retry' : 'not a member, or the group is closed'})`);
       tally.sent++;
-      if (row.aiJob) tally.aiJobs++;
+      if (row.aiJobId !== null) tally.aiJobs++;
       sockets.send(m.group, frame(m, row.id, row.seq, row.eventAt.toISOString(), row.createdAt.toISOString()));
       return { id: row.id, seq: row.seq };
     }

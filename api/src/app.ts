@@ -45,6 +45,7 @@ import { StaffService } from './admin/staff.service';
 import { createAdminEndpoint } from './admin/admin-server';
 import { runMigrationsLocked } from './db/migrate-lock';
 import { installQueue, JobRunner } from './jobs/job-runner';
+import { RespondHere } from './ai/respond-here.processor';
 import { InstanceLease } from './jobs/instance-lease';
 import { ReplyTakeover } from './jobs/reply-takeover';
 
@@ -92,6 +93,9 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   processors.register(afterDelivery);
   const pipeline = new ReplyPipeline({ config, log, metrics, provider, quota, moderation, safetyCases });
   const replies = new GroupReplies({ db, config, log, provider, quota, rollout, publisher, bus, afterDelivery, pipeline, instanceId: lease.id });
+  // A process that runs jobs runs the `ai.respond` jobs of the messages it stores itself, at once.
+  const respondHere = jobs ? new RespondHere(db, replies, metrics, log, config.ai.jobsConcurrency, () => jobs.runningCount) : null;
+  if (respondHere) processors.register(respondHere);
   const catchUps = new CatchUpService({ db, config, log, quota, publisher, rollout, pipeline, instanceId: lease.id });
   const sendRateLimit: SendRateLimit = config.redisUrl
     ? new RedisSendRateLimit(config.redisUrl, config.messageRatePerMinute, 60_000, log)
@@ -103,7 +107,10 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   await lease.start();
   if (jobs) {
     await jobs.start({
-      'ai.respond': async (payload) => void (await replies.respondTo((payload as { messageId: string }).messageId)),
+      'ai.respond': async (payload, helpers) => {
+        const due = helpers.job.run_at.getTime();
+        await replies.respondTo((payload as { messageId: string }).messageId, { started: () => metrics.aiJobWait.observe({ path: 'queue' }, Math.max(0, Date.now() - due) / 1000) });
+      },
       'ai.catch-up': async (payload) => catchUps.run((payload as { catchUpId: string }).catchUpId),
       [PURGE_EVIDENCE_TASK]: async () => {
         const cases = await purgeExpiredEvidence(db, config.safetyEvidenceRetentionDays);
@@ -178,6 +185,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
     async stop() {
       // Takes nothing over from others while handing its own work back.
       takeover?.stop();
+      respondHere?.stop();
       await ws.dispose();
       // No new jobs; replies under way (and open requests, private replies among them) get
       // SHUTDOWN_GRACE_MS to finish. Group replies still streaming then are handed back, not

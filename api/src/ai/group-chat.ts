@@ -68,6 +68,8 @@ export class GroupReplyChat implements ReplyChat<GroupReply> {
     readonly trigger: ReplyTrigger,
     readonly payer: UserEntity,
     private readonly group: GroupState,
+    /** Told once the reply is reserved (the job that runs it may then be completed). */
+    private readonly onReserved: () => void = () => undefined,
   ) {
     this.groupId = trigger.groupId;
     this.liveDeltas = group.safetyProfile === 'STANDARD';
@@ -128,6 +130,7 @@ export class GroupReplyChat implements ReplyChat<GroupReply> {
     });
     if (!start.started) return 'status' in start ? { kind: 'exhausted', status: start.status } : { kind: 'skipped' };
     this.d.publisher.publish([start.event]);
+    this.onReserved();
     return { kind: 'reserved', reply: { responseId: start.responseId, model, startedAt: Date.now(), message: start.message } };
   }
 

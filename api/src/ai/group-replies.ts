@@ -38,6 +38,14 @@ export interface TakenReply {
   createdAt: Date;
 }
 
+/** What the job that runs a reply is told of it (ai/respond-here.processor.ts, app.ts). */
+export interface ReplyJobHooks {
+  /** The job starts its work: its first read. */
+  started?(): void;
+  /** The reply and its unit are reserved: from here on the reply's lease covers it, not the job. */
+  reserved?(): void;
+}
+
 export interface GroupRepliesDeps extends Omit<GroupChatDeps, 'watch' | 'handingBack' | 'lane'> {
   bus: EventBus;
   publisher: EventPublisher;
@@ -55,15 +63,20 @@ export class GroupReplies {
     this.chatDeps = { ...d, lane: this.lane, watch: (g, c, onJoin) => this.watch(g, c, onJoin), handingBack: () => this.handingBack };
   }
 
-  /** The `ai.respond` job: the AI's reply to `messageId`, idempotent by the trigger (see start_ai_reply). */
-  async respondTo(messageId: string): Promise<ReplyResult | null> {
+  /**
+   * The `ai.respond` job: the AI's reply to `messageId`, idempotent by the trigger (see
+   * start_ai_reply). `hooks.started` is told when the job starts its work, `hooks.reserved`
+   * once the reply exists (its own lease covers it from then on).
+   */
+  async respondTo(messageId: string, hooks: ReplyJobHooks = {}): Promise<ReplyResult | null> {
     // Setting a reply up steps aside for I/O (see BackgroundLane): the tokens of replies
     // already streaming go out first when many people mention the AI at once.
     await this.lane.turn();
+    hooks.started?.();
     const setting = await loadReplySetting(this.d.db, messageId);
     if (!setting || setting.group.closed) return null;
     await this.lane.turn();
-    const chat = new GroupReplyChat(this.chatDeps, setting.trigger, setting.payer, setting.group);
+    const chat = new GroupReplyChat(this.chatDeps, setting.trigger, setting.payer, setting.group, hooks.reserved);
     const result = await this.d.pipeline
       .run(chat)
       .catch((err) => this.notHeld(err))

@@ -121,6 +121,11 @@ export class JobRunner {
     }
   }
 
+  /** Jobs running now. */
+  get runningCount(): number {
+    return this.running;
+  }
+
   /** Takes no more jobs and waits for those running. */
   async stop(): Promise<void> {
     if (this.stopped) return;

@@ -5,6 +5,7 @@
  * `ai.respond` job. The event is published after that commit, then the processors
  * (moderation after delivery) are told of the message.
  */
+import { performance } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
 import type { Identity } from '../auth/jwt';
 import { assertCanWrite } from '../users/user.policy';
@@ -70,6 +71,13 @@ export class MessageSender {
   private readonly sendsPerGroup = new KeyedGate(1);
   /** With SEND_BATCHING (the default), sends that wait for each other share one statement instead (send-batch.ts). */
   private readonly batcher: SendBatcher | null;
+  /**
+   * A process that runs jobs starts the `ai.respond` job of a message it stored itself, at
+   * once (ai/respond-here.processor.ts); the job waits this long before any other worker may
+   * take it, so that it runs elsewhere only if this process dies first. An API process leaves
+   * its jobs to the workers, at once.
+   */
+  private readonly aiJobDelayMs: number;
 
   constructor(
     private readonly db: DataSource,
@@ -79,7 +87,8 @@ export class MessageSender {
     private readonly rateLimit: SendRateLimit,
     private readonly processors: Processors,
   ) {
-    this.batcher = config.sendBatching ? new SendBatcher(db, 4, 64, {
+    this.aiJobDelayMs = config.role === 'api' ? 0 : config.ai.replyLeaseMs;
+    this.batcher = config.sendBatching ? new SendBatcher(db, this.aiJobDelayMs, 4, 64, {
           batch: (size) => metrics.sendStatements.observe(size),
           waiting: (count) => metrics.sendsWaiting.set(count),
           fallback: () => metrics.sendBatchFallbacks.inc(),
@@ -141,9 +150,9 @@ export class MessageSender {
     return { groupId: input.groupId, clientMessageId: input.clientMessageId, body, replyToId: input.replyToId ?? null, mentionUsernames: mentions.usernames, mentionsAi: mentions.mentionsAi, reach };
   }
 
-  /** The single statements' parameters $1 … $8. */
+  /** The single statements' parameters $1 … $9. */
   private params(send: PreparedSend, author: string): unknown[] {
-    return singleParams(this.sendParams(send), author);
+    return singleParams(this.sendParams(send), author, this.aiJobDelayMs);
   }
 
   private async sendAs(user: UserEntity, send: PreparedSend): Promise<MessageType> {
@@ -170,12 +179,13 @@ export class MessageSender {
 
   /** The sent (or earlier) message as the API shows it; a new one is published, then moderated and offered to the AI. */
   private async conclude(user: UserEntity, { input, body }: PreparedSend, rows: SendRow[]): Promise<MessageType> {
+    const committedAt = performance.now();
     if (rows.length === 0) {
       // Nothing was sent: a missing group (or one the user is not in) is NOT_FOUND, else it was the reply target.
       if (input.replyToId) await this.replyTargetMissing(user, input.groupId);
       throw notFound('Group');
     }
-    const { origin, eventAt, aiMode, safetyProfile, aiJob: _aiJob, ...row } = rows[0];
+    const { origin, eventAt, aiMode, safetyProfile, aiJobId, ...row } = rows[0];
     if (origin === 'existing') {
       assertSameSend(row, body, input.replyToId ?? null);
       return (await loadMessageViews(this.db.manager, [row]))[0];
@@ -195,7 +205,7 @@ export class MessageSender {
     if (message.mentionsAi && aiMode !== 'OFF' && !this.config.ai.configured) this.events.publish([aiNotConfigured(message, user.id)]);
     // Published first: with the in-process bus the subscribers' frames are already written.
     // The processors then start moderation after delivery (off the event loop with the built-in classifier).
-    this.processors.emit({ name: 'messages.created', message, author: user, group: { aiMode: aiMode!, safetyProfile: safetyProfile! } });
+    this.processors.emit({ name: 'messages.created', message, author: user, group: { aiMode: aiMode!, safetyProfile: safetyProfile! }, aiJobHere: this.aiJobDelayMs > 0 && aiJobId !== null ? { id: aiJobId, committedAt } : null });
     return message;
   }
 

@@ -45,7 +45,7 @@ const columnsOf = (list: string, t: string) => list.replace(/(^|,\s*)(\w+)/g, `$
 /** The output names of a column list, read from `t`, a CTE that selected it. */
 const outputsOf = (list: string, t: string) => list.split(',').map((c) => `${t}.${c.match(/AS ("?\w+"?)\s*$/)?.[1] ?? c.trim()}`).join(', ');
 
-/** $1 … $13: one array per column of the sends, the same length, in the order of `columns()`. */
+/** $1 … $13: one array per column of the sends, the same length, in the order of `columns()`; $14 the `ai.respond` jobs' delay (send-statement.ts $9). */
 export const SEND_BATCH = `WITH
      i AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::boolean[], $9::text[],
@@ -95,13 +95,14 @@ export const SEND_BATCH = `WITH
      p AS (
        INSERT INTO moderation_pending (message_id) SELECT id FROM m),
      j AS (
-       SELECT m.id, graphile_worker.add_job('ai.respond', json_build_object('messageId', m.id), max_attempts => 5,
-                                            job_key => 'ai.respond:' || m.id, job_key_mode => 'unsafe_dedupe')
+       SELECT m.id, (graphile_worker.add_job('ai.respond', json_build_object('messageId', m.id), max_attempts => 5,
+                                            run_at => now() + $14::int * interval '1 millisecond',
+                                            job_key => 'ai.respond:' || m.id, job_key_mode => 'unsafe_dedupe')).id AS job_id
          FROM m JOIN numbered n ON n.group_id = m."groupId" AND n.seq = m.seq
         WHERE n.reach <> 'unavailable' AND (n.ai_mode = 'AUTO' OR (n.ai_mode = 'MENTIONS' AND n.reach = 'addressed'))),
      sent AS (
        SELECT n.ord AS "sentOrd", 'new' AS origin, m.*, e.created_at AS "eventAt", n.ai_mode AS "aiMode", n.safety_profile AS "safetyProfile",
-              EXISTS (SELECT 1 FROM j WHERE j.id = m.id) AS "aiJob"
+              (SELECT j.job_id::text FROM j WHERE j.id = m.id) AS "aiJobId"
          FROM m JOIN numbered n ON n.group_id = m."groupId" AND n.seq = m.seq JOIN e ON e.message_id = m.id
        UNION ALL
        SELECT existing.ord, 'existing', ${outputsOf(MESSAGE_COLUMNS, 'existing')}, NULL, NULL, NULL, NULL
@@ -129,6 +130,8 @@ export class SendBatcher {
 
   constructor(
     private readonly db: DataSource,
+    /** How long the `ai.respond` jobs the sends enqueue wait for any worker ($9 of send-statement.ts). */
+    private readonly aiJobDelayMs = 0,
     private readonly maxStatements = 4,
     private readonly maxBatch = 64,
     /** Told each statement's number of sends and how many sends wait after it started (metrics). */
@@ -197,7 +200,7 @@ export class SendBatcher {
     if (batch.length === 1) return this.storeAlone(batch[0]);
     let rows: BatchRow[];
     try {
-      rows = await preparedQuery<BatchRow>(this.db, 'send-message-batch', SEND_BATCH, columns(batch));
+      rows = await preparedQuery<BatchRow>(this.db, 'send-message-batch', SEND_BATCH, columns(batch, this.aiJobDelayMs));
     } catch {
       // All or nothing failed: each send again on its own, for its own answer (its own 23505).
       this.observe.fallback();
@@ -216,7 +219,7 @@ export class SendBatcher {
 
   /** One send through the single statement, answered in the batch's row shape. */
   private async storeAlone(p: Pending): Promise<void> {
-    const params = singleParams(p.send, 'id' in p.author ? p.author.id : p.author.subject);
+    const params = singleParams(p.send, 'id' in p.author ? p.author.id : p.author.subject, this.aiJobDelayMs);
     try {
       if ('id' in p.author) {
         const [row] = await preparedQuery<SendRow>(this.db, 'send-message', SEND_BY_ID, params);
@@ -234,16 +237,16 @@ export class SendBatcher {
 
 const NOTHING = { origin: null };
 
-/** $1 … $8 of the single statements (send-statement.ts). */
-export function singleParams(s: SendParams, author: string): unknown[] {
-  return [s.groupId, author, s.clientMessageId, s.body, s.replyToId, s.mentionUsernames, s.mentionsAi, s.reach];
+/** $1 … $9 of the single statements (send-statement.ts). */
+export function singleParams(s: SendParams, author: string, aiJobDelayMs: number): unknown[] {
+  return [s.groupId, author, s.clientMessageId, s.body, s.replyToId, s.mentionUsernames, s.mentionsAi, s.reach, aiJobDelayMs];
 }
 
 function strip({ ord: _ord, sentOrd: _sent, ...row }: BatchRow): Omit<BatchRow, 'ord' | 'sentOrd'> {
   return row;
 }
 
-function columns(batch: Pending[]): unknown[][] {
+function columns(batch: Pending[], delayMs: number): unknown[] {
   const col = <T>(f: (p: Pending) => T) => batch.map(f);
   const claims = (p: Pending) => ('id' in p.author ? null : p.author);
   return [
@@ -260,5 +263,6 @@ function columns(batch: Pending[]): unknown[][] {
     col((p) => claims(p)?.plan ?? null),
     col((p) => claims(p)?.ageBand ?? null),
     col((p) => claims(p)?.parentalGroupChats ?? null),
+    delayMs,
   ];
 }

@@ -28,8 +28,8 @@ export type SendRow = MessageEntity & {
   eventAt: Date;
   aiMode: 'AUTO' | 'MENTIONS' | 'OFF' | null;
   safetyProfile: SafetyProfileName | null;
-  /** An `ai.respond` job was enqueued with the message (its group's AI is on). */
-  aiJob: boolean | null;
+  /** The `ai.respond` job enqueued with the message (its group's AI is on), by id; null when none was. */
+  aiJobId: string | null;
 };
 
 /** By claims: at most one row, whose `author` is the matching user row as JSON (null when none matches). */
@@ -37,7 +37,9 @@ export type ClaimsSendRow = (SendRow | { [K in keyof SendRow]: null }) & { autho
 
 /**
  * $1 group, $2 author (id, or subject), $3 clientMessageId, $4 body, $5 replyToId, $6 mentioned
- * usernames, $7 mentions the AI, $8 what the AI may do with the message (AiReach).
+ * usernames, $7 mentions the AI, $8 what the AI may do with the message (AiReach), $9 how many
+ * milliseconds the `ai.respond` job waits before any worker may take it (one reply lease when this
+ * process runs it itself: ai/respond-here.processor.ts; 0 otherwise).
  */
 function statement(author: string, prelude: string): string {
   return `WITH ${prelude}
@@ -70,25 +72,26 @@ function statement(author: string, prelude: string): string {
      -- key), and only for a message the AI may answer: a provider is configured, and the group
      -- is in AUTO mode, or in MENTIONS mode and the message speaks to the AI ($8).
      j AS (
-       SELECT graphile_worker.add_job('ai.respond', json_build_object('messageId', m.id), max_attempts => 5,
-                                      job_key => 'ai.respond:' || m.id, job_key_mode => 'unsafe_dedupe')
+       SELECT (graphile_worker.add_job('ai.respond', json_build_object('messageId', m.id), max_attempts => 5,
+                                      run_at => now() + $9::int * interval '1 millisecond',
+                                      job_key => 'ai.respond:' || m.id, job_key_mode => 'unsafe_dedupe')).id AS job_id
          FROM m, g WHERE $8::text <> 'unavailable' AND (g.ai_mode = 'AUTO' OR (g.ai_mode = 'MENTIONS' AND $8::text = 'addressed')))`;
 }
 
 const RESULT = `SELECT 'new' AS origin, m.*, (SELECT created_at FROM e) AS "eventAt", g.ai_mode AS "aiMode", g.safety_profile AS "safetyProfile",
-            (SELECT count(*) FROM j) > 0 AS "aiJob" FROM m, g
+            (SELECT job_id::text FROM j) AS "aiJobId" FROM m, g
      UNION ALL
      SELECT 'existing' AS origin, existing.*, NULL, NULL, NULL, NULL FROM existing WHERE EXISTS (SELECT 1 FROM member)`;
 
 export const SEND_BY_ID = `${statement('$2', '')}
      ${RESULT}`;
 
-/** $9 region, $10 plan, $11 age band, $12 parental group chats: the claims the author's row must carry. */
+/** $10 region, $11 plan, $12 age band, $13 parental group chats: the claims the author's row must carry. */
 export const SEND_BY_CLAIMS = `${statement(
   '(SELECT id FROM writer)',
   `author AS (
-       SELECT ${USER_COLUMNS} FROM users WHERE subject = $2 AND region IS NOT DISTINCT FROM $9 AND plan = $10
-          AND age_band IS NOT DISTINCT FROM $11 AND parental_group_chats = $12),
+       SELECT ${USER_COLUMNS} FROM users WHERE subject = $2 AND region IS NOT DISTINCT FROM $10 AND plan = $11
+          AND age_band IS NOT DISTINCT FROM $12 AND parental_group_chats = $13),
      writer AS (
        SELECT id FROM author WHERE "suspendedAt" IS NULL),`,
 )},
@@ -103,7 +106,7 @@ export const SEND_BY_CLAIMS = `${statement(
  */
 export type AiReach = 'unavailable' | 'addressed' | 'unaddressed';
 
-/** The claims an author's row must carry, as $9 … $12 take them. */
+/** The claims an author's row must carry, as $10 … $13 take them. */
 export const claimsOf = ({ region, plan, ageBand, parentalGroupChats }: Identity) => ({ region, plan, ageBand, parentalGroupChats });
 export const claimsParams = (identity: Identity) => Object.values(claimsOf(identity));
 

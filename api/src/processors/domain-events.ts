@@ -8,7 +8,14 @@ import type { UserEntity } from '../users/user.entity';
 
 export type DomainEvent =
   /** A human message was committed and published. */
-  | { name: 'messages.created'; message: MessageType; author: UserEntity; group: GroupAtSend }
+  | {
+      name: 'messages.created';
+      message: MessageType;
+      author: UserEntity;
+      group: GroupAtSend;
+      /** Its `ai.respond` job, when this process is to run it at once (ai/respond-here.processor.ts): the job's id and when it committed (performance.now()). */
+      aiJobHere: { id: string; committedAt: number } | null;
+    }
   /** A human message's text was edited, committed and published. */
   | { name: 'messages.edited'; message: MessageType; author: UserEntity };
 
