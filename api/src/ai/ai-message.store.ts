@@ -54,6 +54,11 @@ export type ReplyStart =
   | { started: false; duplicate: true }
   | { started: false; closed: false; status: QuotaStatus };
 
+/** The statement behind startAiReply: $1 user, $2 window start, $3 limit, $4 now, $5 group, $6 trigger, $7 plan, $8 tier, $9 model, $10 route reason, $11 lease owner. */
+export const START_AI_REPLY = `SELECT r.response_id AS "responseId", r.usage, r.event_at AS "eventAt", r.duplicate, m.*
+       FROM start_ai_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) r
+       LEFT JOIN LATERAL (SELECT ${MESSAGE_COLUMNS} FROM (SELECT (r.message).*) x WHERE x.id IS NOT NULL) m ON true`;
+
 /**
  * Reserves a unit of the author's quota and creates the AI's message as STREAMING, with its
  * own seq and MESSAGE_CREATED event, in one statement; or, when no unit is left, returns the
@@ -64,9 +69,7 @@ export async function startAiReply(db: DataSource, input: ReplyStartInput): Prom
   const [row] = await preparedQuery<MessageEntity & { responseId: string | null; usage: Date[] | null; eventAt: Date | null; duplicate: boolean }>(
     db,
     'ai-start-reply',
-    `SELECT r.response_id AS "responseId", r.usage, r.event_at AS "eventAt", r.duplicate, m.*
-       FROM start_ai_reply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) r
-       LEFT JOIN LATERAL (SELECT ${MESSAGE_COLUMNS} FROM (SELECT (r.message).*) x WHERE x.id IS NOT NULL) m ON true`,
+    START_AI_REPLY,
     [input.user.id, new Date(now.getTime() - input.limit.windowMs), input.limit.max, now, input.groupId, input.triggerMessageId, input.user.plan, input.tier, input.model, input.routeReason, input.leaseOwner ?? null],
   );
   // The trigger already has its reply (a job run twice, or two workers racing): nothing was done.
@@ -109,6 +112,37 @@ export interface ReplyLease {
 }
 
 /**
+ * The statement behind finishAiMessage: $1 group, $2 message, $3 body, $4 status, $5 reason,
+ * $6 profiles under which the reply is blocked, $7 the only profile it may be stored under,
+ * $8 … $11 the model response settled with it (id, prompt and completion tokens, latency),
+ * $12 and $13 the lease (response id, owner), $14 the reply's context.
+ */
+export const FINISH_AI_MESSAGE = `WITH g AS (
+   UPDATE groups SET last_seq = last_seq + 1, last_event_at = now()
+    WHERE id = $1 AND ($7::text IS NULL OR safety_profile = $7) AND EXISTS (SELECT 1 FROM messages WHERE id = $2 AND group_id = $1 AND status = 'STREAMING')
+      AND ($12::uuid IS NULL OR EXISTS (SELECT 1 FROM model_responses WHERE id = $12 AND lease_owner = $13::uuid))
+    RETURNING last_seq, safety_profile, safety_profile = ANY($6::text[]) AS blocked),
+ m AS (
+   UPDATE messages
+      SET body = CASE WHEN g.blocked THEN '' ELSE $3 END,
+          status = CASE WHEN g.blocked THEN 'BLOCKED' ELSE $4 END,
+          status_reason = CASE WHEN g.blocked THEN 'CONTENT_BLOCKED' ELSE $5 END
+     FROM g
+    WHERE messages.id = $2
+    RETURNING ${MESSAGE_COLUMNS}, g.safety_profile AS profile),
+ e AS (
+   INSERT INTO group_events (group_id, seq, type, message_id)
+   SELECT $1, g.last_seq, 'AI_COMPLETED', $2 FROM g
+   RETURNING seq::int AS "eventSeq", created_at AS "eventAt"),
+ -- A reply that ends COMPLETED settles its model response here: one round trip, not two.
+ r AS (
+   UPDATE model_responses SET status = 'COMPLETED', prompt_tokens = $9, completion_tokens = $10, latency_ms = $11,
+          message_id = $2, context = $14, completed_at = now()
+    WHERE id = $8 AND EXISTS (SELECT 1 FROM m WHERE m.status = 'COMPLETED')
+    RETURNING 1)
+ SELECT m.*, e.*, EXISTS (SELECT 1 FROM reactions WHERE message_id = $2) AS "hasReactions", EXISTS (SELECT 1 FROM r) AS "responseSettled" FROM m, e`;
+
+/**
  * Ends the AI message and appends its AI_COMPLETED event. Null when nothing was written:
  * `onlyUnder` is given and the group's profile is no longer that one, or the message is no
  * longer STREAMING, or (with `lease`) this instance no longer holds the reply: a process
@@ -126,30 +160,7 @@ export async function finishAiMessage(
   const [row] = await preparedQuery<MessageEntity & { profile: SafetyProfileName; eventSeq: number; eventAt: Date; hasReactions: boolean; responseSettled: boolean }>(
     db,
     'ai-finish-message',
-    `WITH g AS (
-       UPDATE groups SET last_seq = last_seq + 1, last_event_at = now()
-        WHERE id = $1 AND ($7::text IS NULL OR safety_profile = $7) AND EXISTS (SELECT 1 FROM messages WHERE id = $2 AND group_id = $1 AND status = 'STREAMING')
-          AND ($12::uuid IS NULL OR EXISTS (SELECT 1 FROM model_responses WHERE id = $12 AND lease_owner = $13::uuid))
-        RETURNING last_seq, safety_profile, safety_profile = ANY($6::text[]) AS blocked),
-     m AS (
-       UPDATE messages
-          SET body = CASE WHEN g.blocked THEN '' ELSE $3 END,
-              status = CASE WHEN g.blocked THEN 'BLOCKED' ELSE $4 END,
-              status_reason = CASE WHEN g.blocked THEN 'CONTENT_BLOCKED' ELSE $5 END
-         FROM g
-        WHERE messages.id = $2
-        RETURNING ${MESSAGE_COLUMNS}, g.safety_profile AS profile),
-     e AS (
-       INSERT INTO group_events (group_id, seq, type, message_id)
-       SELECT $1, g.last_seq, 'AI_COMPLETED', $2 FROM g
-       RETURNING seq::int AS "eventSeq", created_at AS "eventAt"),
-     -- A reply that ends COMPLETED settles its model response here: one round trip, not two.
-     r AS (
-       UPDATE model_responses SET status = 'COMPLETED', prompt_tokens = $9, completion_tokens = $10, latency_ms = $11,
-              message_id = $2, context = $14, completed_at = now()
-        WHERE id = $8 AND EXISTS (SELECT 1 FROM m WHERE m.status = 'COMPLETED')
-        RETURNING 1)
-     SELECT m.*, e.*, EXISTS (SELECT 1 FROM reactions WHERE message_id = $2) AS "hasReactions", EXISTS (SELECT 1 FROM r) AS "responseSettled" FROM m, e`,
+    FINISH_AI_MESSAGE,
     [
       message.groupId, message.id, end.body, end.status, end.reason, blockedUnder, onlyUnder ?? null,
       end.response?.id ?? null, end.response?.promptTokens ?? null, end.response?.completionTokens ?? null, end.response?.latencyMs ?? null,

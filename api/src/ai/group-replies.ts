@@ -40,7 +40,7 @@ export interface TakenReply {
 
 /** What the job that runs a reply is told of it (ai/respond-here.processor.ts, app.ts). */
 export interface ReplyJobHooks {
-  /** The job starts its work: its first read. */
+  /** The job starts its work. */
   started?(): void;
   /** The reply and its unit are reserved: from here on the reply's lease covers it, not the job. */
   reserved?(): void;
@@ -69,10 +69,10 @@ export class GroupReplies {
    * once the reply exists (its own lease covers it from then on).
    */
   async respondTo(messageId: string, hooks: ReplyJobHooks = {}): Promise<ReplyResult | null> {
+    hooks.started?.();
     // Setting a reply up steps aside for I/O (see BackgroundLane): the tokens of replies
     // already streaming go out first when many people mention the AI at once.
     await this.lane.turn();
-    hooks.started?.();
     const setting = await loadReplySetting(this.d.db, messageId);
     if (!setting || setting.group.closed) return null;
     await this.lane.turn();

@@ -39,7 +39,7 @@ export function createMetrics() {
     aiResponses: new Counter({ name: 'roundtable_ai_responses_total', help: 'AI responses by final status', labelNames: ['status'] as const, registers: [registry] }),
     aiJobWait: new Histogram({
       name: 'roundtable_ai_job_wait_seconds',
-      help: "From an ai.respond job coming due (its message's commit, or its retry) to the job's first read; path: here (run by the process that stored the message) or queue (fetched by a worker)",
+      help: "From an ai.respond job coming due (its message's commit, or its retry) to the job's start; path: here (run by the process that stored the message) or queue (fetched by a worker)",
       labelNames: ['path'] as const,
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
       registers: [registry],
