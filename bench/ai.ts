@@ -384,6 +384,7 @@ function report(bench: Bench, sides: Record<Arm, Side>, cpu: Cpu, hop: { counts:
   const checks = (name: string, side: Side) =>
     `${name}: ${side.completed}/${n} replies COMPLETED at every subscriber; ${side.served}/${n} matched to a provider request; ` +
     `deltas reassembled to the full text at ${side.intact}/${n * SUBSCRIBERS} subscriber receipts.`;
+  const arms = (title: string, k: 'toProvider' | 'first' | 'last') => [title, row('  service', ours[k]), row('  raw, same work', same[k]), row('  raw, minimal', raw[k])];
   const hopCounts = Object.entries(hop.counts).map(([path, c]) => `${path} ${c}`).join(', ') || 'none';
   console.log(
     [
@@ -403,18 +404,9 @@ function report(bench: Bench, sides: Record<Arm, Side>, cpu: Cpu, hop: { counts:
       row('  first token -> last token written', ours.streaming),
       row('', same.streaming),
       row('', raw.streaming),
-      'sendMessage over HTTP (same client) -> provider request received',
-      row('  service', ours.toProvider),
-      row('  raw, same work', same.toProvider),
-      row('  raw, minimal', raw.toProvider),
-      'Provider first token -> first AI_DELTA frame, at every subscriber',
-      row('  service', ours.first),
-      row('  raw, same work', same.first),
-      row('  raw, minimal', raw.first),
-      'Provider last token -> AI_COMPLETED frame, at every subscriber',
-      row('  service', ours.last),
-      row('  raw, same work', same.last),
-      row('  raw, minimal', raw.last),
+      ...arms('sendMessage over HTTP (same client) -> provider request received', 'toProvider'),
+      ...arms('Provider first token -> first AI_DELTA frame, at every subscriber', 'first'),
+      ...arms('Provider last token -> AI_COMPLETED frame, at every subscriber', 'last'),
       'Ratios, service / raw same work',
       ratioRow('  sendMessage -> provider request', ours.toProvider, same.toProvider),
       ratioRow('  first delta', ours.first, same.first),

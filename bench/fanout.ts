@@ -153,7 +153,7 @@ class Bench {
     await this.service.start({
       jwtSecret: SECRET,
       cpuProfileDir: process.env.BENCH_CPU_PROF,
-      env: { OPENAI_BASE_URL: providerUrl, OPENAI_API_KEY: 'bench' },
+      env: { OPENAI_BASE_URL: providerUrl, OPENAI_API_KEY: 'bench', METRICS_LOOP_RESOLUTION_MS: '1' },
     });
     this.api = new GraphqlHttp(new URL(`http://127.0.0.1:${this.service.port}/graphql`));
     const raw = fork(path.join(__dirname, 'raw-server.js'), [], { env: { PATH: process.env.PATH, DATABASE_URL: this.service.databaseUrl }, stdio: 'inherit' });

@@ -77,7 +77,7 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
     await takeover?.sweep();
   });
 
-  const metrics = createMetrics();
+  const metrics = createMetrics(config.metrics.loopResolutionMs);
   const bus: EventBus = config.redisUrl ? new RedisEventBus(config.redisUrl, log) : new InProcessEventBus();
   const hub = new FeedHub(db, bus, log, metrics, { maxQueuedEvents: config.subscription.maxQueuedEvents });
   const publisher = new EventPublisher(db, hub, metrics, log);

@@ -8,9 +8,8 @@
 import { Client } from 'pg';
 import { RespondHere } from '../../api/src/ai/respond-here.processor';
 import type { DomainEventOf } from '../../api/src/processors/domain-events';
-import { FakeOpenAI } from '../support/fake-openai';
 import { createDatabase, TestApi } from '../support/harness';
-import { history, quotaOf, startAiApi, tableCount, updateGroup } from '../ai/ai-support';
+import { aiFixture, history, quotaOf, tableCount, updateGroup } from '../ai/ai-support';
 import { aiRows, crashFixture, database, gate, LEASE_MS, until } from './crash-support';
 
 const jobWaits = async (api: TestApi) => {
@@ -20,22 +19,10 @@ const jobWaits = async (api: TestApi) => {
 };
 
 describe('in one process', () => {
-  let fake: FakeOpenAI;
-  let api: TestApi;
-  beforeAll(async () => {
-    fake = await FakeOpenAI.start();
-    api = await startAiApi(fake, { AI_REPLY_LEASE_MS: '30000', JOBS_CONCURRENCY: '1' });
-  });
-  afterEach(async () => {
-    await api.app.services.background.idle();
-    fake.reset();
-  });
-  afterAll(async () => {
-    await api?.stop();
-    await fake?.stop();
-  });
+  const ai = aiFixture({ AI_REPLY_LEASE_MS: '30000', JOBS_CONCURRENCY: '1' });
 
   it('a mention is answered by the process that stored it: its job is due only after the lease, and gone once the reply is reserved', async () => {
+    const { api, fake } = ai;
     const stall = gate();
     fake.onChat(() => ({ chunks: ['Meet ', 'at seven.'], stallAfterChunks: 1, resume: stall.promise }));
     const [alice, bob] = await api.users(2);
@@ -50,12 +37,13 @@ describe('in one process', () => {
     expect(await jobWaits(api)).toEqual({ here: before.here + 1, queue: before.queue });
     stall.open();
     await api.app.services.background.idle();
-    const ai = (await history(api, alice, groupId)).filter((m) => m.kind === 'AI');
-    expect(ai.map((m) => [m.status, m.body])).toEqual([['COMPLETED', 'Meet at seven.']]);
+    const replies = (await history(api, alice, groupId)).filter((m) => m.kind === 'AI');
+    expect(replies.map((m) => [m.status, m.body])).toEqual([['COMPLETED', 'Meet at seven.']]);
     expect((await quotaOf(api, alice)).used).toBe(1);
   });
 
   it('with JOBS_CONCURRENCY replies already running here, the next job goes to the queue at once and is answered from there', async () => {
+    const { api, fake } = ai;
     const stall = gate();
     fake.onChat((body) => (/first/.test(JSON.stringify(body)) ? { chunks: ['One ', 'reply.'], stallAfterChunks: 1, resume: stall.promise } : { text: 'Another reply.' }));
     const [alice, bob] = await api.users(2);
@@ -81,35 +69,27 @@ describe('in one process', () => {
 
 describe('the job, whatever the reply does', () => {
   // A process that runs no jobs: nothing but the test touches the jobs these tests make.
-  let fake: FakeOpenAI;
-  let api: TestApi;
-  beforeAll(async () => {
-    fake = await FakeOpenAI.start();
-    api = await startAiApi(fake, { ROLE: 'api' });
-  });
-  afterAll(async () => {
-    await api?.stop();
-    await fake?.stop();
-  });
+  const ai = aiFixture({ ROLE: 'api' });
 
   const event = (messageId: string, jobId: string) =>
     ({ name: 'messages.created', message: { id: messageId }, aiJobHere: { id: jobId, committedAt: 0 } }) as unknown as DomainEventOf<'messages.created'>;
   /** A delayed ai.respond job, as the send statement enqueues it here; its id and whether it is due now. */
   const delayedJob = async () => {
-    const messageId = (await api.query<{ id: string }>(`SELECT gen_random_uuid()::text AS id`))[0].id;
-    const [job] = await api.query<{ id: string }>(
+    const messageId = (await ai.api.query<{ id: string }>(`SELECT gen_random_uuid()::text AS id`))[0].id;
+    const [job] = await ai.api.query<{ id: string }>(
       `SELECT (graphile_worker.add_job('ai.respond', json_build_object('messageId', $1::uuid), max_attempts => 5, run_at => now() + interval '1 hour',
                                        job_key => 'ai.respond:' || $1, job_key_mode => 'unsafe_dedupe')).id::text AS id`,
       [messageId],
     );
-    const state = async () => (await api.query<{ due: boolean }>(`SELECT run_at <= now() AS due FROM graphile_worker.jobs WHERE id = $1`, [job.id]))[0] ?? 'gone';
+    const state = async () => (await ai.api.query<{ due: boolean }>(`SELECT run_at <= now() AS due FROM graphile_worker.jobs WHERE id = $1`, [job.id]))[0] ?? 'gone';
     return { messageId, jobId: job.id, state };
   };
   // Not the running service's: these jobs must stay where the test leaves them.
   const processor = (respondTo: (id: string, hooks: { reserved?(): void }) => Promise<null>) =>
-    new RespondHere(api.app.services.db, { respondTo }, api.app.services.metrics, api.app.services.log, 5);
+    new RespondHere(ai.api.app.services.db, { respondTo }, ai.api.app.services.metrics, ai.api.app.services.log, 5);
 
   it('a reply that fails before it is reserved leaves its job due at once, for the workers to retry', async () => {
+    const { api } = ai;
     const { messageId, jobId, state } = await delayedJob();
     await processor(async () => Promise.reject(new Error('the database went away'))).perform(event(messageId, jobId));
     expect(await state()).toEqual({ due: true });
@@ -131,6 +111,7 @@ describe('the job, whatever the reply does', () => {
   });
 
   it('once stopped (shutdown), a job is left due at once for another instance, not run here', async () => {
+    const { api } = ai;
     const { messageId, jobId, state } = await delayedJob();
     const ran: string[] = [];
     const here = processor(async (id) => {

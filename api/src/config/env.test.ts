@@ -127,8 +127,10 @@ describe('loadConfig', () => {
   });
 
   it('serves /metrics on its own port and behind a token only when asked', () => {
-    expect(loadConfig({}, devSecrets).metrics).toEqual({ port: null, host: '127.0.0.1', token: null });
-    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5', METRICS_TOKEN: 'a-scrape-token-0123' }, devSecrets).metrics).toEqual({ port: 9464, host: '10.0.0.5', token: 'a-scrape-token-0123' });
+    expect(loadConfig({}, devSecrets).metrics).toEqual({ port: null, host: '127.0.0.1', token: null, loopResolutionMs: 10 });
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5', METRICS_TOKEN: 'a-scrape-token-0123' }, devSecrets).metrics).toEqual({ port: 9464, host: '10.0.0.5', token: 'a-scrape-token-0123', loopResolutionMs: 10 });
+    expect(loadConfig({ METRICS_LOOP_RESOLUTION_MS: '1' }, devSecrets).metrics.loopResolutionMs).toBe(1);
+    expect(problems({ METRICS_LOOP_RESOLUTION_MS: '0' })).toEqual(['METRICS_LOOP_RESOLUTION_MS must be an integer from 1 to 1000, got "0"']);
     expect(problems({ METRICS_TOKEN: 'short', METRICS_PORT: 'x' })).toEqual(['METRICS_TOKEN must be at least 16 characters', 'METRICS_PORT must be an integer from 0 to 65535, got "x"']);
     expect(problems({ METRICS_PORT: '4000' })).toEqual(['METRICS_PORT must differ from PORT (unset it to serve /metrics on PORT)']);
   });

@@ -103,6 +103,8 @@ export interface Config {
     host: string;
     /** Bearer token a scrape must present; null lets anyone who reaches it read it. */
     token: string | null;
+    /** How often the event-loop delay is sampled (ms): the smallest delay its metrics can show. */
+    loopResolutionMs: number;
   };
   /** Deadline of /readyz's checks: past it the answer is 503. */
   readyzTimeoutMs: number;
@@ -360,6 +362,7 @@ export function loadConfig(env: Env = process.env, devSecrets: (file: string) =>
       port: metricsPort === 0 ? null : metricsPort,
       host: r.str('METRICS_HOST', '127.0.0.1'),
       token: metricsToken,
+      loopResolutionMs: r.int('METRICS_LOOP_RESOLUTION_MS', 10, 1, 1000),
     },
     readyzTimeoutMs: r.int('READYZ_TIMEOUT_MS', 1000, 50, 30_000),
     safetyEvidenceRetentionDays: r.int('SAFETY_EVIDENCE_RETENTION_DAYS', 90, 1, 3650),
