@@ -151,10 +151,13 @@ async function main(): Promise<void> {
   const replySame = async (r: RawReply, sent: SentRow): Promise<void> => {
     if (sent.aiJobId === null) throw new Error('the send statement enqueued no ai.respond job');
     broadcast(r.group, { seq: sent.seq, type: 'MESSAGE_CREATED', message: { id: sent.id, kind: 'USER', status: 'SENT' }, delta: null });
-    // Moderation after delivery, whose verdict is also the AI's input check.
-    const input = await classifier.classify(r.prompt);
-    await pool.query({ name: 'moderated', text: `DELETE FROM bench_raw_ai_moderation_pending WHERE message_id = $1`, values: [sent.id] });
-    const { rows: settings } = await pool.query<Setting>({ name: 'ai-load-reply', text: LOAD_REPLY_SETTING, values: [sent.id, HISTORY_MESSAGES] });
+    // Moderation after delivery, whose verdict is also the AI's input check, while the reply's setting is read.
+    // Its row is settled on the side, as the service's moderation processor does.
+    const moderated = classifier.classify(r.prompt).then((scores) => {
+      pool.query({ name: 'moderated', text: `DELETE FROM bench_raw_ai_moderation_pending WHERE message_id = $1`, values: [sent.id] }).catch(failed('moderation row'));
+      return scores;
+    });
+    const [input, { rows: settings }] = await Promise.all([moderated, pool.query<Setting>({ name: 'ai-load-reply', text: LOAD_REPLY_SETTING, values: [sent.id, HISTORY_MESSAGES] })]);
     const setting = settings[0];
     if (!setting || moderationDecision(input, setting.safetyProfile).block) throw new Error('the reply setting is missing, or the message is blocked');
     const now = new Date();

@@ -49,13 +49,22 @@ async function rawClient(target: TestApi, token: string) {
   const frames: any[] = [];
   const texts: string[] = [];
   let wake = () => {};
+  let closed: number | null = null;
   ws.on('message', (d) => {
     texts.push(String(d));
     frames.push(JSON.parse(String(d)));
     wake();
   });
+  ws.on('close', (code) => {
+    closed = code;
+    wake();
+  });
+  // A frame that has not come when the socket closes never will: fail at once, not at the test's timeout.
   const frame = async (pred: (f: any) => boolean) => {
-    while (!frames.some(pred)) await new Promise<void>((r) => (wake = r));
+    while (!frames.some(pred)) {
+      if (closed !== null) throw new Error(`the socket closed (${closed}) before the awaited frame came`);
+      await new Promise<void>((r) => (wake = r));
+    }
     return frames.find(pred);
   };
   const subscribe = (id: string, groupId: string, afterSeq: number, selection: string) =>
@@ -460,7 +469,16 @@ describe('graphql-ws protocol', () => {
 describe('a subscriber that falls behind', () => {
   let slow: TestApi;
   beforeAll(async () => {
-    slow = await startApi({ WS_MAX_QUEUED_EVENTS: '10', MAX_MESSAGE_LENGTH: '100000', HTTP_BODY_LIMIT_BYTES: '1000000' });
+    // The queue's bound (10 events) is what these tests are about: the byte bounds of a socket
+    // and of a user (ws-memory.test.ts) would otherwise race it, closing the socket before the
+    // RATE_LIMITED error can be sent, depending on how much the kernel's buffers took.
+    slow = await startApi({
+      WS_MAX_QUEUED_EVENTS: '10',
+      MAX_MESSAGE_LENGTH: '100000',
+      HTTP_BODY_LIMIT_BYTES: '1000000',
+      WS_MAX_BUFFERED_BYTES: String(1024 ** 3),
+      WS_MAX_BUFFERED_BYTES_PER_USER: String(1024 ** 3),
+    });
   });
   afterAll(() => slow.stop());
 
