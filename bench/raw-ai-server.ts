@@ -13,18 +13,18 @@
  *
  * With `work: 'same'` it does by hand the work the service does for a reply, with the
  * service's own statements and pure functions but none of its framework: the send enqueues
- * the `ai.respond` job (due one lease later, as the service's own sends do), the message is
- * scored by the built-in classifier (on a thread, as in the service) and its moderation row deleted, the reply's setting read
- * (LOAD_REPLY_SETTING: trigger, payer, members, 40 messages of history), the unit reserved
- * with the STREAMING message and its event (START_AI_REPLY, under a lease of this process's
- * own), the job completed, the prompt built (buildGroupPrompt), the reply streamed, its text
- * scored, and the message ended and its response settled in one statement
- * (FINISH_AI_MESSAGE). Still no GraphQL, token, rollout rules, router, job queue worker,
- * promise lane or OpenAI SDK.
+ * the `ai.respond` job (due one lease later, as the service's own sends do); the message is
+ * scored by the built-in classifier (on a thread, as in the service) and its moderation row
+ * deleted while the reply's setting is read (LOAD_REPLY_SETTING: trigger, payer, members, 40
+ * messages of history); the unit is reserved with the STREAMING message and its event
+ * (START_AI_REPLY, under a lease of this process's own), the job completed, the prompt built
+ * (buildGroupPrompt), the reply streamed, its text scored, and the message ended and its
+ * response settled in one statement (FINISH_AI_MESSAGE). Still no GraphQL, token, rollout
+ * rules, router, job queue worker, promise lane or OpenAI SDK.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Pool } from 'pg';
-import { randomUUID } from 'node:crypto';
 import { DeltaBatcher } from '../api/src/ai/delta-batcher';
 import { FINISH_AI_MESSAGE, START_AI_REPLY } from '../api/src/ai/ai-message.store';
 import { HISTORY_MESSAGES, LOAD_REPLY_SETTING } from '../api/src/ai/group-context';
