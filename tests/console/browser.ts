@@ -49,3 +49,14 @@ export function pageErrors(page: Page): Error[] {
   if (process.env.CONSOLE_E2E_DEBUG) page.on('console', (m) => m.type() === 'error' && console.error(`[browser] ${m.text()}`));
   return errors;
 }
+
+/** The console's address on `apiOrigin`, at `hash` (a react-admin route) when given. */
+export const consolePage = (apiOrigin: string, hash = ''): string => `${apiOrigin}/admin/${hash ? `#/${hash}` : ''}`;
+
+/** Fills and sends the console's sign-in form on `page`; does not wait for the outcome. */
+export async function signInConsole(page: Page, apiOrigin: string, email: string, password: string): Promise<void> {
+  await page.goto(consolePage(apiOrigin, 'login'));
+  await page.getByTestId('login-email').fill(email);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+}

@@ -9,7 +9,7 @@ import { FakeOpenAI } from '../support/fake-openai';
 import { errorOf, liveSubscription, TestApi } from '../support/harness';
 import { createStaff, origin, staffGql, staffOk, TestStaff } from '../support/admin';
 import { aiMessages, MODELS, quotaOf, settled, startAiApi } from '../ai/ai-support';
-import { ensureConsoleBuilt, freshContext, launchBrowser, pageErrors, screenshot } from './browser';
+import { consolePage, ensureConsoleBuilt, freshContext, launchBrowser, pageErrors, screenshot, signInConsole } from './browser';
 import { expectText, expectCount, expectAttribute } from './page-expect';
 
 jest.setTimeout(90_000);
@@ -23,7 +23,7 @@ let adminContext: BrowserContext;
 let page: Page;
 let errors: Error[];
 
-const consoleUrl = (hash = '') => `${origin(api)}/admin/${hash ? `#/${hash}` : ''}`;
+const consoleUrl = (hash = '') => consolePage(origin(api), hash);
 const CREATE_GROUP = `mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }`;
 
 beforeAll(async () => {
@@ -54,12 +54,7 @@ afterEach(() => {
   expect(errors.map((e) => e.message)).toEqual([]);
 });
 
-async function signIn(p: Page, email: string, password: string): Promise<void> {
-  await p.goto(consoleUrl('login'));
-  await p.getByTestId('login-email').fill(email);
-  await p.getByTestId('login-password').fill(password);
-  await p.getByTestId('login-submit').click();
-}
+const signIn = (p: Page, email: string, password: string) => signInConsole(p, origin(api), email, password);
 
 /** Signs the shared admin page in unless it already is (so any test can run alone with -t). */
 async function asAdmin(): Promise<void> {

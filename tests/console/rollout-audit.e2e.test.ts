@@ -10,7 +10,7 @@ import { aiMessages, settled, startAiApi } from '../ai/ai-support';
 import { createStaff, origin, staffOk, TestStaff } from '../support/admin';
 import { FakeOpenAI } from '../support/fake-openai';
 import { errorOf, TestApi } from '../support/harness';
-import { ensureConsoleBuilt, freshContext, launchBrowser, pageErrors, screenshot } from './browser';
+import { consolePage, ensureConsoleBuilt, freshContext, launchBrowser, pageErrors, screenshot, signInConsole } from './browser';
 import { expectAttribute, expectText } from './page-expect';
 
 jest.setTimeout(90_000);
@@ -22,7 +22,7 @@ let admin: TestStaff;
 let page: Page;
 let errors: Error[];
 
-const consoleUrl = (hash = '') => `${origin(api)}/admin/${hash ? `#/${hash}` : ''}`;
+const consoleUrl = (hash = '') => consolePage(origin(api), hash);
 const RULES = `query($f: RolloutRuleFilter) { allRolloutRules(filter: $f) { id feature region plan enabled percentage } }`;
 const ENTRIES = `query($f: AuditEntryFilter) { allAuditEntries(filter: $f) { action reason targetLabel } }`;
 
@@ -33,10 +33,7 @@ beforeAll(async () => {
   admin = await createStaff(api, { role: 'admin' });
   page = await (await freshContext(browser)).newPage();
   errors = pageErrors(page);
-  await page.goto(consoleUrl('login'));
-  await page.getByTestId('login-email').fill(admin.email);
-  await page.getByTestId('login-password').fill(admin.password);
-  await page.getByTestId('login-submit').click();
+  await signInConsole(page, origin(api), admin.email, admin.password);
   await page.getByTestId('dashboard').waitFor();
 });
 

@@ -9,7 +9,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { startApi, TestApi } from '../support/harness';
 import { createStaff, origin, TestStaff } from '../support/admin';
 import { settled } from '../ai/ai-support';
-import { ensureConsoleBuilt, freshContext, launchBrowser, pageErrors, screenshot } from './browser';
+import { consolePage, ensureConsoleBuilt, freshContext, launchBrowser, pageErrors, screenshot, signInConsole } from './browser';
 import { expectText, expectCount } from './page-expect';
 
 jest.setTimeout(90_000);
@@ -21,7 +21,7 @@ let page: Page;
 let errors: Error[];
 
 const REPORT = `mutation($m: ID!, $r: String!) { reportMessage(messageId: $m, reason: $r) { id } }`;
-const consoleUrl = (hash: string) => `${origin(api)}/admin/#/${hash}`;
+const consoleUrl = (hash: string) => consolePage(origin(api), hash);
 
 beforeAll(async () => {
   ensureConsoleBuilt();
@@ -29,10 +29,7 @@ beforeAll(async () => {
   moderator = await createStaff(api, { role: 'moderator' });
   page = await (await freshContext(browser)).newPage();
   errors = pageErrors(page);
-  await page.goto(consoleUrl('login'));
-  await page.getByTestId('login-email').fill(moderator.email);
-  await page.getByTestId('login-password').fill(moderator.password);
-  await page.getByTestId('login-submit').click();
+  await signInConsole(page, origin(api), moderator.email, moderator.password);
   await page.getByTestId('dashboard').waitFor();
 });
 
