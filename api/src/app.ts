@@ -100,7 +100,8 @@ export async function createApp(config: Config, databaseUrl: string, log: Logger
   const sendRateLimit: SendRateLimit = config.redisUrl
     ? new RedisSendRateLimit(config.redisUrl, config.messageRatePerMinute, 60_000, log)
     : new LocalSendRateLimit(config.messageRatePerMinute, 60_000);
-  const messages = new MessageService(db, config, publisher, metrics, sendRateLimit, processors);
+  // The jobs this process runs itself wait a lease for anyone else; an API process leaves them to the workers at once.
+  const messages = new MessageService(db, config, publisher, metrics, sendRateLimit, processors, respondHere ? config.ai.replyLeaseMs : 0);
   const memories = new MemoryService(db);
   const privateResponder = new PrivateResponder({ db, config, log, quota, moderation, memories, safetyCases, pipeline, instanceId: lease.id });
   const conversations = new ConversationService(db, config, memories, privateResponder);

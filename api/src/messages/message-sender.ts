@@ -71,14 +71,6 @@ export class MessageSender {
   private readonly sendsPerGroup = new KeyedGate(1);
   /** With SEND_BATCHING (the default), sends that wait for each other share one statement instead (send-batch.ts). */
   private readonly batcher: SendBatcher | null;
-  /**
-   * A process that runs jobs starts the `ai.respond` job of a message it stored itself, at
-   * once (ai/respond-here.processor.ts); the job waits this long before any other worker may
-   * take it, so that it runs elsewhere only if this process dies first. An API process leaves
-   * its jobs to the workers, at once.
-   */
-  private readonly aiJobDelayMs: number;
-
   constructor(
     private readonly db: DataSource,
     private readonly config: Config,
@@ -86,8 +78,13 @@ export class MessageSender {
     private readonly metrics: Metrics,
     private readonly rateLimit: SendRateLimit,
     private readonly processors: Processors,
+    /**
+     * In a process that starts the `ai.respond` jobs of its own messages itself
+     * (ai/respond-here.processor.ts), how long such a job waits before any other worker may
+     * take it: it runs elsewhere only if this process dies first. 0: the workers' at once.
+     */
+    private readonly aiJobDelayMs = 0,
   ) {
-    this.aiJobDelayMs = config.role === 'api' ? 0 : config.ai.replyLeaseMs;
     this.batcher = config.sendBatching ? new SendBatcher(db, this.aiJobDelayMs, 4, 64, {
           batch: (size) => metrics.sendStatements.observe(size),
           waiting: (count) => metrics.sendsWaiting.set(count),

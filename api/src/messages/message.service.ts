@@ -48,8 +48,10 @@ export class MessageService {
     rateLimit: SendRateLimit,
     /** Told of sent and edited messages once committed (moderation after delivery listens). */
     private readonly processors: Processors,
+    /** How long an `ai.respond` job waits for any worker (see MessageSender). */
+    aiJobDelayMs = 0,
   ) {
-    this.sender = new MessageSender(db, config, events, metrics, rateLimit, processors);
+    this.sender = new MessageSender(db, config, events, metrics, rateLimit, processors, aiJobDelayMs);
   }
 
   /** Sends as a user whose row the request has read. */
