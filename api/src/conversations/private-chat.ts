@@ -7,11 +7,12 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { QuotaService } from '../ai/quota.service';
-import { Answer, Declined, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, StoredEnding } from '../ai/reply/reply-chat';
+import { Answer, Declined, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, StoredEnding, Usage } from '../ai/reply/reply-chat';
 import type { Config } from '../config/env';
 import { buildPrivatePrompt, ChatMessage, PromptHistoryEntry } from '../domain/prompt/build-prompt';
 import { ReplyContext, replyContext } from '../domain/prompt/reply-context';
 import type { QuotaStatus } from '../domain/quota/evaluate-quota';
+import { settlement } from '../domain/quota/settlement';
 import type { RouteDecision } from '../domain/router/select-model';
 import { blocksAiInput } from '../domain/safety/moderation';
 import { safetyProfile, SafetyProfileName } from '../domain/safety/safety-profile';
@@ -101,8 +102,8 @@ export class PrivateReplyChat implements ReplyChat<ReplyRef> {
   }
 
   async decline(why: Declined): Promise<void> {
-    if (why.reason === 'MODERATION_UNAVAILABLE') this.stored = await this.append(null, Status.FAILED, 'MODERATION_UNAVAILABLE');
-    else if (why.reason === 'INPUT_BLOCKED') this.stored = await this.append(null, Status.BLOCKED, 'INPUT_BLOCKED');
+    if (why.reason === 'MODERATION_UNAVAILABLE') this.stored = await this.append(Status.FAILED, 'MODERATION_UNAVAILABLE');
+    else if (why.reason === 'INPUT_BLOCKED') this.stored = await this.append(Status.BLOCKED, 'INPUT_BLOCKED');
   }
 
   async reserve(route: RouteDecision, model: string): Promise<Reserve<ReplyRef>> {
@@ -125,7 +126,7 @@ export class PrivateReplyChat implements ReplyChat<ReplyRef> {
 
   async quotaExceeded(status: QuotaStatus): Promise<void> {
     this.quotaResetsAt = status.resetsAt;
-    this.stored = await this.append(null, Status.FAILED, 'QUOTA_EXCEEDED');
+    this.stored = await this.append(Status.FAILED, 'QUOTA_EXCEEDED');
   }
 
   async prompt(): Promise<{ messages: ChatMessage[]; context: ReplyContext }> {
@@ -139,11 +140,16 @@ export class PrivateReplyChat implements ReplyChat<ReplyRef> {
     return { messages, context: replyContext(this.history, messages.length - 1, false) };
   }
 
-  async store(reply: ReplyRef, ending: ReplyEnding): Promise<StoredEnding> {
+  async store(reply: ReplyRef, ending: ReplyEnding, usage: Usage): Promise<StoredEnding> {
     const completed = ending.status === 'COMPLETED';
-    this.stored = await this.append(reply.responseId, ending.status as Status, completed ? null : ending.reason, completed ? ending.text : '');
+    const reason = completed ? null : ending.reason;
+    this.stored = await this.append(ending.status as Status, reason, completed ? ending.text : '', {
+      id: reply.responseId,
+      charged: settlement(ending) === 'CHARGED',
+      ...usage,
+    });
     this.reserved = null;
-    return { ending, messageId: this.stored.id, profile: this.profile, responseSettled: false };
+    return { ending, messageId: this.stored.id, profile: this.profile, responseSettled: true };
   }
 
   caseScope(): { groupId: null; messageId: null; details: Record<string, unknown> } {
@@ -164,11 +170,12 @@ export class PrivateReplyChat implements ReplyChat<ReplyRef> {
   }
 
   /**
-   * Appends the AI's message and links its model response, in one statement. A reply is
-   * stored only by the instance holding its lease: one whose process stalled past the lease,
-   * and whose reply another instance ended, stores nothing and fails.
+   * Appends the AI's message and settles its model response, in one statement: a process that
+   * dies after it leaves nothing for a takeover to end a second time. A reply is stored only
+   * by the instance holding its lease: one whose process stalled past the lease, and whose
+   * reply another instance ended, stores nothing and fails.
    */
-  private async append(responseId: string | null, status: Status, reason: string | null, body = ''): Promise<ConversationMessageType> {
+  private async append(status: Status, reason: string | null, body = '', response: SettledPrivateResponse | null = null): Promise<ConversationMessageType> {
     const [message]: ConversationMessageType[] = await this.d.db.query(
       `WITH c AS (
          UPDATE conversations SET last_seq = last_seq + 1, updated_at = now()
@@ -178,13 +185,25 @@ export class PrivateReplyChat implements ReplyChat<ReplyRef> {
          INSERT INTO conversation_messages (conversation_id, seq, role, body, status, status_reason)
          SELECT $1, c.last_seq, 'AI', $2, $3, $4 FROM c
          RETURNING ${CONVERSATION_MESSAGE_COLUMNS}),
+       -- A unit given back is never taken again: charged only stays true.
        r AS (
-         UPDATE model_responses SET message_id = m.id FROM m WHERE model_responses.id = $5)
+         UPDATE model_responses SET message_id = m.id, status = $3, status_reason = $4, charged = charged AND $7,
+                prompt_tokens = $8, completion_tokens = $9, latency_ms = $10, context = coalesce($11, context), completed_at = now()
+           FROM m WHERE model_responses.id = $5)
        SELECT * FROM m`,
-      [this.trigger.conversationId, body, status, reason, responseId, this.d.instanceId],
+      [
+        this.trigger.conversationId, body, status, reason, response?.id ?? null, this.d.instanceId,
+        response?.charged ?? false, response?.promptTokens ?? null, response?.completionTokens ?? null, response?.latencyMs ?? null, response?.context ?? null,
+      ],
     );
-    if (!message && responseId) throw new ReplyNotHeld(responseId);
+    if (!message && response) throw new ReplyNotHeld(response.id);
     if (!message) throw new Error(`conversation ${this.trigger.conversationId} is gone`);
     return message;
   }
+}
+
+/** The model response a stored reply settles: whether its unit stays used, and what it cost. */
+interface SettledPrivateResponse extends Usage {
+  id: string;
+  charged: boolean;
 }
