@@ -526,16 +526,19 @@ describe('a subscriber that falls behind', () => {
     // A backlog far larger than the socket buffers and the queue together.
     for (let i = 0; i < 40; i++) await slow.send(alice, groupId, big);
 
+    // The test before closed its socket without waiting: count from none, not from whatever
+    // that socket's subscription still counted.
+    await eventually(async () => (await activeSubscriptions(slow)) === 0, 30_000);
     const { ws, frame, subscribe } = await rawClient(slow, bob.token);
-    const open = await activeSubscriptions(slow);
     (ws as any)._socket.pause();
     subscribe('stalled', groupId, since, 'seq message { body }');
-    await eventually(async () => (await activeSubscriptions(slow)) === open + 1);
-    let live = 0;
-    while ((await activeSubscriptions(slow)) > open) {
-      if (++live > 200) throw new Error('the stalled subscription was never ended');
-      await slow.send(alice, groupId, `live ${live}`);
-    }
+    await eventually(async () => (await activeSubscriptions(slow)) === 1, 30_000);
+    // The replay waits on the unread socket, so live events are held for after it: as many as
+    // the queue's bound (WS_MAX_QUEUED_EVENTS = 10) are held, one more ends the subscription.
+    for (let live = 1; live <= 10; live++) await slow.send(alice, groupId, `live ${live}`);
+    expect(await activeSubscriptions(slow)).toBe(1);
+    await slow.send(alice, groupId, 'live 11');
+    await eventually(async () => (await activeSubscriptions(slow)) === 0, 30_000);
     (ws as any)._socket.resume();
     const end = await frame((f) => f.id === 'stalled' && (f.type === 'error' || f.type === 'complete'));
     expect(end.payload).toEqual([{ message: expect.stringMatching(/resubscribe with afterSeq/), extensions: { code: 'RATE_LIMITED' } }]);
