@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     const { rows: ended } = await pool.query<{ eventSeq: number }>({
       name: 'ai-finish-message',
       text: FINISH_AI_MESSAGE,
-      values: [r.groupId, id, text, 'COMPLETED', null, blockedUnder, null, start.responseId, null, null, Date.now() - now.getTime(), start.responseId, owner, null],
+      values: [r.groupId, id, text, 'COMPLETED', null, blockedUnder, null, start.responseId, null, null, Date.now() - now.getTime(), start.responseId, owner, null, true],
     });
     if (!ended[0]) throw new Error('the reply was not ended');
     broadcast(r.group, { seq: ended[0].eventSeq, type: 'AI_COMPLETED', message: { id, kind: 'AI', status: 'COMPLETED' }, delta: null });

@@ -4,7 +4,7 @@
  * concurrent triggers; and only that person is told when the quota is used up.
  */
 import { Client as PgClient } from 'pg';
-import { FakeOpenAI } from '../support/fake-openai';
+import { FakeOpenAI, gate } from '../support/fake-openai';
 import { eventually, TestApi, TestUser } from '../support/harness';
 import { aiMessages, ofType, quotaOf, settled, startAiApi, tableCount, untilAiCompleted, untilMessage, watch } from './ai-support';
 
@@ -129,6 +129,28 @@ describe('provider failures', () => {
     expect((await quotaOf(api, alice)).used).toBe(0);
   });
 
+  // Stored apart, a process dying between the two would leave a charged response STREAMING
+  // behind an ended message: the unit kept, and a takeover ending the reply a second time.
+  // (A private reply's message is inserted by a statement that already wrote the response
+  // row, so holding that row cannot tell one statement from two there.)
+  it('a group reply that fails ends its message and settles its model response in one statement', async () => {
+    const [alice, bob] = await api.users(2, { plan: 'plus' });
+    const groupId = await api.group(alice, [bob]);
+    const resume = gate();
+    fake.enqueue({ chunks: ['The fastest ', 'way is ', 'the Kintetsu line.'], stallAfterChunks: 1, resume: resume.promise, failAfterChunks: 1 });
+    await api.send(alice, groupId, '@AI what is the fastest way to Nara?');
+
+    const shown = await failWhileResponseHeld(alice.id, resume.open, async () => {
+      const [m] = await api.query<{ status: string }>(`SELECT status FROM messages WHERE group_id = $1 AND kind = 'AI'`, [groupId]);
+      return m.status;
+    });
+    expect(shown).toBe('STREAMING');
+    await settled(api);
+    const [reply] = await aiMessages(api, alice, groupId);
+    expect(reply).toMatchObject({ status: 'FAILED', statusReason: 'PROVIDER_ERROR', modelResponse: { charged: false, status: 'FAILED' } });
+    expect((await quotaOf(api, alice)).used).toBe(0);
+  });
+
   it('a failed response gives the unit back: a free user with one unit is answered on the next try', async () => {
     const alice = await api.user({ plan: 'free' });
     const groupId = await api.group(alice);
@@ -182,6 +204,34 @@ describe('quota exhausted', () => {
     expect(await quotaOf(api, bob)).toMatchObject({ used: 0, resetsAt: null });
   });
 });
+
+/**
+ * Holds the one STREAMING model response of `userId` while `fail` lets its stalled provider
+ * fail, and returns what `shown` reads of the AI message once the reply's ending waits for
+ * that row. The ending must not be visible before its settlement: both are one statement.
+ */
+async function failWhileResponseHeld(userId: string, fail: () => void, shown: () => Promise<string>): Promise<string> {
+  const [request] = await fake.waitForChatRequests(1, 30_000);
+  await eventually(() => request.stalled === true, 30_000);
+  const holder = new PgClient({ connectionString: api.databaseUrl });
+  await holder.connect();
+  try {
+    await holder.query('BEGIN');
+    const { rows } = await holder.query(`SELECT 1 FROM model_responses WHERE charged_user_id = $1 AND status = 'STREAMING' FOR UPDATE`, [userId]);
+    expect(rows).toHaveLength(1);
+    fail();
+    await eventually(async () => {
+      const [w] = await api.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%model_responses%'`,
+      );
+      return w.n >= 1;
+    }, 30_000);
+    return await shown();
+  } finally {
+    await holder.query('COMMIT');
+    await holder.end();
+  }
+}
 
 /**
  * Runs `fire` while a separate connection holds `userId`'s row, and lets go once `waiting`

@@ -7,7 +7,7 @@
  * the provider's stream, so nothing it sends later reaches anyone. Group and private
  * replies alike; the provider is the loopback OpenAI fake, made to stall.
  */
-import { FakeOpenAI, RecordedRequest } from '../support/fake-openai';
+import { FakeOpenAI, gate, RecordedRequest } from '../support/fake-openai';
 import { eventually, TestApi, TestUser } from '../support/harness';
 import { aiMessages, ofType, quotaOf, settled, startAiApi, untilAiCompleted, untilMessage, watch } from '../ai/ai-support';
 
@@ -33,13 +33,6 @@ afterAll(async () => {
   await deadlineApi?.stop();
   await fake?.stop();
 });
-
-/** A promise the test settles when the stalled provider may go on. */
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => (open = resolve));
-  return { promise, open };
-}
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;

@@ -9,6 +9,7 @@ import { Pool } from 'pg';
 import type { App } from '../../api/src/app';
 import { freePort } from '../../api/src/db/embedded';
 import { FakeOpenAI, FakeOpenAI as FakeOpenAIClass } from '../support/fake-openai';
+export { gate } from '../support/fake-openai';
 import { ROOT } from '../support/build';
 import { TEST_SECRET, TestApi } from '../support/harness';
 import { MODELS, updateGroup } from '../ai/ai-support';
@@ -92,12 +93,6 @@ export async function until<T>(check: () => Promise<T | undefined | false>, what
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-export function gate() {
-  let open!: () => void;
-  const promise = new Promise<void>((r) => (open = r));
-  return { promise, open };
 }
 
 /** A never-resolving `resume` for the fake: the reply stalls until its process dies. */

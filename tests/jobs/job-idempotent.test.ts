@@ -4,7 +4,7 @@
  * one model response and charge one unit (issue 11, item 1). Real graphile-worker runners
  * on a real PostgreSQL, the real provider client against the loopback fake.
  */
-import { FakeOpenAI } from '../support/fake-openai';
+import { FakeOpenAI, gate } from '../support/fake-openai';
 import { createDatabase, startApi, TestApi, TestUser } from '../support/harness';
 import { MODELS, quotaOf, settled, updateGroup } from '../ai/ai-support';
 
@@ -29,12 +29,6 @@ afterAll(async () => {
   for (const api of apis) await api.stop();
   await fake?.stop();
 });
-
-function gate() {
-  let open!: () => void;
-  const promise = new Promise<void>((r) => (open = r));
-  return { promise, open };
-}
 
 async function counts(api: TestApi, groupId: string, triggerId: string) {
   const [row] = await api.query<{ ai: number; responses: number; charged: number }>(

@@ -87,12 +87,14 @@ export async function startAiReply(db: DataSource, input: ReplyStartInput): Prom
   };
 }
 
-/** The model response a COMPLETED reply settles in the same statement (tokens and latency). */
+/** The model response a reply's end settles in the same statement: whether its unit stays used, and what it cost. */
 export interface SettledResponse {
   id: string;
+  /** `settlement` of the ending asked for (a COMPLETED reply the statement blocks stays as charged: CONTENT_BLOCKED is). */
+  charged: boolean;
   promptTokens: number | null;
   completionTokens: number | null;
-  latencyMs: number;
+  latencyMs: number | null;
   /** What the reply read (ModelResponse.context). */
   context?: ReplyContext | null;
 }
@@ -115,7 +117,8 @@ export interface ReplyLease {
  * The statement behind finishAiMessage: $1 group, $2 message, $3 body, $4 status, $5 reason,
  * $6 profiles under which the reply is blocked, $7 the only profile it may be stored under,
  * $8 … $11 the model response settled with it (id, prompt and completion tokens, latency),
- * $12 and $13 the lease (response id, owner), $14 the reply's context.
+ * $12 and $13 the lease (response id, owner), $14 the reply's context, $15 whether the
+ * response stays charged.
  */
 export const FINISH_AI_MESSAGE = `WITH g AS (
    UPDATE groups SET last_seq = last_seq + 1, last_event_at = now()
@@ -134,16 +137,18 @@ export const FINISH_AI_MESSAGE = `WITH g AS (
    INSERT INTO group_events (group_id, seq, type, message_id)
    SELECT $1, g.last_seq, 'AI_COMPLETED', $2 FROM g
    RETURNING seq::int AS "eventSeq", created_at AS "eventAt"),
- -- A reply that ends COMPLETED settles its model response here: one round trip, not two.
+ -- The reply settles its model response here, whatever its ending: one round trip, and a
+ -- process that dies after it leaves no response STREAMING behind an ended message.
+ -- A unit given back is never taken again: charged only stays true.
  r AS (
-   UPDATE model_responses SET status = 'COMPLETED', prompt_tokens = $9, completion_tokens = $10, latency_ms = $11,
-          message_id = $2, context = $14, completed_at = now()
-    WHERE id = $8 AND EXISTS (SELECT 1 FROM m WHERE m.status = 'COMPLETED')
-    RETURNING 1)
- SELECT m.*, e.*, EXISTS (SELECT 1 FROM reactions WHERE message_id = $2) AS "hasReactions", EXISTS (SELECT 1 FROM r) AS "responseSettled" FROM m, e`;
+   UPDATE model_responses SET status = m.status, status_reason = m."statusReason", charged = charged AND $15,
+          prompt_tokens = $9, completion_tokens = $10, latency_ms = $11, message_id = $2, context = coalesce($14, context), completed_at = now()
+     FROM m WHERE model_responses.id = $8)
+ SELECT m.*, e.*, EXISTS (SELECT 1 FROM reactions WHERE message_id = $2) AS "hasReactions" FROM m, e`;
 
 /**
- * Ends the AI message and appends its AI_COMPLETED event. Null when nothing was written:
+ * Ends the AI message, appends its AI_COMPLETED event and settles its model response. Null
+ * when nothing was written:
  * `onlyUnder` is given and the group's profile is no longer that one, or the message is no
  * longer STREAMING, or (with `lease`) this instance no longer holds the reply: a process
  * whose heartbeat stalled past its lease, and whose reply was taken over, cannot end it.
@@ -151,27 +156,27 @@ export const FINISH_AI_MESSAGE = `WITH g AS (
 export async function finishAiMessage(
   db: DataSource,
   message: AiMessageRef,
-  end: { status: AiMessageEnd; body: string; reason: string | null; response?: SettledResponse },
+  end: { status: AiMessageEnd; body: string; reason: string | null; response: SettledResponse },
   { verdict, onlyUnder }: FinishCheck = {},
   lease?: ReplyLease,
-): Promise<{ status: AiMessageEnd; profile: SafetyProfileName; event: GroupEventType; responseSettled: boolean } | null> {
+): Promise<{ status: AiMessageEnd; profile: SafetyProfileName; event: GroupEventType } | null> {
   // Decided here, applied in the statement: the profiles under which these scores block.
   const blockedUnder = verdict ? PROFILES.filter((p) => p !== verdict.profile && moderationDecision(verdict.scores, p).block) : [];
-  const [row] = await preparedQuery<MessageEntity & { profile: SafetyProfileName; eventSeq: number; eventAt: Date; hasReactions: boolean; responseSettled: boolean }>(
+  const [row] = await preparedQuery<MessageEntity & { profile: SafetyProfileName; eventSeq: number; eventAt: Date; hasReactions: boolean }>(
     db,
     'ai-finish-message',
     FINISH_AI_MESSAGE,
     [
       message.groupId, message.id, end.body, end.status, end.reason, blockedUnder, onlyUnder ?? null,
-      end.response?.id ?? null, end.response?.promptTokens ?? null, end.response?.completionTokens ?? null, end.response?.latencyMs ?? null,
-      lease?.responseId ?? null, lease?.owner ?? null, end.response?.context ?? null,
+      end.response.id, end.response.promptTokens, end.response.completionTokens, end.response.latencyMs,
+      lease?.responseId ?? null, lease?.owner ?? null, end.response.context ?? null, end.response.charged,
     ],
   );
   if (!row) return null;
-  const { profile, eventSeq, eventAt, hasReactions, responseSettled, ...stored } = row;
+  const { profile, eventSeq, eventAt, hasReactions, ...stored } = row;
   // Members may have reacted while it streamed: only then is there more to read.
   const view = hasReactions ? (await loadMessageViews(db.manager, [stored]))[0] : buildMessageView(stored, new Map());
-  return { status: stored.status as AiMessageEnd, profile, event: eventView(GroupEventKind.AI_COMPLETED, eventSeq, eventAt, view), responseSettled };
+  return { status: stored.status as AiMessageEnd, profile, event: eventView(GroupEventKind.AI_COMPLETED, eventSeq, eventAt, view) };
 }
 
 function eventView(type: GroupEventKind, seq: number, createdAt: Date, message: MessageType): GroupEventType {

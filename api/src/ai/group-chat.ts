@@ -11,6 +11,7 @@ import type { Config } from '../config/env';
 import { buildGroupPrompt, buildRespondCheckPrompt, ChatMessage, PromptHistoryEntry } from '../domain/prompt/build-prompt';
 import { ReplyContext, replyContext } from '../domain/prompt/reply-context';
 import type { QuotaStatus } from '../domain/quota/evaluate-quota';
+import { settlement } from '../domain/quota/settlement';
 import { aiReactionFor } from '../domain/respond-policy/reaction';
 import { RecentMessage, shouldRespond } from '../domain/respond-policy/should-respond';
 import type { RouteDecision } from '../domain/router/select-model';
@@ -177,15 +178,15 @@ export class GroupReplyChat implements ReplyChat<GroupReply> {
 
   /**
    * Ends the AI message and publishes AI_COMPLETED, checked against the group's profile
-   * under its row lock (the join that changes it takes the same lock). A COMPLETED reply
-   * settles its model response in the same statement.
+   * under its row lock (the join that changes it takes the same lock). The reply's model
+   * response is settled in the same statement.
    */
   async store(reply: GroupReply, ending: ReplyEnding, usage: Usage, judged: { under: SafetyProfileName; final: boolean }): Promise<StoredEnding | { profileChanged: SafetyProfileName }> {
     const completed = ending.status === 'COMPLETED';
     const ended = await finishAiMessage(
       this.d.db,
       reply.message,
-      { status: ending.status, body: completed ? ending.text : '', reason: completed ? null : ending.reason, response: completed ? { id: reply.responseId, ...usage, latencyMs: usage.latencyMs ?? 0 } : undefined },
+      { status: ending.status, body: completed ? ending.text : '', reason: completed ? null : ending.reason, response: { id: reply.responseId, charged: settlement(ending) === 'CHARGED', ...usage } },
       judged.final ? (completed ? { verdict: { scores: ending.verdict.scores, profile: judged.under } } : {}) : { onlyUnder: judged.under },
       { responseId: reply.responseId, owner: this.d.instanceId },
     );
@@ -200,7 +201,7 @@ export class GroupReplyChat implements ReplyChat<GroupReply> {
       completed && ended.status === 'BLOCKED'
         ? { status: 'BLOCKED', reason: 'CONTENT_BLOCKED', text: ending.text, verdict: { ...moderationDecision(ending.verdict.scores, ended.profile), scores: ending.verdict.scores, source: ending.verdict.source } }
         : ending;
-    return { ending: stored, messageId: reply.message.id, profile: ended.profile, responseSettled: ended.responseSettled };
+    return { ending: stored, messageId: reply.message.id, profile: ended.profile, responseSettled: true };
   }
 
   caseScope(reply: GroupReply): { groupId: string; messageId: string; details: Record<string, unknown> } {

@@ -13,7 +13,7 @@ import type { EventBus } from '../events/event-bus';
 import { GroupEventKind } from '../events/group-event.type';
 import type { EventPublisher } from '../events/event-publisher';
 import { unitOfWork } from '../db/unit-of-work';
-import type { FailureReason } from '../domain/quota/settlement';
+import { FailureReason, settlement } from '../domain/quota/settlement';
 import { GroupChatDeps, GroupReply, GroupReplyChat } from './group-chat';
 import { loadReplySetting } from './group-context';
 import { finishAiMessage } from './ai-message.store';
@@ -134,9 +134,10 @@ export class GroupReplies {
       // The message it answered was deleted meanwhile: the AI message still ends (no reply
       // stays STREAMING), FAILED as any interrupted one, and its unit is given back.
       const message = { id: taken.messageId, groupId: taken.groupId, seq: taken.messageSeq };
-      const ended = await finishAiMessage(this.d.db, message, { status: 'FAILED', body: '', reason }, {}, { responseId: taken.responseId, owner: this.d.instanceId });
+      const response = { id: taken.responseId, charged: settlement({ status: 'FAILED', reason }) === 'CHARGED', promptTokens: null, completionTokens: null, latencyMs: null };
+      const ended = await finishAiMessage(this.d.db, message, { status: 'FAILED', body: '', reason, response }, {}, { responseId: taken.responseId, owner: this.d.instanceId });
       if (ended) this.d.publisher.publish([ended.event]);
-      await this.d.quota.release(taken.responseId, reason, null, taken.messageId);
+      else await this.d.quota.release(taken.responseId, reason, null, taken.messageId);
       return { kind: 'skipped' };
     }
     return this.d.pipeline.fail(chat, this.replyOf(taken), reason);
