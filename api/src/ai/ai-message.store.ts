@@ -9,7 +9,6 @@ import type { DataSource } from 'typeorm';
 import { preparedQuery } from '../db/prepared';
 import { evaluateQuota, QuotaLimit, QuotaStatus } from '../domain/quota/evaluate-quota';
 import type { Tier } from '../domain/router/select-model';
-import type { ReplyContext } from '../domain/prompt/reply-context';
 import { CategoryScores, moderationDecision } from '../domain/safety/moderation';
 import type { SafetyProfileName } from '../domain/safety/safety-profile';
 import { buildEventView } from '../events/event-log';
@@ -18,6 +17,7 @@ import type { MessageEntity } from '../messages/message.entity';
 import { MESSAGE_COLUMNS } from '../messages/send-statement';
 import { buildMessageView, loadMessageViews } from '../messages/message.views';
 import type { MessageType } from '../messages/message.type';
+import type { SettledResponse } from './reply/reply-chat';
 
 export interface AiMessageRef {
   id: string;
@@ -85,18 +85,6 @@ export async function startAiReply(db: DataSource, input: ReplyStartInput): Prom
     message: { id: message.id, groupId: input.groupId, seq: Number(message.seq) },
     event: eventView(GroupEventKind.MESSAGE_CREATED, Number(message.seq), eventAt!, buildMessageView(message as MessageEntity, new Map())),
   };
-}
-
-/** The model response a reply's end settles in the same statement: whether its unit stays used, and what it cost. */
-export interface SettledResponse {
-  id: string;
-  /** `settlement` of the ending asked for (a COMPLETED reply the statement blocks stays as charged: CONTENT_BLOCKED is). */
-  charged: boolean;
-  promptTokens: number | null;
-  completionTokens: number | null;
-  latencyMs: number | null;
-  /** What the reply read (ModelResponse.context). */
-  context?: ReplyContext | null;
 }
 
 /** How a reply's end is checked against the group's profile, read under the row lock (the join that changes it takes the same lock). */

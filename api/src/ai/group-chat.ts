@@ -11,7 +11,6 @@ import type { Config } from '../config/env';
 import { buildGroupPrompt, buildRespondCheckPrompt, ChatMessage, PromptHistoryEntry } from '../domain/prompt/build-prompt';
 import { ReplyContext, replyContext } from '../domain/prompt/reply-context';
 import type { QuotaStatus } from '../domain/quota/evaluate-quota';
-import { settlement } from '../domain/quota/settlement';
 import { aiReactionFor } from '../domain/respond-policy/reaction';
 import { RecentMessage, shouldRespond } from '../domain/respond-policy/should-respond';
 import type { RouteDecision } from '../domain/router/select-model';
@@ -30,7 +29,7 @@ import { DeltaBatcher } from './delta-batcher';
 import type { GroupState, ReplyTrigger } from './group-context';
 import type { ModelProvider } from './provider';
 import type { QuotaService } from './quota.service';
-import { Answer, Declined, HandBack, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, StoredEnding, Usage } from './reply/reply-chat';
+import { Answer, Declined, HandBack, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, settledResponse, StoredEnding, Usage } from './reply/reply-chat';
 
 /** A group reply: its model response and its AI message. */
 export interface GroupReply extends ReplyRef {
@@ -186,7 +185,7 @@ export class GroupReplyChat implements ReplyChat<GroupReply> {
     const ended = await finishAiMessage(
       this.d.db,
       reply.message,
-      { status: ending.status, body: completed ? ending.text : '', reason: completed ? null : ending.reason, response: { id: reply.responseId, charged: settlement(ending) === 'CHARGED', ...usage } },
+      { status: ending.status, body: completed ? ending.text : '', reason: completed ? null : ending.reason, response: settledResponse(reply, ending, usage) },
       judged.final ? (completed ? { verdict: { scores: ending.verdict.scores, profile: judged.under } } : {}) : { onlyUnder: judged.under },
       { responseId: reply.responseId, owner: this.d.instanceId },
     );
@@ -201,7 +200,7 @@ export class GroupReplyChat implements ReplyChat<GroupReply> {
       completed && ended.status === 'BLOCKED'
         ? { status: 'BLOCKED', reason: 'CONTENT_BLOCKED', text: ending.text, verdict: { ...moderationDecision(ending.verdict.scores, ended.profile), scores: ending.verdict.scores, source: ending.verdict.source } }
         : ending;
-    return { ending: stored, messageId: reply.message.id, profile: ended.profile, responseSettled: true };
+    return { ending: stored, messageId: reply.message.id, profile: ended.profile };
   }
 
   caseScope(reply: GroupReply): { groupId: string; messageId: string; details: Record<string, unknown> } {

@@ -13,12 +13,12 @@ import type { EventBus } from '../events/event-bus';
 import { GroupEventKind } from '../events/group-event.type';
 import type { EventPublisher } from '../events/event-publisher';
 import { unitOfWork } from '../db/unit-of-work';
-import { FailureReason, settlement } from '../domain/quota/settlement';
+import type { FailureReason } from '../domain/quota/settlement';
 import { GroupChatDeps, GroupReply, GroupReplyChat } from './group-chat';
 import { loadReplySetting } from './group-context';
 import { finishAiMessage } from './ai-message.store';
 import { ReplyTimeout } from './reply-clock';
-import { HandBack, ReplyNotHeld } from './reply/reply-chat';
+import { HandBack, ReplyNotHeld, settledResponse } from './reply/reply-chat';
 import type { ReplyPipeline, ReplyResult } from './reply/reply-pipeline';
 
 /**
@@ -134,7 +134,7 @@ export class GroupReplies {
       // The message it answered was deleted meanwhile: the AI message still ends (no reply
       // stays STREAMING), FAILED as any interrupted one, and its unit is given back.
       const message = { id: taken.messageId, groupId: taken.groupId, seq: taken.messageSeq };
-      const response = { id: taken.responseId, charged: settlement({ status: 'FAILED', reason }) === 'CHARGED', promptTokens: null, completionTokens: null, latencyMs: null };
+      const response = settledResponse(this.replyOf(taken), { status: 'FAILED', reason }, { promptTokens: null, completionTokens: null, latencyMs: null, context: null });
       const ended = await finishAiMessage(this.d.db, message, { status: 'FAILED', body: '', reason, response }, {}, { responseId: taken.responseId, owner: this.d.instanceId });
       if (ended) this.d.publisher.publish([ended.event]);
       else await this.d.quota.release(taken.responseId, reason, null, taken.messageId);

@@ -9,7 +9,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { AiConfig } from '../config/env';
 import { preparedQuery } from '../db/prepared';
 import { evaluateQuota, QuotaStatus } from '../domain/quota/evaluate-quota';
-import { blockReason, failureReason, ReplyOutcome, settlement } from '../domain/quota/settlement';
+import { failureReason, settlement } from '../domain/quota/settlement';
 import type { Tier } from '../domain/router/select-model';
 import type { Plan } from '../domain/plan';
 import type { ReplyContext } from '../domain/prompt/reply-context';
@@ -83,21 +83,6 @@ export class QuotaService {
               message_id = coalesce($4, message_id), context = coalesce($6, context), completed_at = now()
         WHERE id = $1`,
       [responseId, reason, latencyMs, messageId, charged, context],
-    );
-  }
-
-  /** Ends a response that produced output; `settlement` says whether it stays charged (a BLOCKED one for want of moderation does not). */
-  async finish(
-    responseId: string,
-    result: { status: 'COMPLETED' | 'BLOCKED'; reason?: string | null; promptTokens: number | null; completionTokens: number | null; latencyMs: number; messageId?: string | null; context?: ReplyContext | null },
-  ): Promise<void> {
-    const outcome: ReplyOutcome = result.status === 'COMPLETED' ? { status: 'COMPLETED' } : { status: 'BLOCKED', reason: blockReason(result.reason) };
-    const charged = settlement(outcome) === 'CHARGED';
-    await this.db.query(
-      `UPDATE model_responses SET charged = charged AND $8, status = $2, status_reason = $3, prompt_tokens = $4, completion_tokens = $5, latency_ms = $6,
-              message_id = coalesce($7, message_id), context = coalesce($9, context), completed_at = now()
-        WHERE id = $1`,
-      [responseId, result.status, result.reason ?? null, result.promptTokens, result.completionTokens, result.latencyMs, result.messageId ?? null, charged, result.context ?? null],
     );
   }
 }

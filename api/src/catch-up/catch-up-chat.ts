@@ -16,7 +16,7 @@ import type { EventPublisher } from '../events/event-publisher';
 import { ephemeralEvent, GroupEventKind } from '../events/group-event.type';
 import type { QuotaService } from '../ai/quota.service';
 import { DeltaBatcher } from '../ai/delta-batcher';
-import { Answer, Declined, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, StoredEnding } from '../ai/reply/reply-chat';
+import { Answer, Declined, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, SettledResponse, settledResponse, StoredEnding, Usage } from '../ai/reply/reply-chat';
 import type { UserEntity } from '../users/user.entity';
 import { CATCH_UP_COLUMNS, CatchUpStatusEnum, CatchUpType } from './catch-up.type';
 
@@ -131,11 +131,11 @@ export class CatchUpChat implements ReplyChat<ReplyRef> {
     else this.batcher?.cancel();
   }
 
-  async store(reply: ReplyRef, ending: ReplyEnding): Promise<StoredEnding> {
+  async store(reply: ReplyRef, ending: ReplyEnding, usage: Usage): Promise<StoredEnding> {
     const completed = ending.status === 'COMPLETED';
-    const ended = await this.end(ending.status as CatchUpStatusEnum, completed ? null : ending.reason, completed ? ending.text : '', reply);
+    const ended = await this.end(ending.status as CatchUpStatusEnum, completed ? null : ending.reason, completed ? ending.text : '', settledResponse(reply, ending, usage));
     if (!ended) throw new ReplyNotHeld(reply.responseId);
-    return { ending, messageId: null, profile: this.profile, responseSettled: false };
+    return { ending, messageId: null, profile: this.profile };
   }
 
   caseScope(): { groupId: string; messageId: null; details: Record<string, unknown> } {
@@ -162,14 +162,24 @@ export class CatchUpChat implements ReplyChat<ReplyRef> {
    * Stores how the catch-up ended and tells the member alone. With a reply, only while it is
    * still this instance's (its lease), so a process that stalled cannot overwrite a redo.
    */
-  private async end(status: CatchUpStatusEnum, reason: string | null, body: string, reply: ReplyRef | null): Promise<CatchUpType | null> {
+  private async end(status: CatchUpStatusEnum, reason: string | null, body: string, response: SettledResponse | null): Promise<CatchUpType | null> {
     const c = this.context;
     const [row]: CatchUpType[] = await this.d.db.query(
-      `UPDATE catch_ups SET status = $2, status_reason = $3, body = $4, completed_at = now(), from_seq = $5, to_seq = $6, message_count = $7
-        WHERE id = $1 AND status IN ('PENDING', 'STREAMING')
-          AND ($8::uuid IS NULL OR EXISTS (SELECT 1 FROM model_responses WHERE id = $8 AND lease_owner = $9::uuid))
-        RETURNING ${CATCH_UP_COLUMNS}`,
-      [this.catchUp.id, status, reason, body, c?.fromSeq ?? null, c?.toSeq ?? null, c?.messageCount ?? 0, reply?.responseId ?? null, this.d.instanceId],
+      `WITH c AS (
+         UPDATE catch_ups SET status = $2, status_reason = $3, body = $4, completed_at = now(), from_seq = $5, to_seq = $6, message_count = $7
+          WHERE id = $1 AND status IN ('PENDING', 'STREAMING')
+            AND ($8::uuid IS NULL OR EXISTS (SELECT 1 FROM model_responses WHERE id = $8 AND lease_owner = $9::uuid))
+          RETURNING ${CATCH_UP_COLUMNS}),
+       -- The summary's model response is settled with it. A unit given back is never taken again.
+       r AS (
+         UPDATE model_responses SET status = $2, status_reason = $3, charged = charged AND $10, prompt_tokens = $11, completion_tokens = $12,
+                latency_ms = $13, context = coalesce($14, context), completed_at = now()
+           FROM c WHERE model_responses.id = $8)
+       SELECT * FROM c`,
+      [
+        this.catchUp.id, status, reason, body, c?.fromSeq ?? null, c?.toSeq ?? null, c?.messageCount ?? 0, response?.id ?? null, this.d.instanceId,
+        response?.charged ?? false, response?.promptTokens ?? null, response?.completionTokens ?? null, response?.latencyMs ?? null, response?.context ?? null,
+      ],
     );
     if (!row) return null;
     this.stored = row;

@@ -7,12 +7,11 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { QuotaService } from '../ai/quota.service';
-import { Answer, Declined, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, StoredEnding, Usage } from '../ai/reply/reply-chat';
+import { Answer, Declined, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, SettledResponse, settledResponse, StoredEnding, Usage } from '../ai/reply/reply-chat';
 import type { Config } from '../config/env';
 import { buildPrivatePrompt, ChatMessage, PromptHistoryEntry } from '../domain/prompt/build-prompt';
 import { ReplyContext, replyContext } from '../domain/prompt/reply-context';
 import type { QuotaStatus } from '../domain/quota/evaluate-quota';
-import { settlement } from '../domain/quota/settlement';
 import type { RouteDecision } from '../domain/router/select-model';
 import { blocksAiInput } from '../domain/safety/moderation';
 import { safetyProfile, SafetyProfileName } from '../domain/safety/safety-profile';
@@ -143,13 +142,9 @@ export class PrivateReplyChat implements ReplyChat<ReplyRef> {
   async store(reply: ReplyRef, ending: ReplyEnding, usage: Usage): Promise<StoredEnding> {
     const completed = ending.status === 'COMPLETED';
     const reason = completed ? null : ending.reason;
-    this.stored = await this.append(ending.status as Status, reason, completed ? ending.text : '', {
-      id: reply.responseId,
-      charged: settlement(ending) === 'CHARGED',
-      ...usage,
-    });
+    this.stored = await this.append(ending.status as Status, reason, completed ? ending.text : '', settledResponse(reply, ending, usage));
     this.reserved = null;
-    return { ending, messageId: this.stored.id, profile: this.profile, responseSettled: true };
+    return { ending, messageId: this.stored.id, profile: this.profile };
   }
 
   caseScope(): { groupId: null; messageId: null; details: Record<string, unknown> } {
@@ -175,7 +170,7 @@ export class PrivateReplyChat implements ReplyChat<ReplyRef> {
    * by the instance holding its lease: one whose process stalled past the lease, and whose
    * reply another instance ended, stores nothing and fails.
    */
-  private async append(status: Status, reason: string | null, body = '', response: SettledPrivateResponse | null = null): Promise<ConversationMessageType> {
+  private async append(status: Status, reason: string | null, body = '', response: SettledResponse | null = null): Promise<ConversationMessageType> {
     const [message]: ConversationMessageType[] = await this.d.db.query(
       `WITH c AS (
          UPDATE conversations SET last_seq = last_seq + 1, updated_at = now()
@@ -200,10 +195,4 @@ export class PrivateReplyChat implements ReplyChat<ReplyRef> {
     if (!message) throw new Error(`conversation ${this.trigger.conversationId} is gone`);
     return message;
   }
-}
-
-/** The model response a stored reply settles: whether its unit stays used, and what it cost. */
-interface SettledPrivateResponse extends Usage {
-  id: string;
-  charged: boolean;
 }

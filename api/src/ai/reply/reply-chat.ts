@@ -7,7 +7,7 @@
  */
 import type { ChatMessage } from '../../domain/prompt/build-prompt';
 import type { ReplyContext } from '../../domain/prompt/reply-context';
-import type { BlockReason, FailureReason } from '../../domain/quota/settlement';
+import { BlockReason, FailureReason, settlement } from '../../domain/quota/settlement';
 import type { QuotaStatus } from '../../domain/quota/evaluate-quota';
 import type { RouteDecision, RouteRequest } from '../../domain/router/select-model';
 import type { SafetyProfileName } from '../../domain/safety/safety-profile';
@@ -43,14 +43,26 @@ export interface Usage {
   context: ReplyContext | null;
 }
 
-/** The ending as stored (a group blocks a COMPLETED reply when a minor joined meanwhile) and the message it is shown as. */
+/**
+ * The model response a reply's ending settles, in the statement that stores the ending: a
+ * process that dies after it leaves no response STREAMING (and charged) behind an ended reply.
+ */
+export interface SettledResponse extends Usage {
+  id: string;
+  /** Whether its unit stays used (`settlement` of the ending; a COMPLETED reply a group then blocks stays so: CONTENT_BLOCKED is charged too). */
+  charged: boolean;
+}
+
+export function settledResponse(reply: ReplyRef, ending: ReplyEnding, usage: Usage): SettledResponse {
+  return { id: reply.responseId, charged: settlement(ending) === 'CHARGED', ...usage };
+}
+
+/** The ending as stored, with its model response settled (a group blocks a COMPLETED reply when a minor joined meanwhile), and the message it is shown as. */
 export interface StoredEnding {
   ending: ReplyEnding;
   messageId: string | null;
   /** The profile it was judged under when stored. */
   profile: SafetyProfileName;
-  /** The model response was settled in the statement that stored it. */
-  responseSettled: boolean;
 }
 
 export type Reserve<R extends ReplyRef> = { kind: 'reserved'; reply: R } | { kind: 'exhausted'; status: QuotaStatus } | { kind: 'skipped' };
@@ -90,7 +102,8 @@ export interface ReplyChat<R extends ReplyRef = ReplyRef> {
   onStreamEnd?(reply: R, delivered: boolean): void;
 
   /**
-   * settle: stores the ending, judged under `judgedUnder`. Unless `final`, nothing is
+   * settle: stores the ending and settles its model response (`settledResponse`) in one
+   * statement, judged under `judged.under`. Unless `final`, nothing is
    * stored when the chat's profile is no longer that one (a minor joined while it
    * streamed): the profile in force is returned instead, to judge again. A final store
    * applies the stricter of the two itself.

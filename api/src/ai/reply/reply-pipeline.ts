@@ -54,7 +54,7 @@ export class ReplyPipeline {
       under = stored.profileChanged;
       stored = (await chat.store(reply, await moderateOutput(text, under, this.d), usage(), { under, final: true })) as StoredEnding;
     }
-    await settle(chat, reply, stored, usage(), this.d);
+    await settle(chat, reply, stored, this.d);
     return { kind: 'ended', stored };
   }
 
@@ -62,7 +62,7 @@ export class ReplyPipeline {
   async fail<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, reason: FailureReason, context: ReplyContext | null = null): Promise<ReplyResult> {
     const usage: Usage = { promptTokens: null, completionTokens: null, latencyMs: Date.now() - reply.startedAt, context };
     const stored = (await chat.store(reply, { status: 'FAILED', reason }, usage, { under: chat.profile, final: true })) as StoredEnding;
-    await settle(chat, reply, stored, usage, this.d);
+    await settle(chat, reply, stored, this.d);
     return { kind: 'ended', stored };
   }
 }

@@ -1,17 +1,14 @@
 /**
- * settle: once the reply's ending is stored, its model response records how it ended and
- * whether its unit stays charged (the one rule: domain/quota/settlement.ts), and a blocked
- * reply goes to staff as an AI_BLOCKED case.
+ * settle: the reply's ending is stored, and its model response settled with it in the same
+ * statement (how it ended, and whether its unit stays charged: the one rule is
+ * domain/quota/settlement.ts). What is left is to count it, and to send a blocked reply to
+ * staff as an AI_BLOCKED case.
  */
-import type { ReplyChat, ReplyRef, StoredEnding, Usage } from './reply-chat';
+import type { ReplyChat, ReplyRef, StoredEnding } from './reply-chat';
 import type { ReplyDeps } from './reply-deps';
 
-export async function settle<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, stored: StoredEnding, usage: Usage, d: Omit<ReplyDeps, 'provider' | 'moderation'>): Promise<void> {
-  const { ending, messageId } = stored;
-  if (!stored.responseSettled) {
-    if (ending.status === 'FAILED') await d.quota.release(reply.responseId, ending.reason, usage.latencyMs, messageId, usage.context);
-    else await d.quota.finish(reply.responseId, { status: ending.status, reason: ending.status === 'BLOCKED' ? ending.reason : null, ...usage, latencyMs: usage.latencyMs ?? 0, messageId });
-  }
+export async function settle<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, stored: StoredEnding, d: Omit<ReplyDeps, 'provider' | 'moderation'>): Promise<void> {
+  const { ending } = stored;
   d.metrics.aiResponses.inc({ status: ending.status });
   if (ending.status !== 'BLOCKED') return;
   const scope = chat.caseScope(reply, stored);

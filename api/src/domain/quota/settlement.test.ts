@@ -1,4 +1,4 @@
-import { BLOCK_REASONS, blockReason, FAILURE_REASONS, failureReason, payerOf, ReplyOutcome, Settlement, settlement } from './settlement';
+import { BLOCK_REASONS, FAILURE_REASONS, failureReason, payerOf, ReplyOutcome, Settlement, settlement } from './settlement';
 
 describe('settlement', () => {
   // Every outcome a reply can end with, and what it costs the payer.
@@ -27,12 +27,6 @@ describe('settlement', () => {
     const listed = (status: string) => table.filter(([o]) => o.status === status).map(([o]) => ('reason' in o ? o.reason : null));
     expect(listed('FAILED').sort()).toEqual([...FAILURE_REASONS].sort());
     expect(listed('BLOCKED').sort()).toEqual([...BLOCK_REASONS].sort());
-  });
-
-  it('reads a group block recorded by its moderation categories as a content block', () => {
-    expect(blockReason('violence,harassment')).toBe('CONTENT_BLOCKED');
-    expect(blockReason(null)).toBe('CONTENT_BLOCKED');
-    expect(blockReason('MODERATION_UNAVAILABLE')).toBe('MODERATION_UNAVAILABLE');
   });
 
   it('reads an unknown failure reason as INTERNAL, which is free', () => {

@@ -64,15 +64,6 @@ export function failureReason(reason: string): FailureReason {
   return (FAILURE_REASONS as readonly string[]).includes(reason) ? (reason as FailureReason) : 'INTERNAL';
 }
 
-/**
- * Reads a block's stored reason. A group's model response records the moderation
- * categories that blocked the output (e.g. "violence,harassment"), not CONTENT_BLOCKED, so
- * anything but the other two reasons is a content block.
- */
-export function blockReason(reason: string | null | undefined): BlockReason {
-  return reason === 'INPUT_BLOCKED' || reason === 'MODERATION_UNAVAILABLE' ? reason : 'CONTENT_BLOCKED';
-}
-
 /** What a reply answers: a group's message, or a private conversation's. */
 export type ReplyTrigger =
   | { chat: 'GROUP'; kind: 'USER' | 'AI' | 'SYSTEM'; authorId: string | null }
