@@ -4,6 +4,9 @@
  * concurrent triggers; and only that person is told when the quota is used up.
  */
 import { Client as PgClient } from 'pg';
+import { QuotaService } from '../../api/src/ai/quota.service';
+import type { AiConfig } from '../../api/src/config/env';
+import { createDataSource } from '../../api/src/db/data-source';
 import { FakeOpenAI, gate } from '../support/fake-openai';
 import { eventually, TestApi, TestUser } from '../support/harness';
 import { aiMessages, ofType, quotaOf, settled, startAiApi, tableCount, untilAiCompleted, untilMessage, watch } from './ai-support';
@@ -90,6 +93,26 @@ describe('concurrent triggers', () => {
     expect(answered).toHaveLength(1);
     expect(await quotaOf(api, author)).toMatchObject({ used: 1, remaining: 0 });
     expect(await tableCount(api, `SELECT 1 FROM quota_exhaustions WHERE user_id = $1`, [author.id])).toBe(9);
+  });
+  it('a failure reported after the reply was settled changes nothing: the answered reply stays charged', async () => {
+    const [alice, bob] = await api.users(2, { plan: 'plus' });
+    const groupId = await api.group(alice, [bob]);
+    await api.send(alice, groupId, '@AI which day is best for the Fushimi Inari hike?');
+    await settled(api);
+    const [{ id }] = await api.query<{ id: string }>(`SELECT id FROM model_responses WHERE charged_user_id = $1`, [alice.id]);
+
+    // What a takeover, a rerun or an error path calls, arriving late.
+    const db = createDataSource(api.databaseUrl, 1);
+    await db.initialize();
+    try {
+      // Releasing reads no quota setting.
+      await new QuotaService(db, {} as AiConfig).release(id, 'INTERRUPTED');
+    } finally {
+      await db.destroy();
+    }
+    const rows = await api.query(`SELECT status, status_reason AS "statusReason", charged FROM model_responses WHERE id = $1`, [id]);
+    expect(rows).toEqual([{ status: 'COMPLETED', statusReason: null, charged: true }]);
+    expect((await quotaOf(api, alice)).used).toBe(1);
   });
 });
 

@@ -71,9 +71,10 @@ export class QuotaService {
   }
 
   /**
-   * Ends a response that failed (`reason` says why). Whether its unit is given back is
-   * `settlement`'s to say; every failure is free today. `messageId` links the failed AI
-   * message to it.
+   * Ends a response that failed (`reason` says why) where no statement storing its reply
+   * did: a takeover, a rerun, an error. Whether its unit is given back is `settlement`'s to
+   * say; every failure is free today. `messageId` links the failed AI message to it. A
+   * response already settled stays as it is: a late release must not make a reply free.
    */
   async release(responseId: string, reason: string, latencyMs: number | null = null, messageId: string | null = null, context: ReplyContext | null = null): Promise<void> {
     const charged = settlement({ status: 'FAILED', reason: failureReason(reason) }) === 'CHARGED';
@@ -81,7 +82,7 @@ export class QuotaService {
       // A unit given back is never taken again: charged only stays true.
       `UPDATE model_responses SET charged = charged AND $5, status = 'FAILED', status_reason = $2, latency_ms = $3,
               message_id = coalesce($4, message_id), context = coalesce($6, context), completed_at = now()
-        WHERE id = $1`,
+        WHERE id = $1 AND status = 'STREAMING'`,
       [responseId, reason, latencyMs, messageId, charged, context],
     );
   }
