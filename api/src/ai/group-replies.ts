@@ -115,7 +115,7 @@ export class GroupReplies {
         if (rows.length > 0) await uow.append({ groupId: taken.groupId, type: GroupEventKind.MESSAGE_UPDATED, messageId: taken.messageId });
         return rows.length > 0;
       });
-      if (!reset) return { kind: 'skipped' };
+      if (!reset) return this.endOrphan(taken);
       this.d.log.info({ responseId: taken.responseId, messageId: taken.messageId }, 'redoing an AI reply taken over from a dead instance');
       const result = await this.d.pipeline.finish(chat, { ...reply, startedAt: Date.now() }).catch((err) => this.notHeld(err));
       if (result.kind === 'handed_back') await this.handedBack(result.responseId);
@@ -129,18 +129,33 @@ export class GroupReplies {
   /** Ends a group reply taken over for the second time (or that cannot be redone) FAILED, and gives its unit back. */
   async interrupt(taken: TakenReply, reason: Extract<FailureReason, 'INTERRUPTED' | 'CANCELLED'> = 'INTERRUPTED'): Promise<ReplyResult> {
     const setting = await loadReplySetting(this.d.db, taken.triggerMessageId);
-    const chat = setting ? new GroupReplyChat(this.chatDeps, setting.trigger, setting.payer, setting.group) : null;
-    if (!chat) {
+    if (setting) {
+      const chat = new GroupReplyChat(this.chatDeps, setting.trigger, setting.payer, setting.group);
+      const result = await this.d.pipeline.fail(chat, this.replyOf(taken), reason).catch((err) => this.notHeld(err));
+      if (result.kind === 'ended') return result;
+    } else {
       // The message it answered was deleted meanwhile: the AI message still ends (no reply
       // stays STREAMING), FAILED as any interrupted one, and its unit is given back.
       const message = { id: taken.messageId, groupId: taken.groupId, seq: taken.messageSeq };
       const response = settledResponse(this.replyOf(taken), { status: 'FAILED', reason }, { promptTokens: null, completionTokens: null, latencyMs: null, context: null });
       const ended = await finishAiMessage(this.d.db, message, { status: 'FAILED', body: '', reason, response }, {}, { responseId: taken.responseId, owner: this.d.instanceId });
-      if (ended) this.d.publisher.publish([ended.event]);
-      else await this.d.quota.release(taken.responseId, reason, null, taken.messageId);
-      return { kind: 'skipped' };
+      if (ended) {
+        this.d.publisher.publish([ended.event]);
+        return { kind: 'skipped' };
+      }
     }
-    return this.d.pipeline.fail(chat, this.replyOf(taken), reason);
+    return this.endOrphan(taken);
+  }
+
+  /**
+   * The AI message was ended by something other than its reply (staff removed it while it
+   * streamed), so no statement storing the reply can settle its model response: it ends
+   * FAILED CANCELLED and free here, if this instance still holds it. Left STREAMING, the
+   * sweep would take it again at every heartbeat, and its unit would stay used.
+   */
+  private async endOrphan(taken: TakenReply): Promise<ReplyResult> {
+    await this.d.quota.release(taken.responseId, 'CANCELLED', { messageId: taken.messageId, owner: this.d.instanceId });
+    return { kind: 'skipped' };
   }
 
   /**

@@ -12,7 +12,6 @@ import { evaluateQuota, QuotaStatus } from '../domain/quota/evaluate-quota';
 import { failureReason, settlement } from '../domain/quota/settlement';
 import type { Tier } from '../domain/router/select-model';
 import type { Plan } from '../domain/plan';
-import type { ReplyContext } from '../domain/prompt/reply-context';
 import type { UserEntity } from '../users/user.entity';
 
 export interface Reservation {
@@ -73,17 +72,17 @@ export class QuotaService {
   /**
    * Ends a response that failed (`reason` says why) where no statement storing its reply
    * did: a takeover, a rerun, an error. Whether its unit is given back is `settlement`'s to
-   * say; every failure is free today. `messageId` links the failed AI message to it. A
-   * response already settled stays as it is: a late release must not make a reply free.
+   * say; every failure is free today. `messageId` links the failed AI message to it; with
+   * `owner`, only while that instance holds the reply's lease. A response already settled
+   * stays as it is: a late release must not make a reply free.
    */
-  async release(responseId: string, reason: string, latencyMs: number | null = null, messageId: string | null = null, context: ReplyContext | null = null): Promise<void> {
+  async release(responseId: string, reason: string, { messageId = null, owner = null }: { messageId?: string | null; owner?: string | null } = {}): Promise<void> {
     const charged = settlement({ status: 'FAILED', reason: failureReason(reason) }) === 'CHARGED';
     await this.db.query(
       // A unit given back is never taken again: charged only stays true.
-      `UPDATE model_responses SET charged = charged AND $5, status = 'FAILED', status_reason = $2, latency_ms = $3,
-              message_id = coalesce($4, message_id), context = coalesce($6, context), completed_at = now()
-        WHERE id = $1 AND status = 'STREAMING'`,
-      [responseId, reason, latencyMs, messageId, charged, context],
+      `UPDATE model_responses SET charged = charged AND $4, status = 'FAILED', status_reason = $2, message_id = coalesce($3, message_id), completed_at = now()
+        WHERE id = $1 AND status = 'STREAMING' AND ($5::uuid IS NULL OR lease_owner = $5)`,
+      [responseId, reason, messageId, charged, owner],
     );
   }
 }

@@ -61,7 +61,7 @@ export class PrivateResponder {
     } catch (err) {
       // Only our own storage can fail here: the person must not pay for an answer they never got.
       // A reply another instance took over (this process stalled past its lease) is settled there.
-      if (chat.reserved && !(err instanceof ReplyNotHeld)) await this.d.quota.release(chat.reserved.responseId, 'INTERNAL').catch(() => undefined);
+      if (chat.reserved && !(err instanceof ReplyNotHeld)) await this.d.quota.release(chat.reserved.responseId, 'INTERNAL', { owner: this.d.instanceId }).catch(() => undefined);
       throw err;
     }
   }
@@ -80,7 +80,7 @@ export class PrivateResponder {
       [responseId, conversationId],
     );
     if (!row?.user || !row.trigger) {
-      await this.d.quota.release(responseId, 'INTERRUPTED');
+      await this.d.quota.release(responseId, 'INTERRUPTED', { owner: this.d.instanceId });
       return;
     }
     const chat = new PrivateReplyChat(this.d, row.user, row.trigger);
