@@ -6,6 +6,7 @@
  * a second time ends FAILED with reason INTERRUPTED and its unit is given back. A private
  * chat's reply is not redone: it ends FAILED INTERRUPTED, unit given back.
  */
+import { Client as PgClient } from 'pg';
 import { createDatabase } from '../support/harness';
 import { ensureBuilt } from '../support/build';
 import { quotaOf, updateGroup } from '../ai/ai-support';
@@ -210,6 +211,44 @@ it('a private chat killed mid-reply: after the restart the reply is FAILED INTER
     expect(await responses(db, alice.id)).toEqual([expect.objectContaining({ status: 'FAILED', statusReason: 'INTERRUPTED', charged: false, takeovers: 1 })]);
     expect((await quotaOf(second.api, alice)).used).toBe(0);
   } finally {
+    await db.end();
+  }
+});
+
+it('kill -9 while a blocked reply\'s case is being stored: the ending did not commit without it, and after the restart the reply ends BLOCKED with one AI_BLOCKED case', async () => {
+  const databaseUrl = await createDatabase();
+  const db = database(databaseUrl);
+  const holder = new PgClient({ connectionString: databaseUrl });
+  await holder.connect();
+  try {
+    const violent = { violence: 0.97, 'violence/graphic': 0.9 };
+    crash.fake.onModeration((input) => (input.includes('zorblax') ? { flagged: true, category_scores: violent } : { flagged: false, category_scores: {} }));
+    crash.fake.enqueue({ text: 'The zorblax plan is fine.' }, { text: 'The zorblax plan is fine.' });
+    const first = await start(databaseUrl, { OPENAI_MODERATION: 'true' });
+    const [alice, bob] = await first.api.users(2, { age: 'adult' });
+    const groupId = await first.api.group(alice, [bob]);
+    // The test holds safety_cases against writes: the blocked reply's case waits for it.
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE safety_cases IN SHARE MODE');
+    await first.api.send(alice, groupId, '@AI is the plan fine?');
+    await until(async () => {
+      const [w] = await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%safety_case%'`);
+      return w.n > 0;
+    }, 'the case to wait for the lock');
+    // The reply's ending waits with its case: stored apart, the message would be BLOCKED already.
+    expect((await aiRows(db, groupId)).map((m) => m.status)).toEqual(['STREAMING']);
+    await first.kill9();
+    await holder.query('COMMIT');
+
+    const second = await start(databaseUrl, { OPENAI_MODERATION: 'true' });
+    const done = await until(async () => (await aiRows(db, groupId)).find((m) => m.status !== 'STREAMING'), 'the reply after the restart');
+    expect(done).toMatchObject({ status: 'BLOCKED', statusReason: 'CONTENT_BLOCKED', body: '' });
+    expect(await db.query(`SELECT source, categories FROM safety_cases WHERE message_id = $1`, [done.id])).toEqual([{ source: 'AI_BLOCKED', categories: ['violence'] }]);
+    // Output blocked for its content is charged (domain/quota/settlement.ts), once.
+    expect(await responses(db, alice.id)).toEqual([expect.objectContaining({ status: 'BLOCKED', charged: true, takeovers: 1 })]);
+    expect((await quotaOf(second.api, alice)).used).toBe(1);
+  } finally {
+    await holder.end();
     await db.end();
   }
 });

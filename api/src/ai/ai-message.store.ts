@@ -5,7 +5,7 @@
  * is built from. The end of a reply reaches subscribers one round trip after
  * moderation, not a transaction and a re-read later.
  */
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { preparedQuery } from '../db/prepared';
 import { evaluateQuota, QuotaLimit, QuotaStatus } from '../domain/quota/evaluate-quota';
 import type { Tier } from '../domain/router/select-model';
@@ -147,24 +147,26 @@ export async function finishAiMessage(
   end: { status: AiMessageEnd; body: string; reason: string | null; response: SettledResponse },
   { verdict, onlyUnder }: FinishCheck = {},
   lease?: ReplyLease,
+  tx?: EntityManager,
 ): Promise<{ status: AiMessageEnd; profile: SafetyProfileName; event: GroupEventType } | null> {
-  // Decided here, applied in the statement: the profiles under which these scores block.
-  const blockedUnder = verdict ? PROFILES.filter((p) => p !== verdict.profile && moderationDecision(verdict.scores, p).block) : [];
-  const [row] = await preparedQuery<MessageEntity & { profile: SafetyProfileName; eventSeq: number; eventAt: Date; hasReactions: boolean }>(
-    db,
-    'ai-finish-message',
-    FINISH_AI_MESSAGE,
-    [
-      message.groupId, message.id, end.body, end.status, end.reason, blockedUnder, onlyUnder ?? null,
-      end.response.id, end.response.promptTokens, end.response.completionTokens, end.response.latencyMs,
-      lease?.responseId ?? null, lease?.owner ?? null, end.response.context ?? null, end.response.charged,
-    ],
-  );
+  const values = [
+    message.groupId, message.id, end.body, end.status, end.reason, blockedUnderOf(verdict), onlyUnder ?? null,
+    end.response.id, end.response.promptTokens, end.response.completionTokens, end.response.latencyMs,
+    lease?.responseId ?? null, lease?.owner ?? null, end.response.context ?? null, end.response.charged,
+  ];
+  type Row = MessageEntity & { profile: SafetyProfileName; eventSeq: number; eventAt: Date; hasReactions: boolean };
+  // In the caller's transaction (a blocked reply's case commits with it), or prepared on the pool.
+  const [row]: Row[] = tx ? await tx.query(FINISH_AI_MESSAGE, values) : await preparedQuery<Row>(db, 'ai-finish-message', FINISH_AI_MESSAGE, values);
   if (!row) return null;
   const { profile, eventSeq, eventAt, hasReactions, ...stored } = row;
   // Members may have reacted while it streamed: only then is there more to read.
-  const view = hasReactions ? (await loadMessageViews(db.manager, [stored]))[0] : buildMessageView(stored, new Map());
+  const view = hasReactions ? (await loadMessageViews(tx ?? db.manager, [stored]))[0] : buildMessageView(stored, new Map());
   return { status: stored.status as AiMessageEnd, profile, event: eventView(GroupEventKind.AI_COMPLETED, eventSeq, eventAt, view) };
+}
+
+/** The profiles, other than the one it was judged under, under which a reply's scores block: the statement blocks it if the group's is one of them. */
+export function blockedUnderOf(verdict: Verdict | undefined): SafetyProfileName[] {
+  return verdict ? PROFILES.filter((p) => p !== verdict.profile && moderationDecision(verdict.scores, p).block) : [];
 }
 
 function eventView(type: GroupEventKind, seq: number, createdAt: Date, message: MessageType): GroupEventType {

@@ -5,7 +5,7 @@
  * events, and it ends COMPLETED, FAILED or BLOCKED with AI_COMPLETED. Group replies never
  * read or write personal memory: nothing here touches the memory store.
  */
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import { buildGroupPrompt, buildRespondCheckPrompt, ChatMessage, PromptHistoryEntry } from '../domain/prompt/build-prompt';
@@ -23,13 +23,13 @@ import type { AfterDeliveryModeration } from '../moderation/after-delivery.proce
 import type { ModerationResult } from '../moderation/moderation.service';
 import type { RolloutService } from '../rollout/rollout.service';
 import type { UserEntity } from '../users/user.entity';
-import { AiMessageRef, finishAiMessage, startAiReply } from './ai-message.store';
+import { AiMessageRef, blockedUnderOf, finishAiMessage, startAiReply } from './ai-message.store';
 import { BackgroundLane } from '../common/background-lane';
 import { DeltaBatcher } from './delta-batcher';
 import type { GroupState, ReplyTrigger } from './group-context';
 import type { ModelProvider } from './provider';
 import type { QuotaService } from './quota.service';
-import { Answer, Declined, HandBack, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, settledResponse, StoredEnding, Usage } from './reply/reply-chat';
+import { Answer, Declined, HandBack, OpenBlockedCase, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, settledResponse, StoredEnding, Usage } from './reply/reply-chat';
 
 /** A group reply: its model response and its AI message. */
 export interface GroupReply extends ReplyRef {
@@ -178,26 +178,49 @@ export class GroupReplyChat implements ReplyChat<GroupReply> {
   /**
    * Ends the AI message and publishes AI_COMPLETED, checked against the group's profile
    * under its row lock (the join that changes it takes the same lock). The reply's model
-   * response is settled in the same statement.
+   * response is settled in the same statement. An ending that is, or may turn, BLOCKED
+   * commits with its AI_BLOCKED case, in one transaction.
    */
-  async store(reply: GroupReply, ending: ReplyEnding, usage: Usage, judged: { under: SafetyProfileName; final: boolean }): Promise<StoredEnding | { profileChanged: SafetyProfileName }> {
+  async store(
+    reply: GroupReply,
+    ending: ReplyEnding,
+    usage: Usage,
+    judged: { under: SafetyProfileName; final: boolean },
+    openCase: OpenBlockedCase,
+  ): Promise<StoredEnding | { profileChanged: SafetyProfileName }> {
     const completed = ending.status === 'COMPLETED';
-    const ended = await finishAiMessage(
-      this.d.db,
-      reply.message,
-      { status: ending.status, body: completed ? ending.text : '', reason: completed ? null : ending.reason, response: settledResponse(reply, ending, usage) },
-      judged.final ? (completed ? { verdict: { scores: ending.verdict.scores, profile: judged.under } } : {}) : { onlyUnder: judged.under },
-      { responseId: reply.responseId, owner: this.d.instanceId },
-    );
+    const verdict = judged.final && completed ? { scores: ending.verdict.scores, profile: judged.under } : undefined;
+    const end = (tx?: EntityManager) =>
+      finishAiMessage(
+        this.d.db,
+        reply.message,
+        { status: ending.status, body: completed ? ending.text : '', reason: completed ? null : ending.reason, response: settledResponse(reply, ending, usage) },
+        judged.final ? { verdict } : { onlyUnder: judged.under },
+        { responseId: reply.responseId, owner: this.d.instanceId },
+        tx,
+      );
+    const mayBlock = ending.status === 'BLOCKED' || blockedUnderOf(verdict).length > 0;
+    let stored: StoredEnding | null = null;
+    const ended = !mayBlock
+      ? await end()
+      : await this.d.db.transaction(async (tx) => {
+          const e = await end(tx);
+          if (e) await openCase(tx, (stored = this.storedEnding(reply, ending, e)));
+          return e;
+        });
     if (!ended) {
       const now = await this.currentProfile();
       if (judged.final || now === judged.under) throw new ReplyNotHeld(reply.responseId);
       return { profileChanged: now };
     }
     this.d.publisher.publish([ended.event]);
-    // A final store blocks a COMPLETED reply itself when a minor joined meanwhile: the same scores, judged stricter.
+    return stored ?? this.storedEnding(reply, ending, ended);
+  }
+
+  /** A final store blocks a COMPLETED reply itself when a minor joined meanwhile: the same scores, judged stricter. */
+  private storedEnding(reply: GroupReply, ending: ReplyEnding, ended: { status: string; profile: SafetyProfileName }): StoredEnding {
     const stored: ReplyEnding =
-      completed && ended.status === 'BLOCKED'
+      ending.status === 'COMPLETED' && ended.status === 'BLOCKED'
         ? { status: 'BLOCKED', reason: 'CONTENT_BLOCKED', text: ending.text, verdict: { ...moderationDecision(ending.verdict.scores, ended.profile), scores: ending.verdict.scores, source: ending.verdict.source } }
         : ending;
     return { ending: stored, messageId: reply.message.id, profile: ended.profile };

@@ -5,7 +5,7 @@
  * position and after they joined, newest first up to AI_CATCH_UP_MAX_MESSAGES, leaving out
  * what is hidden, deleted or moderated away, and never anyone's personal memory.
  */
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../config/env';
 import { buildCatchUpPrompt, ChatMessage, PromptHistoryEntry } from '../domain/prompt/build-prompt';
 import type { QuotaStatus } from '../domain/quota/evaluate-quota';
@@ -16,7 +16,7 @@ import type { EventPublisher } from '../events/event-publisher';
 import { ephemeralEvent, GroupEventKind } from '../events/group-event.type';
 import type { QuotaService } from '../ai/quota.service';
 import { DeltaBatcher } from '../ai/delta-batcher';
-import { Answer, Declined, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, SettledResponse, settledResponse, StoredEnding, Usage } from '../ai/reply/reply-chat';
+import { Answer, Declined, OpenBlockedCase, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, SettledResponse, settledResponse, StoredEnding, Usage } from '../ai/reply/reply-chat';
 import type { UserEntity } from '../users/user.entity';
 import { CATCH_UP_COLUMNS, CatchUpStatusEnum, CatchUpType } from './catch-up.type';
 
@@ -72,7 +72,8 @@ export class CatchUpChat implements ReplyChat<ReplyRef> {
   }
 
   async decline(_why: Declined): Promise<void> {
-    await this.end(CatchUpStatusEnum.COMPLETED, null, NOTHING_UNREAD, null);
+    const ended = await this.end(CatchUpStatusEnum.COMPLETED, null, NOTHING_UNREAD, null);
+    if (ended) this.published(ended);
   }
 
   async reserve(route: RouteDecision, model: string): Promise<Reserve<ReplyRef>> {
@@ -90,7 +91,8 @@ export class CatchUpChat implements ReplyChat<ReplyRef> {
 
   /** Ends FAILED QUOTA_EXCEEDED, and tells the viewer when a unit frees up, as a group reply's payer is told. */
   async quotaExceeded(status: QuotaStatus): Promise<void> {
-    await this.end(CatchUpStatusEnum.FAILED, 'QUOTA_EXCEEDED', '', null);
+    const ended = await this.end(CatchUpStatusEnum.FAILED, 'QUOTA_EXCEEDED', '', null);
+    if (ended) this.published(ended);
     const when = status.resetsAt ? ` It resets at ${status.resetsAt.toISOString()}.` : '';
     this.d.publisher.publish([
       ephemeralEvent(this.groupId, GroupEventKind.QUOTA_NOTICE, {
@@ -131,11 +133,22 @@ export class CatchUpChat implements ReplyChat<ReplyRef> {
     else this.batcher?.cancel();
   }
 
-  async store(reply: ReplyRef, ending: ReplyEnding, usage: Usage): Promise<StoredEnding> {
+  /** Ends the catch-up with its model response settled; a BLOCKED one commits with its AI_BLOCKED case. */
+  async store(reply: ReplyRef, ending: ReplyEnding, usage: Usage, _judged: unknown, openCase: OpenBlockedCase): Promise<StoredEnding> {
     const completed = ending.status === 'COMPLETED';
-    const ended = await this.end(ending.status as CatchUpStatusEnum, completed ? null : ending.reason, completed ? ending.text : '', settledResponse(reply, ending, usage));
+    const stored: StoredEnding = { ending, messageId: null, profile: this.profile };
+    const end = (tx?: EntityManager) => this.end(ending.status as CatchUpStatusEnum, completed ? null : ending.reason, completed ? ending.text : '', settledResponse(reply, ending, usage), tx);
+    const ended =
+      ending.status === 'BLOCKED'
+        ? await this.d.db.transaction(async (tx) => {
+            const row = await end(tx);
+            if (row) await openCase(tx, stored);
+            return row;
+          })
+        : await end();
     if (!ended) throw new ReplyNotHeld(reply.responseId);
-    return { ending, messageId: null, profile: this.profile };
+    this.published(ended);
+    return stored;
   }
 
   caseScope(): { groupId: string; messageId: null; details: Record<string, unknown> } {
@@ -159,12 +172,12 @@ export class CatchUpChat implements ReplyChat<ReplyRef> {
   }
 
   /**
-   * Stores how the catch-up ended and tells the member alone. With a reply, only while it is
-   * still this instance's (its lease), so a process that stalled cannot overwrite a redo.
+   * Stores how the catch-up ended (`published` then tells the member). With a reply, only
+   * while it is still this instance's (its lease), so a process that stalled cannot overwrite a redo.
    */
-  private async end(status: CatchUpStatusEnum, reason: string | null, body: string, response: SettledResponse | null): Promise<CatchUpType | null> {
+  private async end(status: CatchUpStatusEnum, reason: string | null, body: string, response: SettledResponse | null, tx?: EntityManager): Promise<CatchUpType | null> {
     const c = this.context;
-    const [row]: CatchUpType[] = await this.d.db.query(
+    const [row]: CatchUpType[] = await (tx ?? this.d.db).query(
       `WITH c AS (
          UPDATE catch_ups SET status = $2, status_reason = $3, body = $4, completed_at = now(), from_seq = $5, to_seq = $6, message_count = $7
           WHERE id = $1 AND status IN ('PENDING', 'STREAMING')
@@ -181,9 +194,12 @@ export class CatchUpChat implements ReplyChat<ReplyRef> {
         response?.charged ?? false, response?.promptTokens ?? null, response?.completionTokens ?? null, response?.latencyMs ?? null, response?.context ?? null,
       ],
     );
-    if (!row) return null;
+    return row ?? null;
+  }
+
+  /** The catch-up is over, once committed: the member alone is told. */
+  private published(row: CatchUpType): void {
     this.stored = row;
     this.d.publisher.publish([ephemeralEvent(this.groupId, GroupEventKind.CATCH_UP_COMPLETED, { catchUp: row, visibleTo: this.payer.id })]);
-    return row;
   }
 }

@@ -4,10 +4,10 @@
  * the reply is stored as the conversation's next message whatever the outcome, so the
  * mutation always has an answer to return. Nothing streams to a subscriber.
  */
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import type { QuotaService } from '../ai/quota.service';
-import { Answer, Declined, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, SettledResponse, settledResponse, StoredEnding, Usage } from '../ai/reply/reply-chat';
+import { Answer, Declined, OpenBlockedCase, ReplyChat, ReplyEnding, ReplyNotHeld, ReplyRef, Reserve, SettledResponse, settledResponse, StoredEnding, Usage } from '../ai/reply/reply-chat';
 import type { Config } from '../config/env';
 import { buildPrivatePrompt, ChatMessage, PromptHistoryEntry } from '../domain/prompt/build-prompt';
 import { ReplyContext, replyContext } from '../domain/prompt/reply-context';
@@ -139,12 +139,21 @@ export class PrivateReplyChat implements ReplyChat<ReplyRef> {
     return { messages, context: replyContext(this.history, messages.length - 1, false) };
   }
 
-  async store(reply: ReplyRef, ending: ReplyEnding, usage: Usage): Promise<StoredEnding> {
+  /** Appends the AI's message with its model response settled; a BLOCKED one commits with its AI_BLOCKED case. */
+  async store(reply: ReplyRef, ending: ReplyEnding, usage: Usage, _judged: unknown, openCase: OpenBlockedCase): Promise<StoredEnding> {
     const completed = ending.status === 'COMPLETED';
-    const reason = completed ? null : ending.reason;
-    this.stored = await this.append(ending.status as Status, reason, completed ? ending.text : '', settledResponse(reply, ending, usage));
+    const append = (tx?: EntityManager) => this.append(ending.status as Status, completed ? null : ending.reason, completed ? ending.text : '', settledResponse(reply, ending, usage), tx);
+    const stored = (message: ConversationMessageType): StoredEnding => ({ ending, messageId: message.id, profile: this.profile });
+    this.stored =
+      ending.status === 'BLOCKED'
+        ? await this.d.db.transaction(async (tx) => {
+            const message = await append(tx);
+            await openCase(tx, stored(message));
+            return message;
+          })
+        : await append();
     this.reserved = null;
-    return { ending, messageId: this.stored.id, profile: this.profile };
+    return stored(this.stored);
   }
 
   caseScope(): { groupId: null; messageId: null; details: Record<string, unknown> } {
@@ -170,8 +179,8 @@ export class PrivateReplyChat implements ReplyChat<ReplyRef> {
    * by the instance holding its lease: one whose process stalled past the lease, and whose
    * reply another instance ended, stores nothing and fails.
    */
-  private async append(status: Status, reason: string | null, body = '', response: SettledResponse | null = null): Promise<ConversationMessageType> {
-    const [message]: ConversationMessageType[] = await this.d.db.query(
+  private async append(status: Status, reason: string | null, body = '', response: SettledResponse | null = null, tx?: EntityManager): Promise<ConversationMessageType> {
+    const [message]: ConversationMessageType[] = await (tx ?? this.d.db).query(
       `WITH c AS (
          UPDATE conversations SET last_seq = last_seq + 1, updated_at = now()
           WHERE id = $1 AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM model_responses WHERE id = $5 AND lease_owner = $6::uuid AND status = 'STREAMING'))

@@ -5,6 +5,7 @@
  * and stored) is the chat's: this interface. The rules (who pays, what is free, what is
  * blocked, what a failure is called) are the steps', so the two cannot drift apart.
  */
+import type { EntityManager } from 'typeorm';
 import type { ChatMessage } from '../../domain/prompt/build-prompt';
 import type { ReplyContext } from '../../domain/prompt/reply-context';
 import { BlockReason, FailureReason, settlement } from '../../domain/quota/settlement';
@@ -65,6 +66,12 @@ export interface StoredEnding {
   profile: SafetyProfileName;
 }
 
+/**
+ * settle: opens a blocked reply's AI_BLOCKED case (settle.step.ts builds it) in the
+ * transaction that stores the ending: no crash can store the one without the other.
+ */
+export type OpenBlockedCase = (tx: EntityManager, stored: StoredEnding) => Promise<void>;
+
 export type Reserve<R extends ReplyRef> = { kind: 'reserved'; reply: R } | { kind: 'exhausted'; status: QuotaStatus } | { kind: 'skipped' };
 
 export interface ReplyChat<R extends ReplyRef = ReplyRef> {
@@ -106,9 +113,16 @@ export interface ReplyChat<R extends ReplyRef = ReplyRef> {
    * statement, judged under `judged.under`. Unless `final`, nothing is
    * stored when the chat's profile is no longer that one (a minor joined while it
    * streamed): the profile in force is returned instead, to judge again. A final store
-   * applies the stricter of the two itself.
+   * applies the stricter of the two itself. An ending stored BLOCKED commits with its case
+   * (`openCase`, in the same transaction).
    */
-  store(reply: R, ending: ReplyEnding, usage: Usage, judged: { under: SafetyProfileName; final: boolean }): Promise<StoredEnding | { profileChanged: SafetyProfileName }>;
+  store(
+    reply: R,
+    ending: ReplyEnding,
+    usage: Usage,
+    judged: { under: SafetyProfileName; final: boolean },
+    openCase: OpenBlockedCase,
+  ): Promise<StoredEnding | { profileChanged: SafetyProfileName }>;
   /** settle: where a blocked reply's safety case points (group and message, or the private conversation). */
   caseScope(reply: R, stored: StoredEnding): Pick<OpenCaseInput, 'groupId' | 'messageId'> & { details: Record<string, unknown> };
 }

@@ -13,7 +13,7 @@ import { decide } from './decide.step';
 import { moderateOutput } from './moderate-output.step';
 import type { Declined, ReplyChat, ReplyRef, StoredEnding, Usage } from './reply-chat';
 import type { ReplyDeps } from './reply-deps';
-import { settle } from './settle.step';
+import { blockedCase, settle } from './settle.step';
 import { stream } from './stream.step';
 
 export type ReplyResult =
@@ -48,21 +48,22 @@ export class ReplyPipeline {
     // Judged under the policy in force when it is stored: a minor may have joined while it
     // streamed. Usually the profile seen at the start still holds and the store confirms it
     // under the chat's lock; only when it changed is the reply judged again, once.
+    const openCase = blockedCase(chat, reply, this.d);
     let under = chat.profile;
-    let stored = await chat.store(reply, await moderateOutput(text, under, this.d), usage(), { under, final: false });
+    let stored = await chat.store(reply, await moderateOutput(text, under, this.d), usage(), { under, final: false }, openCase);
     if ('profileChanged' in stored) {
       under = stored.profileChanged;
-      stored = (await chat.store(reply, await moderateOutput(text, under, this.d), usage(), { under, final: true })) as StoredEnding;
+      stored = (await chat.store(reply, await moderateOutput(text, under, this.d), usage(), { under, final: true }, openCase)) as StoredEnding;
     }
-    await settle(chat, reply, stored, this.d);
+    settle(stored, this.d);
     return { kind: 'ended', stored };
   }
 
   /** Ends a reserved reply FAILED (nothing streamed, or what did is dropped); the failure is free. */
   async fail<R extends ReplyRef>(chat: ReplyChat<R>, reply: R, reason: FailureReason, context: ReplyContext | null = null): Promise<ReplyResult> {
     const usage: Usage = { promptTokens: null, completionTokens: null, latencyMs: Date.now() - reply.startedAt, context };
-    const stored = (await chat.store(reply, { status: 'FAILED', reason }, usage, { under: chat.profile, final: true })) as StoredEnding;
-    await settle(chat, reply, stored, this.d);
+    const stored = (await chat.store(reply, { status: 'FAILED', reason }, usage, { under: chat.profile, final: true }, blockedCase(chat, reply, this.d))) as StoredEnding;
+    settle(stored, this.d);
     return { kind: 'ended', stored };
   }
 }
