@@ -1,6 +1,6 @@
 /** Operations edge: health, readiness, metrics, CSRF prevention, body limit, introspection. */
 import type { Client as WsClient } from 'graphql-ws';
-import { startApi, TestApi } from './support/harness';
+import { eventually, startApi, TestApi } from './support/harness';
 
 const origin = (api: TestApi) => new URL(api.url).origin;
 
@@ -84,8 +84,7 @@ describe('health, readiness and metrics', () => {
     expect(text).toMatch(/^process_cpu_user_seconds_total /m);
 
     sub.unsubscribe();
-    await new Promise((r) => setTimeout(r, 200));
-    expect(sample(await scrape(), 'roundtable_subscriptions_active')).toBe(0);
+    await eventually(async () => sample(await scrape(), 'roundtable_subscriptions_active') === 0);
   });
 });
 
