@@ -2,7 +2,7 @@
  * The staff API over real HTTP and PostgreSQL: user reports become cases, decisions take
  * effect for members (live tombstones, suspension), roles, and one audit entry per action.
  */
-import { createStaff, staffGql, staffOk, TestStaff } from '../support/admin';
+import { createStaff, REPORT_MESSAGE, staffGql, staffOk, TestStaff } from '../support/admin';
 import { errorCodes, errorOf, liveSubscription, startApi, TestApi, TestUser } from '../support/harness';
 
 let api: TestApi;
@@ -18,7 +18,6 @@ afterAll(async () => {
   await api?.stop();
 });
 
-const REPORT = `mutation($m: ID!, $r: String!) { reportMessage(messageId: $m, reason: $r) { id } }`;
 const CASE = `query($id: ID!) { SafetyCase(id: $id) {
   id source status category categories teen excerpt groupId groupTitle messageId authorId reportCount reportReasons
   decidedAt decidedBy decisionReason author { id username suspended }
@@ -29,7 +28,7 @@ async function reportedMessage(body = 'you are all idiots') {
   const [author, bob, carol] = await api.users(3);
   const groupId = await api.group(author, [bob, carol], 'Trip planning');
   const message = await api.send(author, groupId, body);
-  await api.ok(bob.token, REPORT, { m: message.id, r: 'insulting' });
+  await api.ok(bob.token, REPORT_MESSAGE, { m: message.id, r: 'insulting' });
   const [c] = await api.query(`SELECT id FROM safety_cases WHERE message_id = $1 AND status = 'OPEN'`, [message.id]);
   return { author, bob, carol, groupId, message, caseId: c.id as string };
 }
@@ -37,8 +36,8 @@ async function reportedMessage(body = 'you are all idiots') {
 describe('user reports', () => {
   it('open a USER_REPORT case; a second reporter joins it and a repeated report does not count twice', async () => {
     const { bob, carol, message, caseId, author } = await reportedMessage();
-    await api.ok(carol.token, REPORT, { m: message.id, r: 'spam' });
-    await api.ok(bob.token, REPORT, { m: message.id, r: 'insulting, really' });
+    await api.ok(carol.token, REPORT_MESSAGE, { m: message.id, r: 'spam' });
+    await api.ok(bob.token, REPORT_MESSAGE, { m: message.id, r: 'insulting, really' });
     const c = (await staffOk(api, moderator.token, CASE, { id: caseId })).SafetyCase;
     expect(c).toMatchObject({ source: 'USER_REPORT', status: 'OPEN', messageId: message.id, authorId: author.id, reportCount: 2, excerpt: 'you are all idiots', groupTitle: 'Trip planning' });
     // The repeat changes nothing: bob's first reason stands.
@@ -50,7 +49,7 @@ describe('user reports', () => {
     const [author, ...others] = await api.users(7);
     const groupId = await api.group(author, others);
     const m = await api.send(author, groupId, 'buy cheap pills now');
-    const results = await Promise.all(others.map((u) => api.gql(u.token, REPORT, { m: m.id, r: 'spam' })));
+    const results = await Promise.all(others.map((u) => api.gql(u.token, REPORT_MESSAGE, { m: m.id, r: 'spam' })));
     expect(results.flatMap(errorCodes)).toEqual([]);
     const cases = await api.query(`SELECT (SELECT count(*)::int FROM safety_case_sources s WHERE s.case_id = c.id) AS sources FROM safety_cases c WHERE message_id = $1`, [m.id]);
     expect(cases).toEqual([{ sources: 6 }]);
@@ -59,7 +58,7 @@ describe('user reports', () => {
   it('a report after the case was decided opens a new case', async () => {
     const { carol, message, caseId } = await reportedMessage();
     await staffOk(api, moderator.token, DECIDE, { id: caseId, d: 'DISMISS', r: 'banter between friends' });
-    await api.ok(carol.token, REPORT, { m: message.id, r: 'still rude' });
+    await api.ok(carol.token, REPORT_MESSAGE, { m: message.id, r: 'still rude' });
     const rows = await api.query(
       `SELECT status, (SELECT count(*)::int FROM safety_case_sources s WHERE s.case_id = c.id) AS sources FROM safety_cases c WHERE message_id = $1 ORDER BY created_at`,
       [message.id],
@@ -74,7 +73,7 @@ describe('a case', () => {
     const groupId = await api.group(a, [b]);
     const sent = [];
     for (let i = 1; i <= 9; i++) sent.push(await api.send(i % 2 ? a : b, groupId, `message ${i}`));
-    await api.ok(b.token, REPORT, { m: sent[4].id, r: 'rude' });
+    await api.ok(b.token, REPORT_MESSAGE, { m: sent[4].id, r: 'rude' });
     const [row] = await api.query(`SELECT id FROM safety_cases WHERE message_id = $1`, [sent[4].id]);
     const c = (await staffOk(api, moderator.token, CASE, { id: row.id })).SafetyCase;
     expect(c.context.map((m: { body: string }) => m.body)).toEqual(['message 2', 'message 3', 'message 4', 'message 5', 'message 6', 'message 7', 'message 8']);

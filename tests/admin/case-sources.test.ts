@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { FakeOpenAI, MODERATION_KEYS } from '../support/fake-openai';
 import { errorCodes, TestApi, TestUser } from '../support/harness';
-import { createStaff, staffOk, TestStaff } from '../support/admin';
+import { createStaff, REPORT_MESSAGE, staffOk, TestStaff } from '../support/admin';
 import { settled, startAiApi, updateGroup } from '../ai/ai-support';
 
 jest.setTimeout(60_000);
@@ -42,7 +42,6 @@ afterAll(async () => {
   await fake?.stop();
 });
 
-const REPORT = `mutation($m: ID!, $r: String!) { reportMessage(messageId: $m, reason: $r) { id } }`;
 const DECIDE = `mutation($id: ID!, $d: CaseDecision!, $r: String!) { decideSafetyCase(id: $id, decision: $d, reason: $r) { id status } }`;
 const CASE = `query($id: ID!) { SafetyCase(id: $id) {
   id source status categories severity reportCount reportReasons evidence evidencePurgedAt evidenceRetentionDays excerpt
@@ -82,7 +81,7 @@ describe('one open case per message', () => {
     await settled(api);
     expect((await casesOf(m.id)).map((c) => c.status)).toEqual(['OPEN']);
 
-    await api.ok(bob.token, REPORT, { m: m.id, r: 'he is threatening me' });
+    await api.ok(bob.token, REPORT_MESSAGE, { m: m.id, r: 'he is threatening me' });
     const cases = await casesOf(m.id);
     expect(cases).toHaveLength(1);
     const c = await staffCase(cases[0].id);
@@ -99,7 +98,7 @@ describe('one open case per message', () => {
     const held = threat(true);
     const m = await api.send(author, groupId, held.text);
     // The report is filed while moderation is still scoring the message.
-    await api.ok(bob.token, REPORT, { m: m.id, r: 'scary' });
+    await api.ok(bob.token, REPORT_MESSAGE, { m: m.id, r: 'scary' });
     const [opened] = await casesOf(m.id);
     expect(await staffCase(opened.id)).toMatchObject({ source: 'USER_REPORT', categories: ['reported'], severity: 'medium', sources: [expect.objectContaining({ kind: 'USER_REPORT' })] });
 
@@ -120,7 +119,7 @@ describe('one open case per message', () => {
     const { author, others, groupId } = await quietGroup(10);
     const { text } = threat();
     const m = await api.send(author, groupId, text);
-    const results = await Promise.all(others.map((u, i) => api.gql(u.token, REPORT, { m: m.id, r: `reason ${i}` })));
+    const results = await Promise.all(others.map((u, i) => api.gql(u.token, REPORT_MESSAGE, { m: m.id, r: `reason ${i}` })));
     expect(results.flatMap(errorCodes)).toEqual([]);
     await settled(api);
     const cases = await casesOf(m.id);
@@ -131,7 +130,7 @@ describe('one open case per message', () => {
     expect(new Set(c.sources.map((s: any) => s.reporterId).filter(Boolean))).toEqual(new Set(others.map((u) => u.id)));
 
     // The same reporters again, at once, with new reasons: a repeat is idempotent, not an error.
-    const again = await Promise.all(others.map((u) => api.gql(u.token, REPORT, { m: m.id, r: 'again' })));
+    const again = await Promise.all(others.map((u) => api.gql(u.token, REPORT_MESSAGE, { m: m.id, r: 'again' })));
     expect(again.flatMap(errorCodes)).toEqual([]);
     expect(again.map((r) => r.data.reportMessage.id)).toEqual(results.map((r) => r.data.reportMessage.id));
     const after = await staffCase(cases[0].id);
@@ -144,8 +143,8 @@ describe('one open case per message', () => {
     const { text } = threat();
     const m = await api.send(author, groupId, text);
     await settled(api);
-    await api.ok(bob.token, REPORT, { m: m.id, r: 'first time' });
-    await api.ok(carol.token, REPORT, { m: m.id, r: 'me too' });
+    await api.ok(bob.token, REPORT_MESSAGE, { m: m.id, r: 'first time' });
+    await api.ok(carol.token, REPORT_MESSAGE, { m: m.id, r: 'me too' });
     const [first] = await casesOf(m.id);
     await staffOk(api, moderator.token, DECIDE, { id: first.id, d: 'DISMISS', r: 'a line from a film' });
 
@@ -154,7 +153,7 @@ describe('one open case per message', () => {
     expect(decided.sources.every((s: any) => s.settled && s.decision === 'DISMISSED')).toBe(true);
     expect(await api.query(`SELECT DISTINCT status FROM message_reports WHERE message_id = $1`, [m.id])).toEqual([{ status: 'RESOLVED' }]);
 
-    await api.ok(bob.token, REPORT, { m: m.id, r: 'he said it again in DMs' });
+    await api.ok(bob.token, REPORT_MESSAGE, { m: m.id, r: 'he said it again in DMs' });
     const cases = await casesOf(m.id);
     expect(cases.map((c) => c.status)).toEqual(['DISMISSED', 'OPEN']);
     const reopened = await staffCase(cases[1].id);
@@ -178,7 +177,7 @@ describe('evidence', () => {
     const { author, others: [bob], groupId } = await quietGroup(1);
     const text = `meet me behind the gym ${randomUUID().slice(0, 8)}`;
     const m = await api.send(author, groupId, text);
-    await api.ok(bob.token, REPORT, { m: m.id, r: 'creepy' });
+    await api.ok(bob.token, REPORT_MESSAGE, { m: m.id, r: 'creepy' });
     const [c] = await casesOf(m.id);
     await staffOk(api, moderator.token, DECIDE, { id: c.id, d: 'REMOVE_MESSAGE', r: 'grooming risk' });
 
@@ -219,7 +218,7 @@ describe('evidence', () => {
     const ids: string[] = [];
     for (const text of texts) {
       const m = await api.send(author, groupId, text);
-      await api.ok(bob.token, REPORT, { m: m.id, r: 'spam' });
+      await api.ok(bob.token, REPORT_MESSAGE, { m: m.id, r: 'spam' });
       ids.push((await casesOf(m.id))[0].id);
     }
     const [expired, recent, open] = ids;

@@ -4,7 +4,7 @@
  * the takeover sweep must, once the reply's deadline and lease are past, or the response
  * stays STREAMING with its unit used, taken again at every heartbeat.
  */
-import { createStaff, staffOk } from '../support/admin';
+import { createStaff, REPORT_MESSAGE, staffOk } from '../support/admin';
 import { FakeOpenAI, gate } from '../support/fake-openai';
 import { eventually, TestApi } from '../support/harness';
 import { quotaOf, startAiApi } from './ai-support';
@@ -22,7 +22,6 @@ afterAll(async () => {
   await fake?.stop();
 });
 
-const REPORT = `mutation($m: ID!, $r: String!) { reportMessage(messageId: $m, reason: $r) { id } }`;
 const DECIDE = `mutation($id: ID!, $d: CaseDecision!, $r: String!) { decideSafetyCase(id: $id, decision: $d, reason: $r) { status } }`;
 
 it('an AI message removed by staff while it streams: its model response ends FAILED CANCELLED, once, and the unit is given back', async () => {
@@ -36,7 +35,7 @@ it('an AI message removed by staff while it streams: its model response ends FAI
   await eventually(() => request.stalled === true, 30_000);
 
   const [streaming] = await api.query<{ id: string }>(`SELECT id FROM messages WHERE group_id = $1 AND kind = 'AI' AND status = 'STREAMING'`, [groupId]);
-  await api.ok(bob.token, REPORT, { m: streaming.id, r: 'do not want this' });
+  await api.ok(bob.token, REPORT_MESSAGE, { m: streaming.id, r: 'do not want this' });
   const [reported] = await api.query<{ id: string }>(`SELECT id FROM safety_cases WHERE message_id = $1 AND status = 'OPEN'`, [streaming.id]);
   expect((await staffOk(api, moderator.token, DECIDE, { id: reported.id, d: 'REMOVE_MESSAGE', r: 'reported' })).decideSafetyCase.status).toBe('MESSAGE_REMOVED');
   resume.open();

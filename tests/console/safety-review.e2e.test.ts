@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { startApi, TestApi } from '../support/harness';
-import { createStaff, origin, TestStaff } from '../support/admin';
+import { createStaff, origin, REPORT_MESSAGE, TestStaff } from '../support/admin';
 import { settled } from '../ai/ai-support';
 import { consolePage, ensureConsoleBuilt, freshContext, launchBrowser, pageErrors, screenshot, signInConsole } from './browser';
 import { expectText, expectCount } from './page-expect';
@@ -20,7 +20,6 @@ let moderator: TestStaff;
 let page: Page;
 let errors: Error[];
 
-const REPORT = `mutation($m: ID!, $r: String!) { reportMessage(messageId: $m, reason: $r) { id } }`;
 const consoleUrl = (hash: string) => consolePage(origin(api), hash);
 
 beforeAll(async () => {
@@ -68,7 +67,7 @@ describe('safety review', () => {
     const body = `you are such a fucking idiot ${randomUUID().slice(0, 6)}`;
     const m = await api.send(author, groupId, body);
     await settled(api);
-    await api.ok(reporter.token, REPORT, { m: m.id, r: 'name-calling again' });
+    await api.ok(reporter.token, REPORT_MESSAGE, { m: m.id, r: 'name-calling again' });
     const caseId = await caseOf(m.id);
 
     await openCase(caseId);
@@ -93,7 +92,7 @@ describe('safety review', () => {
     const groupId = await api.group(author, [reporter], 'Climbing');
     const body = `send me your home address or else ${randomUUID().slice(0, 6)}`;
     const m = await api.send(author, groupId, body);
-    await api.ok(reporter.token, REPORT, { m: m.id, r: 'threatening' });
+    await api.ok(reporter.token, REPORT_MESSAGE, { m: m.id, r: 'threatening' });
     const caseId = await caseOf(m.id);
 
     await openCase(caseId);

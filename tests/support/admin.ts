@@ -80,3 +80,6 @@ export async function staffOk<T = any>(api: TestApi, token: string | null, query
 export function staffSignIn(api: TestApi, email: string, password: string): Promise<GqlResult<{ signIn: { token: string; expiresAt: string; staff: { id: string; email: string; role: string } } }>> {
   return staffGql(api, null, `mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { token expiresAt staff { id email role } } }`, { e: email, p: password });
 }
+
+/** A member reports a message (the client API): staff review it as a case. */
+export const REPORT_MESSAGE = `mutation($m: ID!, $r: String!) { reportMessage(messageId: $m, reason: $r) { id } }`;
